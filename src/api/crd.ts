@@ -1,0 +1,146 @@
+// zod schema → Kubernetes structural OpenAPI v3 schema → CustomResourceDefinition.
+import { z } from 'zod';
+import { GROUP, VERSION, MailDomainSpecSchema, MailDomainStatusSchema } from './maildomain.ts';
+import { MailboxSpecSchema, MailboxStatusSchema } from './mailbox.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+// Keywords a structural schema may carry; anything else zod emits ($schema, ids, the
+// JavaScript safe-integer bounds) is dropped rather than rejected by the apiserver.
+const KEEP = new Set([
+  'type', 'description', 'default', 'enum', 'format', 'pattern', 'minLength', 'maxLength',
+  'minimum', 'maximum', 'minItems', 'maxItems', 'items', 'properties', 'required',
+  'additionalProperties', 'nullable', 'x-kubernetes-validations', 'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+]);
+
+export function toStructural(node: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (!KEEP.has(k)) continue;
+    if (k === 'maximum' && v === Number.MAX_SAFE_INTEGER) continue;
+    if (k === 'minimum' && v === Number.MIN_SAFE_INTEGER) continue;
+    if (k === 'properties') {
+      out[k] = Object.fromEntries(Object.entries(v as Record<string, JsonSchema>).map(([p, s]) => [p, toStructural(s)]));
+    } else if (k === 'items' || (k === 'additionalProperties' && typeof v === 'object')) {
+      out[k] = toStructural(v as JsonSchema);
+    } else {
+      out[k] = v;
+    }
+  }
+  // A loose object (`z.looseObject({})`): pass-through content such as resources or env.
+  const props = out.properties as Record<string, unknown> | undefined;
+  const ap = out.additionalProperties;
+  if (typeof ap === 'object' && ap !== null && Object.keys(ap).length === 0) {
+    delete out.additionalProperties;
+    out['x-kubernetes-preserve-unknown-fields'] = true;
+  }
+  if (ap === false) delete out.additionalProperties; // structural schemas prune unknown fields anyway
+  if (props && Object.keys(props).length === 0 && out['x-kubernetes-preserve-unknown-fields']) delete out.properties;
+  if (Array.isArray(out.required) && out.required.length === 0) delete out.required;
+  return out;
+}
+
+function schemaOf(s: z.ZodType): JsonSchema {
+  return toStructural(z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' }) as JsonSchema);
+}
+
+interface KindInfo {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  description: string;
+  spec: z.ZodType;
+  status: z.ZodType;
+  columns: { name: string; type: string; jsonPath: string; description?: string; priority?: number }[];
+}
+
+const readyColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+const ageColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export const kinds: KindInfo[] = [
+  {
+    kind: 'MailDomain',
+    plural: 'maildomains',
+    singular: 'maildomain',
+    shortNames: ['md'],
+    description:
+      'A mail domain served to Outlook over MAPI/HTTP: its aliases, external host, certificate, ingress, autodiscover checks and the MAPI server rollout.',
+    spec: MailDomainSpecSchema,
+    status: MailDomainStatusSchema,
+    columns: [
+      { name: 'Domain', type: 'string', jsonPath: '.spec.domain' },
+      { name: 'External', type: 'string', jsonPath: '.spec.externalHost' },
+      readyColumn,
+      { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state' },
+      { name: 'Reason', type: 'string', jsonPath: '.status.rollout.reason', priority: 1 },
+      ageColumn,
+    ],
+  },
+  {
+    kind: 'Mailbox',
+    plural: 'mailboxes',
+    singular: 'mailbox',
+    shortNames: ['mbx'],
+    description: "A mailbox's MAPI access (Exchange: Set-CASMailbox -MAPIEnabled); the effective value is in status.",
+    spec: MailboxSpecSchema,
+    status: MailboxStatusSchema,
+    columns: [
+      { name: 'Address', type: 'string', jsonPath: '.spec.address' },
+      { name: 'Domain', type: 'string', jsonPath: '.spec.domainRef' },
+      { name: 'MAPI', type: 'boolean', jsonPath: '.status.mapiEnabled' },
+      readyColumn,
+      ageColumn,
+    ],
+  },
+];
+
+export function customResourceDefinition(info: KindInfo): Record<string, unknown> {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${info.plural}.${GROUP}`,
+      labels: { 'app.kubernetes.io/name': 'mapi-operator', 'app.kubernetes.io/part-of': 'mapi-operator' },
+    },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: {
+        kind: info.kind,
+        listKind: `${info.kind}List`,
+        plural: info.plural,
+        singular: info.singular,
+        shortNames: info.shortNames,
+        categories: ['mapi'],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: info.columns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: info.description,
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: schemaOf(info.spec),
+                status: schemaOf(info.status),
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export const crdFileName = (info: KindInfo): string => `${GROUP}_${info.plural}.yaml`;

@@ -1,0 +1,207 @@
+// A work queue with client-go's guarantees, so a reconcile never races itself:
+// - a key is never handed to two workers at once;
+// - adding a key that is already queued is a no-op (adds collapse into one);
+// - adding a key while it is being processed marks it dirty; it is queued once, after `done`;
+// - per-key exponential failure backoff (`addRateLimited`, `forget`);
+// - delayed adds (`addAfter`) keep the earliest requested time per key;
+// - `runWorkers(n)` bounds concurrency across keys;
+// - `shutDown()` stops handing out work and resolves when in-flight work is done.
+import { ItemExponentialBackoff } from './backoff.ts';
+import { realClock, type Clock, type TimerHandle } from './clock.ts';
+
+/** What the queue reports; observability/metrics.ts provides the Prometheus implementation. */
+export interface WorkQueueMetrics {
+  depth(n: number): void;
+  added(): void;
+  retried(): void;
+  /** Seconds a key waited in the queue before a worker took it. */
+  queueDuration(seconds: number): void;
+  /** Seconds a worker spent on a key. */
+  workDuration(seconds: number): void;
+}
+
+export interface WorkQueueOptions {
+  name: string;
+  clock?: Clock;
+  rateLimiter?: ItemExponentialBackoff;
+  metrics?: WorkQueueMetrics;
+}
+
+interface Waiter {
+  resolve(key: string | undefined): void;
+}
+
+export class WorkQueue {
+  readonly name: string;
+  readonly #clock: Clock;
+  readonly #rateLimiter: ItemExponentialBackoff;
+  readonly #metrics: WorkQueueMetrics | undefined;
+
+  // FIFO of keys ready for a worker; every key in it is also in #dirty.
+  #queue: string[] = [];
+  // Keys that need processing (queued, or re-added while processing).
+  #dirty = new Set<string>();
+  #processing = new Set<string>();
+  // When each queued key was added, for the queue-duration metric.
+  #addedAt = new Map<string, number>();
+  #startedAt = new Map<string, number>();
+  // Delayed adds: the earliest due time per key wins.
+  #delayed = new Map<string, { at: number; handle: TimerHandle }>();
+  #waiters: Waiter[] = [];
+  #shuttingDown = false;
+  #drained: Array<() => void> = [];
+
+  constructor(opts: WorkQueueOptions) {
+    this.name = opts.name;
+    this.#clock = opts.clock ?? realClock;
+    this.#rateLimiter = opts.rateLimiter ?? new ItemExponentialBackoff();
+    this.#metrics = opts.metrics;
+  }
+
+  add(key: string): void {
+    if (this.#shuttingDown) return;
+    if (this.#dirty.has(key)) return;
+    this.#metrics?.added();
+    this.#dirty.add(key);
+    // A key being processed is queued again by `done`, never handed out twice at once.
+    if (this.#processing.has(key)) return;
+    this.#enqueue(key);
+  }
+
+  /** Adds `key` after `ms`; with several pending delays for one key the earliest wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.#shuttingDown) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.#clock.now() + ms;
+    const existing = this.#delayed.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) this.#clock.clearTimeout(existing.handle);
+    const handle = this.#clock.setTimeout(() => {
+      this.#delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.#delayed.set(key, { at, handle });
+  }
+
+  /** Re-adds a failed key after its per-key backoff (5 ms doubling, capped). */
+  addRateLimited(key: string): void {
+    if (this.#shuttingDown) return;
+    this.#metrics?.retried();
+    this.addAfter(key, this.#rateLimiter.when(key));
+  }
+
+  /** Clears the failure history of `key` (call after a successful reconcile). */
+  forget(key: string): void {
+    this.#rateLimiter.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.#rateLimiter.numRequeues(key);
+  }
+
+  /** Keys ready for a worker (not counting delayed ones or those being processed). */
+  len(): number {
+    return this.#queue.length;
+  }
+
+  /** Keys waiting for a delayed add. */
+  pendingDelayed(): number {
+    return this.#delayed.size;
+  }
+
+  isProcessing(key: string): boolean {
+    return this.#processing.has(key);
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * The next key to process, waiting until one is ready; `undefined` once the queue is shut
+   * down. The caller must call `done(key)` when finished.
+   */
+  get(): Promise<string | undefined> {
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    const key = this.#take();
+    if (key !== undefined) return Promise.resolve(key);
+    return new Promise((resolve) => this.#waiters.push({ resolve }));
+  }
+
+  done(key: string): void {
+    if (!this.#processing.delete(key)) return;
+    const started = this.#startedAt.get(key);
+    this.#startedAt.delete(key);
+    if (started !== undefined) this.#metrics?.workDuration((this.#clock.now() - started) / 1000);
+    // Re-added while it was processing: queue it once now.
+    if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
+    if (this.#processing.size === 0) {
+      for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Runs `concurrency` workers that take keys and call `handler`, each key at most once at a
+   * time. Resolves when the queue is shut down and every worker has finished its key.
+   * `handler` must not throw; errors it lets escape are swallowed so a worker never dies.
+   */
+  async runWorkers(concurrency: number, handler: (key: string) => Promise<void>): Promise<void> {
+    const worker = async () => {
+      for (;;) {
+        const key = await this.get();
+        if (key === undefined) return;
+        try {
+          await handler(key);
+        } catch {
+          // The controller handles and reports errors; a worker loop must survive anything.
+        } finally {
+          this.done(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  }
+
+  /**
+   * Stops handing out keys (queued and delayed keys are dropped) and resolves once every key
+   * in flight is `done`.
+   */
+  shutDown(): Promise<void> {
+    this.#shuttingDown = true;
+    for (const { handle } of this.#delayed.values()) this.#clock.clearTimeout(handle);
+    this.#delayed.clear();
+    this.#queue = [];
+    this.#addedAt.clear();
+    this.#metrics?.depth(0);
+    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+    if (this.#processing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  #enqueue(key: string): void {
+    this.#queue.push(key);
+    this.#addedAt.set(key, this.#clock.now());
+    this.#metrics?.depth(this.#queue.length);
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      const next = this.#take();
+      waiter.resolve(next);
+    }
+  }
+
+  #take(): string | undefined {
+    const key = this.#queue.shift();
+    if (key === undefined) return undefined;
+    this.#dirty.delete(key);
+    this.#processing.add(key);
+    const added = this.#addedAt.get(key);
+    this.#addedAt.delete(key);
+    if (added !== undefined) this.#metrics?.queueDuration((this.#clock.now() - added) / 1000);
+    this.#startedAt.set(key, this.#clock.now());
+    this.#metrics?.depth(this.#queue.length);
+    return key;
+  }
+}

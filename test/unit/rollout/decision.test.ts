@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mailDomain } from '../../support/fixtures.ts';
+import { desiredPodTemplate } from '../../../src/builders/workload.ts';
+import {
+  decideRollout, LAST_GOOD_TEMPLATE_ANNOTATION, FAILED_TEMPLATE_HASH_ANNOTATION, ROLLOUT_STARTED_ANNOTATION,
+  type RolloutInput, type RunningDeployment,
+} from '../../../src/rollout/decision.ts';
+
+const now = new Date('2026-11-22T12:00:00Z');
+const v1 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:1' } }));
+const v2 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:2' } }));
+const open = { open: true, reason: 'ChecksPassed', message: 'all checks pass' };
+const closed = { open: false, reason: 'AutodiscoverNotPublished', message: 'autodiscover.example.com has no A/AAAA/CNAME record' };
+
+function running(template = v1, extra: Partial<RunningDeployment> = {}, annotations: Record<string, string> = {}): RunningDeployment {
+  return {
+    replicas: 2, template,
+    annotations: { [LAST_GOOD_TEMPLATE_ANNOTATION]: JSON.stringify(v1), [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:00:00.000Z', ...annotations },
+    status: { replicas: 2, updatedReplicas: 2, readyReplicas: 2, observedGeneration: 1, generation: 1, progressDeadlineExceeded: false },
+    ...extra,
+  };
+}
+
+function input(over: Partial<RolloutInput>): RolloutInput {
+  return {
+    mapiEnabled: true, mode: 'Enforce', gate: open, specReplicas: 2, desiredTemplate: v1,
+    serving: { status: 'Passed', message: 'ok', checkedAt: now }, now, progressDeadlineMs: 60_000, ...over,
+  };
+}
+
+const image = (d: { template: typeof v1 }) => d.template.spec?.containers[0]?.image;
+
+test('never rolled out, gate closed, Enforce: held at 0 replicas with the gate reason', () => {
+  const d = decideRollout(input({ gate: closed, current: undefined }));
+  assert.equal(d.replicas, 0);
+  assert.equal(d.state, 'Held');
+  assert.equal(d.held, true);
+  assert.equal(d.reason, 'AutodiscoverNotPublished');
+  assert.match(d.message, /autodiscover\.example\.com/);
+});
+
+test('never rolled out, gate closed, Warn: rolls out anyway', () => {
+  const d = decideRollout(input({ gate: closed, mode: 'Warn' }));
+  assert.equal(d.replicas, 2);
+  assert.equal(d.state, 'Progressing');
+  assert.equal(d.reason, 'ChecksNotBlocking');
+});
+
+test('gate opens for the first time: rolls out the desired template with an Event', () => {
+  const d = decideRollout(input({}));
+  assert.equal(d.replicas, 2);
+  assert.equal(image(d), 'bm-mapi:1');
+  assert.equal(d.events[0]?.reason, 'RolloutStarted');
+  assert.ok(d.annotations[ROLLOUT_STARTED_ANNOTATION]);
+});
+
+test('held at 0 replicas before, still held: the held Deployment does not count as released', () => {
+  const zero = running(v1, { replicas: 0 }, {});
+  delete zero.annotations[LAST_GOOD_TEMPLATE_ANNOTATION];
+  delete zero.annotations[ROLLOUT_STARTED_ANNOTATION];
+  const d = decideRollout(input({ gate: closed, current: zero }));
+  assert.equal(d.replicas, 0);
+  assert.equal(d.state, 'Held');
+});
+
+test('running, spec changed, gate closed: keeps the running template and replicas, holds the new one', () => {
+  const d = decideRollout(input({ gate: closed, desiredTemplate: v2, specReplicas: 4, current: running() }));
+  assert.equal(image(d), 'bm-mapi:1');
+  assert.equal(d.replicas, 2);
+  assert.equal(d.state, 'Held');
+  assert.match(d.message, /bm-mapi:2.*held.*bm-mapi:1 keeps running/);
+});
+
+test('running, spec changed, Warn with gate closed: rolls out', () => {
+  const d = decideRollout(input({ gate: closed, mode: 'Warn', desiredTemplate: v2, current: running() }));
+  assert.equal(image(d), 'bm-mapi:2');
+  assert.equal(d.state, 'Progressing');
+});
+
+test('running, gate closes (DNS blip): never scales down', () => {
+  const d = decideRollout(input({ gate: closed, specReplicas: 2, current: running() }));
+  assert.equal(d.replicas, 2);
+  assert.equal(image(d), 'bm-mapi:1');
+  assert.equal(d.state, 'Available');
+});
+
+test('new template fully up and probes pass after the rollout started: becomes the last good template', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:00.000Z' });
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur }));
+  assert.equal(d.state, 'Available');
+  assert.equal(JSON.parse(d.annotations[LAST_GOOD_TEMPLATE_ANNOTATION]!).spec.containers[0].image, 'bm-mapi:2');
+  assert.equal(d.events[0]?.reason, 'RolloutSucceeded');
+});
+
+test('probe results from before the rollout do not prove the new template', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:30.000Z' });
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Passed', message: 'ok', checkedAt: new Date('2026-11-22T11:59:00Z') } }));
+  assert.equal(d.state, 'Progressing');
+  assert.equal(d.reason, 'WaitingForProbes');
+});
+
+test('new pods up but probes fail past the deadline: rolled back to the last good template, Degraded, Warning Event', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:58:00.000Z' });
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Failed', message: 'POST /mapi/emsmdb/ answered 503', checkedAt: now } }));
+  assert.equal(d.state, 'RolledBack');
+  assert.equal(image(d), 'bm-mapi:1');
+  assert.ok(d.degraded);
+  assert.equal(d.events[0]?.type, 'Warning');
+  assert.match(d.message, /rolled back from bm-mapi:2 to bm-mapi:1.*503/);
+  assert.ok(d.annotations[FAILED_TEMPLATE_HASH_ANNOTATION]);
+
+  // Next reconcile: the spec still asks for bm-mapi:2; it is not retried until the spec changes.
+  const after = decideRollout(input({ desiredTemplate: v2, current: running(v1, {}, d.annotations) }));
+  assert.equal(image(after), 'bm-mapi:1');
+  assert.equal(after.state, 'RolledBack');
+  const v3 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:3' } }));
+  assert.equal(image(decideRollout(input({ desiredTemplate: v3, current: running(v1, {}, d.annotations) }))), 'bm-mapi:3');
+});
+
+test('failing within the deadline: keeps waiting', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:50.000Z' });
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Failed', message: '503', checkedAt: now } }));
+  assert.equal(d.state, 'Progressing');
+  assert.equal(image(d), 'bm-mapi:2');
+  assert.ok(d.requeueAfterMs);
+});
+
+test('Warn mode: a failing release is reported, not rolled back', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:50:00.000Z' });
+  const d = decideRollout(input({ mode: 'Warn', desiredTemplate: v2, current: cur, serving: { status: 'Failed', message: '503', checkedAt: now } }));
+  assert.equal(image(d), 'bm-mapi:2');
+  assert.ok(d.degraded);
+  assert.notEqual(d.state, 'RolledBack');
+});
+
+test('mapi.enabled=false: 0 replicas, template untouched', () => {
+  const d = decideRollout(input({ mapiEnabled: false, desiredTemplate: v2, current: running() }));
+  assert.equal(d.replicas, 0);
+  assert.equal(image(d), 'bm-mapi:1');
+  assert.equal(d.state, 'Disabled');
+});

@@ -1,0 +1,196 @@
+// http/<host>: does the mail server itself answer behind the front? An unauthenticated
+// autodiscover POST and MAPI/HTTP PINGs must reach it (401 with a challenge, or 200 with an
+// X-ResponseCode); with probe credentials, the authenticated autodiscover answer must hand
+// Outlook a mapiHttp block pointing at https://<externalHost> (MS-OXDSCLI 2.2.4.1.1.2.3), and
+// those MAPI endpoints must answer a PING (MS-OXCMAPIHTTP 2.2.2: X-ResponseCode).
+import { randomUUID } from 'node:crypto';
+import { AUTODISCOVER_PATH, parsePoxResponse, poxRequestBody, poxRequestHeaders, POX_ERROR_CODES } from './autodiscover-pox.ts';
+import { normalizeHost } from './host-names.ts';
+import type { CheckResult, HttpClient, HttpResponse, ProbeCredentials } from './types.ts';
+
+export const MAPI_ENDPOINTS = ['/mapi/emsmdb/', '/mapi/nspi/'] as const;
+
+export interface HttpCheckInput {
+  host: string;
+  /** The external host also gets the MAPI PINGs; autodiscover hosts get the POX request. */
+  role: 'external' | 'autodiscover';
+  /** Mail domain used for X-AnchorMailbox when there are no credentials. */
+  domain: string;
+  externalHost: string;
+  /** Given to the one host that runs the authenticated probes. */
+  credentials?: ProbeCredentials;
+}
+
+export interface ProbeRecord {
+  probe: string;
+  request: string;
+  served: boolean;
+  status?: number;
+  outcome: string;
+}
+
+export function httpCheckName(host: string): string {
+  return `http/${normalizeHost(host)}`;
+}
+
+export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): Promise<CheckResult> {
+  const host = normalizeHost(input.host);
+  const externalHost = normalizeHost(input.externalHost);
+  const address = input.credentials?.address ?? `autodiscover-probe@${normalizeHost(input.domain)}`;
+  const probes: ProbeRecord[] = [];
+  const result = (status: CheckResult['status'], reason: string, message: string, extra: Record<string, unknown> = {}): CheckResult => ({
+    name: httpCheckName(host), status, reason, message, details: { probes, ...extra },
+  });
+
+  const pox = await http.request({
+    scheme: 'https', host, method: 'POST', path: AUTODISCOVER_PATH,
+    headers: poxRequestHeaders(address), body: poxRequestBody(address), verifyTls: false,
+  });
+  probes.push(judgeServed('autodiscover', `POST https://${host}${AUTODISCOVER_PATH}`, pox, 'autodiscover'));
+  if (input.role === 'external') {
+    for (const path of MAPI_ENDPOINTS) {
+      const ping = await http.request({ scheme: 'https', host, method: 'POST', path, headers: mapiPingHeaders(), body: '', verifyTls: false });
+      probes.push(judgeServed(path, `POST https://${host}${path} (PING)`, ping, 'mapi'));
+    }
+  }
+  const notServed = probes.filter((p) => !p.served);
+  if (notServed.length > 0) {
+    const mapiDown = notServed.some((p) => p.probe.startsWith('/mapi'));
+    const what = notServed.map((p) => `${p.request}: ${p.outcome}`).join('; ');
+    return result('Failed', mapiDown ? 'MapiNotServed' : 'AutodiscoverNotServed',
+      `The mail server does not answer on ${host}: ${what}; check the MAPI pods are ready and the ingress routes /autodiscover and /mapi to their Service`);
+  }
+  if (!input.credentials) {
+    return result('Passed', 'Served', `${host}: ${probes.map((p) => `${p.probe} ${p.outcome}`).join(', ')}`);
+  }
+  return authenticatedProbes(host, externalHost, input.credentials, http, probes, result);
+}
+
+type ResultMaker = (status: CheckResult['status'], reason: string, message: string, extra?: Record<string, unknown>) => CheckResult;
+
+async function authenticatedProbes(
+  host: string, externalHost: string, credentials: ProbeCredentials, http: HttpClient, probes: ProbeRecord[], result: ResultMaker,
+): Promise<CheckResult> {
+  const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
+  const request = `POST https://${host}${AUTODISCOVER_PATH} as ${credentials.username}`;
+  // Credentials only ever travel over a verified TLS connection.
+  const answer = await http.request({
+    scheme: 'https', host, method: 'POST', path: AUTODISCOVER_PATH,
+    headers: { ...poxRequestHeaders(credentials.address), Authorization: authorization },
+    body: poxRequestBody(credentials.address), verifyTls: true,
+  });
+  if (!answer.ok) {
+    probes.push({ probe: 'autodiscover (authenticated)', request, served: false, outcome: answer.failure });
+    return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} failed (${answer.failure}: ${answer.detail})`);
+  }
+  probes.push({ probe: 'autodiscover (authenticated)', request, served: answer.status === 200, status: answer.status, outcome: `HTTP ${answer.status}` });
+  if (answer.status === 401 || answer.status === 403) {
+    return result('Failed', 'ProbeLoginFailed',
+      `The probe account ${credentials.username} was refused by ${host} (HTTP ${answer.status}): check checks.probeCredentials and that Basic authentication is offered`);
+  }
+  if (answer.status !== 200) {
+    return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} answered HTTP ${answer.status}, expected 200`);
+  }
+  const pox = parsePoxResponse(answer.body);
+  switch (pox.kind) {
+    case 'unreadable':
+      return result('Failed', 'AutodiscoverUnreadable', `The autodiscover answer from ${host} is not an Autodiscover POX response (${pox.detail})`);
+    case 'error':
+      return result('Failed', 'AutodiscoverErrorCode',
+        `Autodiscover on ${host} answered ErrorCode ${pox.errorCode} (${pox.message || POX_ERROR_CODES[pox.errorCode] || 'unknown'}) for ${credentials.address}: check the probe address exists in the mail server`,
+        { errorCode: pox.errorCode });
+    case 'redirect':
+      return result('Failed', 'AutodiscoverRedirect',
+        `Autodiscover on ${host} answered ${pox.action} → ${pox.target} instead of settings for ${credentials.address}: An Unexpected Redirect Response was Received`);
+    case 'settings':
+      break;
+  }
+  if (!pox.mapiHttp) {
+    return result('Failed', 'NoMapiHttpProtocol',
+      `The autodiscover answer from ${host} has no <Protocol Type="mapiHttp"> block (protocols: ${pox.protocols.join(', ') || 'none'}): enable MAPI over HTTP on the mail server`,
+      { protocols: pox.protocols });
+  }
+  const urls = [...pox.mapiHttp.mailStoreUrls, ...pox.mapiHttp.addressBookUrls];
+  const badUrls = urls.filter((u) => !isHttpsOn(u, externalHost));
+  if (urls.length === 0 || badUrls.length > 0) {
+    return result('Failed', 'MapiUrlNotExternalHost',
+      `The mapiHttp block from ${host} points at ${urls.length === 0 ? 'no URL' : badUrls.join(', ')}, not at https://${externalHost}: set the mail server's external URL to https://${externalHost}`,
+      { mapiHttp: pox.mapiHttp });
+  }
+  // MS-OXCMAPIHTTP 2.2.2: any X-ResponseCode proves the MAPI stack answered the PING.
+  const pingTargets = [pox.mapiHttp.mailStoreUrls[0], pox.mapiHttp.addressBookUrls[0]].filter((u): u is string => !!u);
+  for (const target of pingTargets) {
+    const url = new URL(target);
+    const path = `${url.pathname}${url.search}`;
+    const ping = await http.request({
+      scheme: 'https', host: normalizeHost(url.hostname), method: 'POST', path,
+      headers: { ...mapiPingHeaders(), Authorization: authorization }, body: '', verifyTls: true,
+    });
+    const served = ping.ok && ping.status === 200 && ping.headers['x-responsecode'] !== undefined;
+    probes.push({
+      probe: `${url.pathname} (authenticated)`,
+      request: `POST ${url.origin}${path} (PING as ${credentials.username})`,
+      served,
+      ...(ping.ok ? { status: ping.status } : {}),
+      outcome: ping.ok ? `HTTP ${ping.status}, X-ResponseCode ${ping.headers['x-responsecode'] ?? 'missing'}` : ping.failure,
+    });
+    if (!served) {
+      return result('Failed', 'MapiPingFailed',
+        `The MAPI endpoint ${url.origin}${url.pathname} did not answer an authenticated PING with an X-ResponseCode (${ping.ok ? `HTTP ${ping.status}` : ping.failure}): check the MAPI pods and that /mapi is not buffered by the front`);
+    }
+  }
+  return result('Passed', 'Served',
+    `${host}: served; autodiscover hands out MAPI over HTTP at https://${externalHost} and both endpoints answer PING`,
+    { mapiHttp: pox.mapiHttp });
+}
+
+/** MS-OXCMAPIHTTP 2.2.3.1: the common request headers; PING needs no session cookie. */
+export function mapiPingHeaders(): Record<string, string> {
+  const client = `{${randomUUID().toUpperCase()}}`;
+  return {
+    'Content-Type': 'application/mapi-http',
+    'X-RequestType': 'PING',
+    'X-RequestId': `${client}:1`,
+    'X-ClientInfo': `${client}:1`,
+    'X-ClientApplication': 'Outlook/16.0.0000.0000',
+    'User-Agent': 'mapi-operator-check',
+  };
+}
+
+/**
+ * Served = the mail server answered: 401 with a WWW-Authenticate challenge, or 200 that only a
+ * MAPI server (X-ResponseCode) or autodiscover service (<Autodiscover>) gives. A 404, a 5xx,
+ * a redirect, a 401 without challenge (some fronts), a reset or a time-out is not.
+ */
+export function judgeServed(probe: string, request: string, response: HttpResponse, kind: 'autodiscover' | 'mapi'): ProbeRecord {
+  if (!response.ok) {
+    const outcome = response.failure === 'TIMEOUT' ? 'timed out' : response.failure === 'RESET' ? 'connection reset' : `${response.failure} (${response.detail})`;
+    return { probe, request, served: false, outcome };
+  }
+  const status = response.status;
+  const challenge = response.headers['www-authenticate'];
+  if (status === 401) {
+    return challenge
+      ? { probe, request, served: true, status, outcome: `401 challenge (${challenge.split(',').map((s) => s.trim().split(' ')[0]).join(', ')})` }
+      : { probe, request, served: false, status, outcome: '401 without a WWW-Authenticate challenge' };
+  }
+  if (status === 200) {
+    const code = response.headers['x-responsecode'];
+    if (kind === 'mapi' && code !== undefined) return { probe, request, served: true, status, outcome: `200, X-ResponseCode ${code}` };
+    if (kind === 'autodiscover' && /<(?:\w+:)?Autodiscover[\s>]/.test(response.body)) return { probe, request, served: true, status, outcome: '200 autodiscover answer' };
+    return { probe, request, served: false, status, outcome: `200 without ${kind === 'mapi' ? 'X-ResponseCode' : 'an autodiscover answer'} (not the mail server)` };
+  }
+  if (status >= 300 && status < 400) {
+    return { probe, request, served: false, status, outcome: `An Unexpected Redirect Response was Received (${status} → ${response.headers.location ?? 'no Location'})` };
+  }
+  return { probe, request, served: false, status, outcome: `HTTP ${status}` };
+}
+
+function isHttpsOn(url: string, host: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' && normalizeHost(parsed.hostname) === host && (parsed.port === '' || parsed.port === '443');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,273 @@
+// The real I/O behind the checks: DNS through node:dns (c-ares, one query at a time, to the
+// configured name servers), TLS handshakes through node:tls with SNI, HTTP through
+// node:https/node:http with no agent, no redirect following, a body cap and time-outs.
+// Every connection goes to an address this resolver found, so `check --nameserver` sees the
+// world the way that name server describes it.
+import { X509Certificate } from 'node:crypto';
+import { Resolver } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { resolveAddresses } from './address-resolution.ts';
+import { certificateInfo, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
+import type {
+  ChainStatus, CheckIO, Clock, ConnectFailure, DnsAnswer, DnsFailure, DnsResolver, HttpClient,
+  HttpRequest, HttpResponse, SrvRecord, TlsDialer, TlsHandshake,
+} from './types.ts';
+
+export interface ProbeLimits {
+  /** TCP connect. */
+  connectTimeoutMs: number;
+  /** A whole handshake or request, connect included. */
+  totalTimeoutMs: number;
+  /** One DNS query attempt; c-ares retries `dnsTries` times. */
+  dnsTimeoutMs: number;
+  dnsTries: number;
+  /** Response bodies are cut here: an autodiscover answer is a few KiB. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_PROBE_LIMITS: ProbeLimits = {
+  connectTimeoutMs: 5_000,
+  totalTimeoutMs: 10_000,
+  dnsTimeoutMs: 2_000,
+  dnsTries: 2,
+  maxBodyBytes: 64 * 1024,
+};
+
+export interface RealCheckIOOptions {
+  nameservers: string[];
+  caBundlePem?: string;
+  limits?: Partial<ProbeLimits>;
+  /** Production: 443. Only tests point probes at another port (loopback 443 may be taken). */
+  httpsPortFor?: (host: string) => number;
+  /** Production: 80 (the HTTP redirect method). Tests only. */
+  httpPortFor?: (host: string) => number;
+  clock?: Clock;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
+  const limits = { ...DEFAULT_PROBE_LIMITS, ...options.limits };
+  const dns = createDnsResolver(options.nameservers, limits);
+  const extraAnchors = options.caBundlePem ? parseCertificates(options.caBundlePem) : [];
+  const trust: TrustStore = {
+    anchors: [...systemTrustAnchors(), ...extraAnchors],
+    pem: [...tls.rootCertificates, ...extraAnchors.map((c) => c.toString())],
+  };
+  const httpsPortFor = options.httpsPortFor ?? (() => 443);
+  const httpPortFor = options.httpPortFor ?? (() => 80);
+  return {
+    dns,
+    tls: createTlsDialer(dns, trust, httpsPortFor, limits),
+    http: createHttpClient(dns, trust, httpsPortFor, httpPortFor, limits),
+    clock: options.clock ?? systemClock,
+  };
+}
+
+interface TrustStore {
+  anchors: X509Certificate[];
+  pem: string[];
+}
+
+// ---- DNS ----------------------------------------------------------------------------------
+
+/** c-ares error codes → the DNS outcome they stand for. */
+function dnsFailureOf(code: string | undefined): DnsFailure {
+  switch (code) {
+    case 'ENOTFOUND': return 'NXDOMAIN';
+    case 'ENODATA': return 'NODATA';
+    case 'ESERVFAIL': return 'SERVFAIL';
+    case 'EREFUSED': return 'REFUSED';
+    case 'ETIMEOUT': return 'TIMEOUT';
+    default: return 'ERROR';
+  }
+}
+
+export function createDnsResolver(nameservers: string[], limits: Pick<ProbeLimits, 'dnsTimeoutMs' | 'dnsTries'>): DnsResolver {
+  const resolver = new Resolver({ timeout: limits.dnsTimeoutMs, tries: limits.dnsTries });
+  if (nameservers.length > 0) resolver.setServers(nameservers);
+  // c-ares has its own time-outs; this outer one only guards against a stuck channel.
+  const guardMs = limits.dnsTimeoutMs * limits.dnsTries * 3 + 1_000;
+  const ask = <T>(query: (cb: (err: NodeJS.ErrnoException | null, records: T[]) => void) => void): Promise<DnsAnswer<T>> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ ok: false, failure: 'TIMEOUT', detail: 'no answer' }), guardMs);
+      query((err, records) => {
+        clearTimeout(timer);
+        if (err) resolve({ ok: false, failure: dnsFailureOf(err.code), detail: err.code ?? err.message });
+        else if (records.length === 0) resolve({ ok: false, failure: 'NODATA', detail: 'empty answer' });
+        else resolve({ ok: true, records });
+      });
+    });
+  return {
+    cname: (name) => ask<string>((cb) => resolver.resolveCname(name, cb)),
+    a: (name) => ask<string>((cb) => resolver.resolve4(name, cb)),
+    aaaa: (name) => ask<string>((cb) => resolver.resolve6(name, cb)),
+    srv: (name) => ask<SrvRecord>((cb) => resolver.resolveSrv(name, cb)),
+  };
+}
+
+// ---- connections --------------------------------------------------------------------------
+
+function connectFailureOf(err: NodeJS.ErrnoException): ConnectFailure {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return 'REFUSED';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || err.message.includes('socket hang up')) return 'RESET';
+  if (code === 'ETIMEDOUT') return 'TIMEOUT';
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('UNABLE_TO') || code.startsWith('DEPTH_ZERO')) return 'HANDSHAKE';
+  return 'ERROR';
+}
+
+type Target = { ok: true; address: string } | { ok: false; detail: string };
+
+async function connectAddress(host: string, dns: DnsResolver): Promise<Target> {
+  if (net.isIP(host)) return { ok: true, address: host };
+  const resolution = await resolveAddresses(host, dns);
+  if (!resolution.ok) return { ok: false, detail: resolution.failure === 'DANGLING_CNAME' ? 'dangling CNAME' : resolution.failure };
+  return { ok: true, address: resolution.addresses[0] as string };
+}
+
+function createTlsDialer(dns: DnsResolver, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits): TlsDialer {
+  return {
+    async handshake(host: string): Promise<TlsHandshake> {
+      const port = portFor(host);
+      const target = await connectAddress(host, dns);
+      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, port };
+      const address = target.address;
+      return new Promise<TlsHandshake>((resolve) => {
+        let settled = false;
+        const raw = net.connect({ host: address, port });
+        let secure: tls.TLSSocket | undefined;
+        const finish = (outcome: TlsHandshake) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(connectTimer);
+          clearTimeout(totalTimer);
+          secure?.destroy();
+          raw.destroy();
+          resolve(outcome);
+        };
+        const fail = (failure: ConnectFailure, detail: string) => finish({ ok: false, failure, detail, address, port });
+        const connectTimer = setTimeout(() => fail('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
+        const totalTimer = setTimeout(() => fail('TIMEOUT', `no TLS handshake within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
+        raw.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err), err.code ?? err.message));
+        raw.once('connect', () => {
+          clearTimeout(connectTimer);
+          secure = tls.connect({ socket: raw, servername: host, ca: trust.pem, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+          secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
+          secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
+          secure.once('secureConnect', () => {
+            const socket = secure as tls.TLSSocket;
+            const presented = peerChain(socket);
+            const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
+            finish({
+              ok: true,
+              address,
+              port,
+              protocol: socket.getProtocol(),
+              chain: presented.map(certificateInfo),
+              chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
+              verifyError,
+            });
+          });
+        });
+      });
+    },
+  };
+}
+
+/** Leaf first, then each issuer Node reports (the presented chain, completed from the trust store). */
+function peerChain(socket: tls.TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(new X509Certificate(cert.raw));
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/** Dates are judged by the checks with their own clock, so OpenSSL's date errors do not decide trust. */
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+function chainStatusOf(presented: X509Certificate[], anchors: X509Certificate[], authorized: boolean, verifyError: string | null): ChainStatus {
+  if (authorized) return 'Trusted';
+  const status = evaluateChain(presented, anchors);
+  if (status === 'Trusted' && verifyError !== null && !DATE_ERRORS.has(verifyError)) return 'Invalid';
+  return status;
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------
+
+function createHttpClient(
+  dns: DnsResolver, trust: TrustStore,
+  httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits,
+): HttpClient {
+  return {
+    async request(req: HttpRequest): Promise<HttpResponse> {
+      const target = await connectAddress(req.host, dns);
+      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail };
+      const headers: Record<string, string> = { ...req.headers, Host: req.host };
+      if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
+      const common = { host: target.address, method: req.method, path: req.path, headers, agent: false as const };
+      return new Promise<HttpResponse>((resolve) => {
+        let settled = false;
+        const finish = (outcome: HttpResponse) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(connectTimer);
+          clearTimeout(totalTimer);
+          request.destroy();
+          resolve(outcome);
+        };
+        const request = req.scheme === 'https'
+          ? https.request({
+              ...common,
+              port: httpsPortFor(req.host),
+              servername: req.host,
+              ca: trust.pem,
+              rejectUnauthorized: req.verifyTls,
+              checkServerIdentity: (_name, cert) => (req.verifyTls ? tls.checkServerIdentity(req.host, cert) : undefined),
+            })
+          : http.request({ ...common, port: httpPortFor(req.host) });
+        const connectTimer = setTimeout(() => finish({ ok: false, failure: 'TIMEOUT', detail: `TCP connect took over ${limits.connectTimeoutMs} ms` }), limits.connectTimeoutMs);
+        const totalTimer = setTimeout(() => finish({ ok: false, failure: 'TIMEOUT', detail: `no complete answer within ${limits.totalTimeoutMs} ms` }), limits.totalTimeoutMs);
+        request.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+        request.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: connectFailureOf(err), detail: err.code ?? err.message }));
+        request.once('response', (res) => {
+          clearTimeout(connectTimer);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const respond = (truncated: boolean) => finish({
+            ok: true,
+            status: res.statusCode ?? 0,
+            headers: flattenHeaders(res.headers),
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated,
+          });
+          res.on('data', (chunk: Buffer) => {
+            const room = limits.maxBodyBytes - size;
+            chunks.push(chunk.subarray(0, Math.max(0, room)));
+            size += chunk.length;
+            if (size >= limits.maxBodyBytes) respond(size > limits.maxBodyBytes);
+          });
+          res.once('end', () => respond(false));
+          res.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: connectFailureOf(err), detail: err.code ?? err.message }));
+        });
+        request.end(req.body);
+      });
+    },
+  };
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

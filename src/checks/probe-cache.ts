@@ -1,0 +1,81 @@
+// One host is probed once per interval however many MailDomains (or reconciles) ask: results
+// are kept per check name + inputs for a TTL, and callers that ask while a probe is running
+// share it instead of starting another.
+import { createHash } from 'node:crypto';
+import type { CheckResult, Clock } from './types.ts';
+
+export interface ProbeCacheOptions {
+  clock: Clock;
+  /** How long a Passed result is reused: the re-check interval. */
+  ttlMs: number;
+  /** Anything else is reused for a shorter time, so a fix is seen soon. */
+  failureTtlMs?: number;
+}
+
+interface Entry {
+  expiresAt: number;
+  value: Promise<CheckResult>;
+}
+
+export class ProbeCache {
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #failureTtlMs: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(options: ProbeCacheOptions) {
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlMs;
+    this.#failureTtlMs = options.failureTtlMs ?? Math.min(options.ttlMs, 30_000);
+  }
+
+  /** The cached result for this check and inputs, or the result of `probe` (then cached). */
+  async get(checkName: string, inputs: unknown, probe: () => Promise<CheckResult>): Promise<CheckResult> {
+    const key = probeCacheKey(checkName, inputs);
+    const now = this.#clock.now();
+    this.#evictExpired(now);
+    const hit = this.#entries.get(key);
+    if (hit) return hit.value;
+    // Until the probe ends the entry lives "forever", so concurrent callers share it.
+    const entry: Entry = { expiresAt: Number.POSITIVE_INFINITY, value: probe() };
+    this.#entries.set(key, entry);
+    try {
+      const result = await entry.value;
+      entry.expiresAt = this.#clock.now() + (result.status === 'Passed' ? this.#ttlMs : this.#failureTtlMs);
+      return result;
+    } catch (err) {
+      this.#entries.delete(key);
+      throw err;
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #evictExpired(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key);
+    }
+  }
+}
+
+/** Stable across key order; secrets must be hashed by the caller before they get here. */
+export function probeCacheKey(checkName: string, inputs: unknown): string {
+  return `${checkName}|${createHash('sha256').update(stableJson(inputs)).digest('hex')}`;
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

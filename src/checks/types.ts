@@ -1,0 +1,160 @@
+// The check engine's vocabulary: what is checked (CheckTarget), what comes back (CheckResult),
+// and the I/O the checks are given (CheckIO). Nothing here knows about Kubernetes; the
+// controller maps MailDomain.spec onto a CheckTarget and the `check` command builds one from a
+// file or flags.
+
+export type RequireMode = 'Any' | 'All';
+
+/** One autodiscover host and the mail domain it publishes (MS-OXDSCLI 3.1.5: autodiscover.<domain>). */
+export interface AutodiscoverHost {
+  domain: string;
+  host: string;
+}
+
+/** A mailbox the authenticated probes log in as. The password never appears in a result. */
+export interface ProbeCredentials {
+  username: string;
+  password: string;
+  address: string;
+}
+
+/** cert-manager's Ready condition for the MailDomain's Certificate. */
+export interface CertificateState {
+  ready: boolean;
+  reason: string;
+  message: string;
+}
+
+export interface CheckTarget {
+  domain: string;
+  aliases: string[];
+  externalHost: string;
+  /** autodiscover.<domain> and one per alias, or spec.autodiscover.hosts. */
+  autodiscoverHosts: AutodiscoverHost[];
+  require: RequireMode;
+  /** "ip[:port]" (IPv6 as "[ip]:port"); empty: the system resolver. */
+  nameservers: string[];
+  /** Extra trust anchors (PEM), added to the system roots. */
+  caBundlePem?: string;
+  probeCredentials?: ProbeCredentials;
+  /** The http/ probes only make sense once MAPI pods exist. */
+  includeHttp: boolean;
+  /** Absent when no cluster is involved: then there is no `certificate` check. */
+  certificate?: CertificateState;
+}
+
+export type CheckStatus = 'Passed' | 'Failed' | 'Warning' | 'Unknown';
+
+export interface CheckResult {
+  /** `certificate`, `dns/<host>`, `tls/<host>`, `http/<host>`, `rootdomain/<domain>`, `redirect/<host>`. */
+  name: string;
+  status: CheckStatus;
+  /** CamelCase, stable: what the controller copies into conditions. */
+  reason: string;
+  /** For a person: what is wrong and how to fix it (Remote Connectivity Analyzer wording). */
+  message: string;
+  details: Record<string, unknown>;
+}
+
+// ---- DNS ----------------------------------------------------------------------------------
+
+/** How a DNS query failed, as a resolver tells them apart (RFC 1035 rcodes, RFC 2308 NODATA). */
+export type DnsFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'REFUSED' | 'TIMEOUT' | 'ERROR';
+
+export type DnsAnswer<T> =
+  | { ok: true; records: T[] }
+  | { ok: false; failure: DnsFailure; detail: string };
+
+export interface SrvRecord {
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+/** One query per call; no CNAME is followed for `cname` (the checks follow chains themselves). */
+export interface DnsResolver {
+  cname(name: string): Promise<DnsAnswer<string>>;
+  a(name: string): Promise<DnsAnswer<string>>;
+  aaaa(name: string): Promise<DnsAnswer<string>>;
+  srv(name: string): Promise<DnsAnswer<SrvRecord>>;
+}
+
+// ---- TLS ----------------------------------------------------------------------------------
+
+/** What a certificate says, reduced to what the checks judge. Dates in epoch milliseconds. */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  notBefore: number;
+  notAfter: number;
+  selfSigned: boolean;
+  fingerprint256: string;
+}
+
+/**
+ * Where the chain leads, as worked out from the presented certificates and the trust anchors:
+ * - Trusted: reaches a trust anchor;
+ * - SelfSigned: the leaf signed itself and is no trust anchor;
+ * - UntrustedRoot: reaches a self-signed certificate that is no trust anchor;
+ * - MissingIntermediate: an issuer is neither presented nor a trust anchor;
+ * - Invalid: OpenSSL rejects a chain that reaches an anchor (e.g. bad signature, purpose).
+ */
+export type ChainStatus = 'Trusted' | 'SelfSigned' | 'UntrustedRoot' | 'MissingIntermediate' | 'Invalid';
+
+export type ConnectFailure = 'NOT_RESOLVED' | 'REFUSED' | 'TIMEOUT' | 'RESET' | 'HANDSHAKE' | 'ERROR';
+
+export type TlsHandshake =
+  | {
+      ok: true;
+      address: string;
+      port: number;
+      protocol: string | null;
+      /** Leaf first, then the presented chain as the peer sent it. */
+      chain: CertificateInfo[];
+      chainStatus: ChainStatus;
+      /** OpenSSL's verdict, kept for the report (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+      verifyError: string | null;
+    }
+  | { ok: false; failure: ConnectFailure; detail: string; address?: string; port?: number };
+
+export interface TlsDialer {
+  /** TLS handshake with SNI = host, on the port the IO decides (443 in production). */
+  handshake(host: string): Promise<TlsHandshake>;
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------
+
+export interface HttpRequest {
+  scheme: 'https' | 'http';
+  host: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Verify the chain and host name; required whenever credentials are sent. */
+  verifyTls: boolean;
+}
+
+export type HttpResponse =
+  | { ok: true; status: number; headers: Record<string, string>; body: string; truncated: boolean }
+  | { ok: false; failure: ConnectFailure; detail: string };
+
+export interface HttpClient {
+  /** One request, no redirect followed, body capped, bounded in time. */
+  request(req: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** Everything the checks touch outside themselves. Real ones in io.ts, fakes in unit tests. */
+export interface CheckIO {
+  dns: DnsResolver;
+  tls: TlsDialer;
+  http: HttpClient;
+  clock: Clock;
+}

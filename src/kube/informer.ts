@@ -1,0 +1,339 @@
+// An informer: list, then watch, per kind; keeps an in-memory store keyed by `namespace/name`
+// and calls handlers on add/update/delete. One list/watch per namespace when namespaces are
+// given (`--namespace` sharding), else one for the whole cluster.
+//
+// Failure handling, each for a reason seen in the field:
+// - resume from the last resourceVersion (bookmarks keep it fresh), so a restarted watch does
+//   not relist;
+// - relist on 410 Gone / Expired (the resourceVersion fell out of the watch cache window),
+//   diffing the new list against the store so handlers see the deletes that were missed;
+// - server-side `timeoutSeconds` (randomised 5-10 min like client-go) so watches end and
+//   restart regularly, and a watchdog for watches that die silently (client-node #958, #364);
+// - restart after any error with jittered, capped exponential backoff, reset only after a
+//   healthy watch, so failures never turn into a reconnect storm (client-node #1933).
+import type { Logger } from 'pino';
+import { JitteredBackoff } from './backoff.ts';
+import { realClock, sleep, type Clock } from './clock.ts';
+import { objectKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
+import { isGone } from './errors.ts';
+import { runWatch, type WatchEnd, type WatchEvent } from './watch.ts';
+
+export interface EventHandlers<T extends KubeObject> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** Why a watch was started again; counted in `stats` and the informer metric. */
+export type RestartReason = 'closed' | 'watchdog' | 'error' | 'gone';
+
+export interface InformerMetrics {
+  watchRestarted(resource: string, reason: RestartReason): void;
+  listed(resource: string): void;
+}
+
+export interface InformerOptions {
+  client: KubeClient;
+  resource: ResourceRef;
+  /** Namespaces to watch, one list/watch each; empty or absent: all namespaces. */
+  namespaces?: string[];
+  labelSelector?: string;
+  fieldSelector?: string;
+  logger?: Logger;
+  metrics?: InformerMetrics;
+  clock?: Clock;
+  /** Server-side watch time-out in seconds; default random in [300, 600) per watch. */
+  watchTimeoutSeconds?: number | (() => number);
+  /** Restart a watch that received nothing (not even a bookmark) for this long; default 130 s. */
+  watchdogMs?: number;
+  /** Reconnect backoff; default 800 ms doubling to 30 s, jittered. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Page size for lists; default 500. */
+  pageSize?: number;
+  /** Time-out of each list page and of each watch connect; default 60 s. */
+  requestTimeoutMs?: number;
+}
+
+interface ListResponse {
+  metadata: { resourceVersion: string; continue?: string };
+  items: KubeObject[];
+}
+
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  events: number;
+  bookmarks: number;
+  restarts: Record<RestartReason, number>;
+}
+
+/** A healthy watch for this long proves the connection works again: reset the backoff. */
+const HEALTHY_WATCH_MS = 30_000;
+
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly resource: ResourceRef;
+  readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, bookmarks: 0, restarts: { closed: 0, watchdog: 0, error: 0, gone: 0 } };
+  readonly #opts: InformerOptions;
+  readonly #clock: Clock;
+  readonly #store = new Map<string, T>();
+  readonly #handlers = new Set<EventHandlers<T>>();
+  readonly #synced = new Set<string>();
+  readonly #scopes: string[];
+  readonly #syncWaiters: Array<() => void> = [];
+  #abort: AbortController | undefined;
+  #loops: Array<Promise<void>> = [];
+
+  constructor(opts: InformerOptions) {
+    this.#opts = opts;
+    this.resource = opts.resource;
+    this.#clock = opts.clock ?? realClock;
+    // '' is the all-namespaces scope; cluster-scoped kinds ignore namespaces.
+    const nss = opts.resource.namespaced ? [...new Set(opts.namespaces ?? [])].filter(Boolean) : [];
+    this.#scopes = nss.length ? nss : [''];
+  }
+
+  get #name(): string {
+    const r = this.resource;
+    return r.group ? `${r.plural}.${r.group}` : r.plural;
+  }
+
+  start(): void {
+    if (this.#abort) return;
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    this.#loops = this.#scopes.map((scope) => this.#runScope(scope, signal));
+  }
+
+  async stop(): Promise<void> {
+    this.#abort?.abort(new Error('informer stopped'));
+    await Promise.allSettled(this.#loops);
+  }
+
+  hasSynced(): boolean {
+    return this.#synced.size === this.#scopes.length;
+  }
+
+  /** Resolves once every namespace has been listed; rejects when `signal` aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.hasSynced()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal?.reason ?? new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  getByKey(key: string): T | undefined {
+    return this.#store.get(key);
+  }
+
+  /** Every cached object, or those of one namespace. */
+  list(namespace?: string): T[] {
+    const all = [...this.#store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  keys(): string[] {
+    return [...this.#store.keys()];
+  }
+
+  /**
+   * Registers handlers; objects already in the store are replayed to `onAdd` so a late
+   * handler sees the same world as an early one. Returns a function that unregisters them.
+   */
+  addHandlers(handlers: EventHandlers<T>): () => void {
+    this.#handlers.add(handlers);
+    for (const obj of this.#store.values()) this.#call(() => handlers.onAdd?.(obj));
+    return () => this.#handlers.delete(handlers);
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // A handler bug must not kill the watch that feeds every other handler.
+      this.#opts.logger?.error({ err, resource: this.#name }, 'informer event handler threw');
+    }
+  }
+
+  #emitAdd(obj: T): void {
+    for (const h of this.#handlers) this.#call(() => h.onAdd?.(obj));
+  }
+
+  #emitUpdate(oldObj: T, newObj: T): void {
+    for (const h of this.#handlers) this.#call(() => h.onUpdate?.(oldObj, newObj));
+  }
+
+  #emitDelete(obj: T): void {
+    for (const h of this.#handlers) this.#call(() => h.onDelete?.(obj));
+  }
+
+  #inScope(scope: string, obj: T): boolean {
+    return scope === '' || obj.metadata.namespace === scope;
+  }
+
+  #timeoutSeconds(): number {
+    const t = this.#opts.watchTimeoutSeconds;
+    if (typeof t === 'function') return t();
+    if (typeof t === 'number') return t;
+    return Math.floor(300 * (1 + Math.random()));
+  }
+
+  async #runScope(scope: string, signal: AbortSignal): Promise<void> {
+    const log = this.#opts.logger?.child({ resource: this.#name, namespace: scope || '*' });
+    const backoff = new JitteredBackoff(this.#opts.backoff ?? { baseMs: 800, maxMs: 30_000 });
+    let resourceVersion: string | undefined;
+    let lastListAt = -Infinity;
+    while (!signal.aborted) {
+      try {
+        if (resourceVersion === undefined) {
+          // Relisting in a tight loop (list works, watch answers 410 at once) would hammer
+          // the apiserver: space relists by the backoff too.
+          if (this.#clock.now() - lastListAt < 1000) await sleep(this.#clock, backoff.next(), signal);
+          lastListAt = this.#clock.now();
+          resourceVersion = await this.#list(scope, signal);
+          if (!this.#synced.has(scope)) {
+            this.#synced.add(scope);
+            log?.debug({ objects: this.#store.size }, 'informer synced');
+            if (this.hasSynced()) for (const w of this.#syncWaiters.splice(0)) w();
+          }
+        }
+        const startedAt = this.#clock.now();
+        let sawEvent = false;
+        this.stats.watches++;
+        const end: WatchEnd = await runWatch(this.#opts.client, {
+          path: resourcePath(this.resource, scope || undefined),
+          resourceVersion,
+          labelSelector: this.#opts.labelSelector,
+          fieldSelector: this.#opts.fieldSelector,
+          timeoutSeconds: this.#timeoutSeconds(),
+          watchdogMs: this.#opts.watchdogMs ?? 130_000,
+          connectTimeoutMs: this.#opts.requestTimeoutMs ?? 60_000,
+          signal,
+          clock: this.#clock,
+          onEvent: (event) => {
+            sawEvent = true;
+            const rv = this.#apply(scope, event);
+            if (rv) resourceVersion = rv;
+          },
+        });
+        if (signal.aborted) break;
+        this.#restarted(end, log);
+        if (sawEvent || this.#clock.now() - startedAt >= HEALTHY_WATCH_MS) {
+          backoff.reset();
+        } else {
+          // Closed at once with nothing delivered: treat like a failure so it cannot spin.
+          await sleep(this.#clock, backoff.next(), signal);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          log?.info({ resourceVersion }, 'resourceVersion expired (410 Gone); relisting');
+          resourceVersion = undefined;
+          this.#restarted('gone', log);
+          continue;
+        }
+        const delay = backoff.next();
+        this.#restarted('error', log);
+        log?.warn({ err, retryInMs: Math.round(delay), failures: backoff.failures }, 'list/watch failed; retrying with backoff');
+        try {
+          await sleep(this.#clock, delay, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  #restarted(reason: RestartReason, log: Logger | undefined): void {
+    this.stats.restarts[reason]++;
+    this.#opts.metrics?.watchRestarted(this.#name, reason);
+    if (reason === 'watchdog') log?.info('watch silent past the watchdog; restarted from the last resourceVersion');
+  }
+
+  /** Lists one scope page by page, replaces its part of the store, returns the list's RV. */
+  async #list(scope: string, signal: AbortSignal): Promise<string> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page: ListResponse = await this.#opts.client.request<ListResponse>({
+        path: resourcePath(this.resource, scope || undefined),
+        query: {
+          limit: this.#opts.pageSize ?? 500,
+          continue: cont,
+          labelSelector: this.#opts.labelSelector || undefined,
+          fieldSelector: this.#opts.fieldSelector || undefined,
+        },
+        timeoutMs: this.#opts.requestTimeoutMs ?? 60_000,
+        signal,
+      });
+      for (const item of page.items) {
+        // List items carry no apiVersion/kind; handlers and owners expect them.
+        items.push({ ...item, apiVersion: item.apiVersion ?? this.#apiVersion(), kind: item.kind ?? this.resource.kind } as T);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    this.stats.lists++;
+    this.#opts.metrics?.listed(this.#name);
+    this.#replace(scope, items);
+    return rv;
+  }
+
+  #apiVersion(): string {
+    return this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
+  }
+
+  /** Makes the scope's part of the store equal `items`, emitting the differences. */
+  #replace(scope: string, items: T[]): void {
+    const fresh = new Map(items.map((o) => [objectKey(o), o]));
+    for (const [key, old] of [...this.#store]) {
+      if (this.#inScope(scope, old) && !fresh.has(key)) {
+        this.#store.delete(key);
+        this.#emitDelete(old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.#store.get(key);
+      this.#store.set(key, obj);
+      if (!old) this.#emitAdd(obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emitUpdate(old, obj);
+    }
+  }
+
+  /** Applies one watch event to the store; returns the resourceVersion to resume from. */
+  #apply(_scope: string, event: WatchEvent): string | undefined {
+    const obj = event.object as T;
+    const rv = obj.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      this.stats.bookmarks++;
+      return rv;
+    }
+    this.stats.events++;
+    const key = objectKey(obj);
+    const old = this.#store.get(key);
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        this.#store.set(key, obj);
+        if (old) this.#emitUpdate(old, obj);
+        else this.#emitAdd(obj);
+        break;
+      case 'DELETED':
+        this.#store.delete(key);
+        this.#emitDelete(old ?? obj);
+        break;
+      default:
+        break;
+    }
+    return rv;
+  }
+}

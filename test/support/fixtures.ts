@@ -14,7 +14,7 @@ export function mailDomain(spec: Partial<MailDomainSpecInput> = {}, name = 'exam
   return {
     apiVersion: 'mapi-operator.io/v1alpha1',
     kind: 'MailDomain',
-    metadata: { name, namespace, uid: `uid-${name}`, generation: 1 },
+    metadata: { name, namespace, uid: `uid-${name}`, generation: 1, creationTimestamp: '2026-01-02T00:00:00Z' },
     spec: parsed.value,
   };
 }

@@ -52,7 +52,9 @@ export function evaluateChain(presented: X509Certificate[], anchors: X509Certifi
     if (anchors.some((anchor) => signedBy(cert, anchor))) return 'Trusted';
     if (isSelfSigned(cert)) return depth === 0 ? 'SelfSigned' : 'UntrustedRoot';
     const next = presented.find((c) => !used.has(c.fingerprint256) && signedBy(cert, c));
-    if (!next) return 'MissingIntermediate';
+    // Only the leaf's own issuer missing is the classic "server forgot the intermediate"; further
+    // up, a chain that stops short of an anchor is a trust failure.
+    if (!next) return depth === 0 ? 'MissingIntermediate' : 'UntrustedRoot';
     used.add(next.fingerprint256);
     current = next;
   }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Debian packages the check tests need, installed only when missing (idempotent, quiet):
+#   bind9   - `named`, the real DNS server of test/support/dns-server.ts
+#   openssl - the test CA of test/support/pki.ts
+set -euo pipefail
+need=()
+command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The packaged service is not wanted: the tests start their own named on a free port.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet named 2>/dev/null; then
+  systemctl stop named || true
+fi

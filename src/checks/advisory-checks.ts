@@ -2,6 +2,7 @@
 // detour although autodiscover itself is published correctly.
 import { AUTODISCOVER_PATH } from './autodiscover-pox.ts';
 import { normalizeHost } from './host-names.ts';
+import { describeConnectFailure } from './http-check.ts';
 import { judgeTlsHandshake } from './tls-check.ts';
 import type { CertificateState, CheckResult, HttpClient, TlsHandshake } from './types.ts';
 
@@ -20,7 +21,7 @@ export function judgeRootDomain(domainName: string, handshake: TlsHandshake, now
   if (!handshake.ok) {
     return {
       name, status: 'Passed', reason: 'RootDomainNotServing',
-      message: `https://${domain} does not answer (${handshake.failure.toLowerCase()}), so Outlook moves on to the autodiscover host without a prompt`,
+      message: `https://${domain} does not answer (${describeConnectFailure(handshake.failure)}), so Outlook moves on to the autodiscover host without a prompt`,
       details: { failure: handshake.failure, detail: handshake.detail },
     };
   }
@@ -48,7 +49,7 @@ export async function checkHttpRedirect(hostName: string, http: HttpClient): Pro
   if (!response.ok) {
     return {
       name, status: 'Passed', reason: 'RedirectNotOffered',
-      message: `${request} does not answer (${response.failure.toLowerCase()}); Outlook skips the HTTP redirect method`,
+      message: `${request} does not answer (${describeConnectFailure(response.failure)}); Outlook skips the HTTP redirect method`,
       details: { failure: response.failure, detail: response.detail },
     };
   }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUTODISCOVER_PATH, parsePoxResponse, poxRequestBody, poxRequestHeaders, POX_ERROR_CODES } from './autodiscover-pox.ts';
 import { normalizeHost } from './host-names.ts';
-import type { CheckResult, HttpClient, HttpResponse, ProbeCredentials } from './types.ts';
+import type { CheckResult, ConnectFailure, HttpClient, HttpResponse, ProbeCredentials } from './types.ts';
 
 export const MAPI_ENDPOINTS = ['/mapi/emsmdb/', '/mapi/nspi/'] as const;
 
@@ -42,18 +42,25 @@ export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): 
     name: httpCheckName(host), status, reason, message, details: { probes, ...extra },
   });
 
-  const pox = await http.request({
-    scheme: 'https', host, method: 'POST', path: AUTODISCOVER_PATH,
-    headers: poxRequestHeaders(address), body: poxRequestBody(address), verifyTls: false,
-  });
-  probes.push(judgeServed('autodiscover', `POST https://${host}${AUTODISCOVER_PATH}`, pox, 'autodiscover'));
+  // No secret is sent here, so these go out without TLS verification: tls/<host> judges the
+  // certificate, this check only whether the mail server answers behind it.
+  const unauthenticated: Promise<ProbeRecord>[] = [
+    http.request({
+      scheme: 'https', host, method: 'POST', path: AUTODISCOVER_PATH,
+      headers: poxRequestHeaders(address), body: poxRequestBody(address), verifyTls: false,
+    }).then((pox) => judgeServed('autodiscover', `POST https://${host}${AUTODISCOVER_PATH}`, pox, 'autodiscover')),
+  ];
   if (input.role === 'external') {
     for (const path of MAPI_ENDPOINTS) {
-      const ping = await http.request({ scheme: 'https', host, method: 'POST', path, headers: mapiPingHeaders(), body: '', verifyTls: false });
-      probes.push(judgeServed(path, `POST https://${host}${path} (PING)`, ping, 'mapi'));
+      unauthenticated.push(http.request({ scheme: 'https', host, method: 'POST', path, headers: mapiPingHeaders(), body: '', verifyTls: false })
+        .then((ping) => judgeServed(path, `POST https://${host}${path} (PING)`, ping, 'mapi')));
     }
   }
+  probes.push(...(await Promise.all(unauthenticated)));
   const notServed = probes.filter((p) => !p.served);
+  if (notServed.length > 0 && notServed.every((p) => p.outcome.startsWith('not resolved'))) {
+    return result('Failed', 'HostNotResolved', `The host name ${host} could not be resolved in DNS, so its HTTP endpoints cannot be reached (see dns/ and tls/)`);
+  }
   if (notServed.length > 0) {
     const mapiDown = notServed.some((p) => p.probe.startsWith('/mapi'));
     const what = notServed.map((p) => `${p.request}: ${p.outcome}`).join('; ');
@@ -80,8 +87,8 @@ async function authenticatedProbes(
     body: poxRequestBody(credentials.address), verifyTls: true,
   });
   if (!answer.ok) {
-    probes.push({ probe: 'autodiscover (authenticated)', request, served: false, outcome: answer.failure });
-    return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} failed (${answer.failure}: ${answer.detail})`);
+    probes.push({ probe: 'autodiscover (authenticated)', request, served: false, outcome: describeConnectFailure(answer.failure) });
+    return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} failed (${describeConnectFailure(answer.failure)}: ${answer.detail}); credentials are only sent over a verified TLS connection, see tls/${host}`);
   }
   probes.push({ probe: 'autodiscover (authenticated)', request, served: answer.status === 200, status: answer.status, outcome: `HTTP ${answer.status}` });
   if (answer.status === 401 || answer.status === 403) {
@@ -132,11 +139,11 @@ async function authenticatedProbes(
       request: `POST ${url.origin}${path} (PING as ${credentials.username})`,
       served,
       ...(ping.ok ? { status: ping.status } : {}),
-      outcome: ping.ok ? `HTTP ${ping.status}, X-ResponseCode ${ping.headers['x-responsecode'] ?? 'missing'}` : ping.failure,
+      outcome: ping.ok ? `HTTP ${ping.status}, X-ResponseCode ${ping.headers['x-responsecode'] ?? 'missing'}` : describeConnectFailure(ping.failure),
     });
     if (!served) {
       return result('Failed', 'MapiPingFailed',
-        `The MAPI endpoint ${url.origin}${url.pathname} did not answer an authenticated PING with an X-ResponseCode (${ping.ok ? `HTTP ${ping.status}` : ping.failure}): check the MAPI pods and that /mapi is not buffered by the front`);
+        `The MAPI endpoint ${url.origin}${url.pathname} did not answer an authenticated PING with an X-ResponseCode (${ping.ok ? `HTTP ${ping.status}` : describeConnectFailure(ping.failure)}): check the MAPI pods and that /mapi is not buffered by the front`);
     }
   }
   return result('Passed', 'Served',
@@ -164,7 +171,7 @@ export function mapiPingHeaders(): Record<string, string> {
  */
 export function judgeServed(probe: string, request: string, response: HttpResponse, kind: 'autodiscover' | 'mapi'): ProbeRecord {
   if (!response.ok) {
-    const outcome = response.failure === 'TIMEOUT' ? 'timed out' : response.failure === 'RESET' ? 'connection reset' : `${response.failure} (${response.detail})`;
+    const outcome = `${describeConnectFailure(response.failure)} (${response.detail})`;
     return { probe, request, served: false, outcome };
   }
   const status = response.status;
@@ -192,5 +199,16 @@ function isHttpsOn(url: string, host: string): boolean {
     return parsed.protocol === 'https:' && normalizeHost(parsed.hostname) === host && (parsed.port === '' || parsed.port === '443');
   } catch {
     return false;
+  }
+}
+
+export function describeConnectFailure(failure: ConnectFailure): string {
+  switch (failure) {
+    case 'NOT_RESOLVED': return 'not resolved in DNS';
+    case 'REFUSED': return 'connection refused';
+    case 'TIMEOUT': return 'timed out';
+    case 'RESET': return 'connection reset';
+    case 'HANDSHAKE': return 'TLS handshake failed';
+    case 'ERROR': return 'connection failed';
   }
 }

@@ -59,11 +59,13 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   };
   const httpsPortFor = options.httpsPortFor ?? (() => 443);
   const httpPortFor = options.httpPortFor ?? (() => 80);
+  const clock = options.clock ?? systemClock;
+  const lookup = addressLookup(dns, clock);
   return {
     dns,
-    tls: createTlsDialer(dns, trust, httpsPortFor, limits),
-    http: createHttpClient(dns, trust, httpsPortFor, httpPortFor, limits),
-    clock: options.clock ?? systemClock,
+    tls: createTlsDialer(lookup, trust, httpsPortFor, limits),
+    http: createHttpClient(lookup, trust, httpsPortFor, httpPortFor, limits),
+    clock,
   };
 }
 
@@ -122,18 +124,30 @@ function connectFailureOf(err: NodeJS.ErrnoException): ConnectFailure {
 
 type Target = { ok: true; address: string } | { ok: false; detail: string };
 
-async function connectAddress(host: string, dns: DnsResolver): Promise<Target> {
-  if (net.isIP(host)) return { ok: true, address: host };
-  const resolution = await resolveAddresses(host, dns);
-  if (!resolution.ok) return { ok: false, detail: resolution.failure === 'DANGLING_CNAME' ? 'dangling CNAME' : resolution.failure };
-  return { ok: true, address: resolution.addresses[0] as string };
+type AddressLookup = (host: string) => Promise<Target>;
+
+/** Where to connect for a host; one resolution per host is shared for `ttlMs` by all probes. */
+function addressLookup(dns: DnsResolver, clock: Clock, ttlMs = 30_000): AddressLookup {
+  const memo = new Map<string, { at: number; target: Promise<Target> }>();
+  return (host) => {
+    if (net.isIP(host)) return Promise.resolve({ ok: true, address: host });
+    const now = clock.now();
+    const hit = memo.get(host);
+    if (hit && now - hit.at < ttlMs) return hit.target;
+    const target = resolveAddresses(host, dns).then((resolution): Target => {
+      if (!resolution.ok) return { ok: false, detail: resolution.failure === 'DANGLING_CNAME' ? 'dangling CNAME' : resolution.failure };
+      return { ok: true, address: resolution.addresses[0] as string };
+    });
+    memo.set(host, { at: now, target });
+    return target;
+  };
 }
 
-function createTlsDialer(dns: DnsResolver, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits): TlsDialer {
+function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits): TlsDialer {
   return {
     async handshake(host: string): Promise<TlsHandshake> {
       const port = portFor(host);
-      const target = await connectAddress(host, dns);
+      const target = await lookup(host);
       if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, port };
       const address = target.address;
       return new Promise<TlsHandshake>((resolve) => {
@@ -204,12 +218,12 @@ function chainStatusOf(presented: X509Certificate[], anchors: X509Certificate[],
 // ---- HTTP ---------------------------------------------------------------------------------
 
 function createHttpClient(
-  dns: DnsResolver, trust: TrustStore,
+  lookup: AddressLookup, trust: TrustStore,
   httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits,
 ): HttpClient {
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
-      const target = await connectAddress(req.host, dns);
+      const target = await lookup(req.host);
       if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail };
       const headers: Record<string, string> = { ...req.headers, Host: req.host };
       if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));

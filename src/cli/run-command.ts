@@ -1,0 +1,129 @@
+// `mapi-operator run`: the operator process.
+import { parseDuration } from '../api/duration.ts';
+import { Manager } from '../kube/index.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
+import { registerMailDomainController } from '../controllers/maildomain/controller.ts';
+import { registerMailboxController } from '../controllers/mailbox/controller.ts';
+import { CheckMetrics } from '../controllers/maildomain/check-metrics.ts';
+import { parseFlags, positiveInt, UsageError, envName, type FlagSpec } from './flags.ts';
+import type { LevelWithSilent } from 'pino';
+
+const options: FlagSpec = {
+  help: { type: 'boolean', short: 'h' },
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string', multiple: true },
+  'label-selector': { type: 'string' },
+  concurrency: { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'leader-election-namespace': { type: 'string' },
+  'leader-election-id': { type: 'string' },
+  'metrics-addr': { type: 'string' },
+  'health-addr': { type: 'string' },
+  'log-level': { type: 'string' },
+  'allow-cluster-issuers': { type: 'string' },
+  'progress-deadline': { type: 'string' },
+  'resync-period': { type: 'string' },
+  'probe-cache-ttl': { type: 'string' },
+  'https-port': { type: 'string' },
+  'http-port': { type: 'string' },
+};
+
+const help = `Usage: mapi-operator run [flags]
+
+Runs the operator: watches MailDomains and Mailboxes, provisions Certificates, Ingresses,
+Services and MAPI Deployments, runs the Outlook checks and gates the rollout.
+
+Flags (each also read from the environment variable shown):
+  --kubeconfig PATH              kubeconfig file; default in-cluster, then $KUBECONFIG     ${envName('kubeconfig')}
+  --namespace NS                 watch only this namespace (repeatable); default all         ${envName('namespace')} (comma-separated)
+  --label-selector SEL           reconcile only MailDomains matching SEL (sharding)          ${envName('label-selector')}
+  --concurrency N                MailDomains reconciled at once (default 4)                  ${envName('concurrency')}
+  --leader-elect                 elect a leader through a Lease (15s/10s/2s)                 ${envName('leader-elect')}
+  --leader-election-namespace NS namespace of the Lease (default: the pod's, else default)   ${envName('leader-election-namespace')}
+  --leader-election-id NAME      name of the Lease (default mapi-operator-leader)            ${envName('leader-election-id')}
+  --metrics-addr ADDR            Prometheus /metrics address (default :8080; 0 turns off)    ${envName('metrics-addr')}
+  --health-addr ADDR             /healthz and /readyz address (default :8081; 0 turns off)   ${envName('health-addr')}
+  --log-level LEVEL              trace|debug|info|warn|error (default info)                  ${envName('log-level')}
+  --allow-cluster-issuers BOOL   allow issuerRef.kind ClusterIssuer (default true)           ${envName('allow-cluster-issuers')}
+  --progress-deadline DUR        time a new release has to answer before rollback (10m)      ${envName('progress-deadline')}
+  --resync-period DUR            re-reconcile every MailDomain this often (default 5m)       ${envName('resync-period')}
+  --probe-cache-ttl DUR          reuse a passed probe of a host this long (default 60s)      ${envName('probe-cache-ttl')}
+  -h, --help                     show this help
+
+For tests only: --https-port / --http-port point the probes at another port than 443 / 80.
+`;
+
+function duration(flag: string, value: string | undefined, fallback: string): number {
+  try {
+    return parseDuration(value ?? fallback);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
+}
+
+function podNamespace(): string | undefined {
+  return process.env.POD_NAMESPACE;
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv, options);
+    if (flags.help) {
+      process.stdout.write(help);
+      return 0;
+    }
+    const level = (flags['log-level'] as string | undefined) ?? 'info';
+    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level=${level}: use trace, debug, info, warn or error`);
+    const allowClusterIssuers = flags['allow-cluster-issuers'] === undefined ? true : /^(true|1)$/i.test(String(flags['allow-cluster-issuers']));
+    const concurrency = positiveInt('concurrency', flags.concurrency as string | undefined, 4);
+    const progressDeadlineMs = duration('progress-deadline', flags['progress-deadline'] as string | undefined, '10m');
+    const resyncMs = duration('resync-period', flags['resync-period'] as string | undefined, '5m');
+    const probeTtlMs = duration('probe-cache-ttl', flags['probe-cache-ttl'] as string | undefined, '60s');
+    const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
+    const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
+
+    const logger = createLogger({ level: level as LevelWithSilent });
+    const manager = new Manager({
+      ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig as string } : {}),
+      namespaces: (flags.namespace as string[] | undefined) ?? [],
+      ...(flags['label-selector'] ? { labelSelector: flags['label-selector'] as string } : {}),
+      leaderElection: {
+        enabled: Boolean(flags['leader-elect']),
+        namespace: (flags['leader-election-namespace'] as string | undefined) ?? podNamespace() ?? 'default',
+        ...(flags['leader-election-id'] ? { name: flags['leader-election-id'] as string } : {}),
+      },
+      metricsAddr: (flags['metrics-addr'] as string | undefined) ?? ':8080',
+      healthAddr: (flags['health-addr'] as string | undefined) ?? ':8081',
+      logger,
+    });
+    const probeCache = new ProbeCache({ clock: systemClock, ttlMs: probeTtlMs });
+    const checkMetrics = new CheckMetrics(manager.metrics.registry);
+    const { scheduler } = registerMailDomainController({
+      manager,
+      allowClusterIssuers,
+      progressDeadlineMs,
+      concurrency,
+      resyncMs,
+      runChecks: (target, _signal) => runChecks(target, checkMetrics.timed(createRealCheckIO({
+        nameservers: target.nameservers,
+        ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
+        ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
+        ...(httpPort ? { httpPortFor: () => httpPort } : {}),
+      })), { cache: probeCache }),
+      onCheckRun: (key, results, ms) => checkMetrics.observe(key, results, ms),
+    });
+    registerMailboxController({ manager, concurrency });
+    const reason = await manager.start();
+    await scheduler.stop();
+    logger.info({ reason }, 'exiting');
+    return reason === 'signal' || reason === 'stopped' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`mapi-operator run: ${err.message}\nRun "mapi-operator run --help" for the flags.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

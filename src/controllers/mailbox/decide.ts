@@ -1,0 +1,67 @@
+// The Mailbox status, decided without I/O: the Get-CASMailbox view (effective MapiEnabled)
+// plus kstatus conditions. BlueMind's rule: MAPI is set up before its users, so a Mailbox of
+// a domain whose MAPI service is not rolled out is not Ready yet, and becomes Ready by itself.
+import type { MailboxStatus } from '../../api/mailbox.ts';
+import type { Condition } from '../../api/conditions.ts';
+import { setConditions, type ConditionInput } from '../conditions.ts';
+import type { MailboxVerdict } from './verdict.ts';
+
+export type DomainState =
+  | { kind: 'Missing'; name: string }
+  | { kind: 'Invalid'; name: string; message: string }
+  | { kind: 'Found'; name: string; domain: string; mapiEnabled: boolean; mapiAvailable: boolean; rolloutMessage: string };
+
+export interface MailboxInputs {
+  generation?: number;
+  previous?: MailboxStatus;
+  invalidSpec?: string;
+  domain?: DomainState;
+  verdict?: MailboxVerdict;
+  /** Whether the access ConfigMap already carries this mailbox's effective value. */
+  published: boolean;
+  now: Date;
+}
+
+export function decideMailbox(i: MailboxInputs): MailboxStatus {
+  const c: ConditionInput[] = [];
+  let mapiEnabled = false;
+  const stalled = (reason: string, message: string) => {
+    c.push({ type: 'Stalled', status: 'True', reason, message });
+    c.push({ type: 'Reconciling', status: 'False', reason, message: 'waiting for a change to the Mailbox' });
+    c.push({ type: 'Ready', status: 'False', reason, message });
+  };
+  const waiting = (reason: string, message: string) => {
+    c.push({ type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'nothing blocks reconciliation' });
+    c.push({ type: 'Reconciling', status: 'True', reason, message });
+    c.push({ type: 'Ready', status: 'False', reason, message });
+  };
+  const d = i.domain;
+  if (i.invalidSpec) {
+    stalled('InvalidSpec', `${i.invalidSpec}; fix the Mailbox and apply it again`);
+  } else if (!d || d.kind === 'Missing') {
+    waiting('MailDomainNotFound', `MailDomain ${d?.name ?? ''} does not exist in this namespace yet: MAPI is set up before its users; create the MailDomain (spec.domainRef)`);
+  } else if (d.kind === 'Invalid') {
+    waiting('MailDomainInvalid', `MailDomain ${d.name} is invalid: ${d.message}`);
+  } else if (i.verdict && !i.verdict.valid) {
+    stalled(i.verdict.reason, i.verdict.message);
+  } else if (i.verdict?.valid) {
+    mapiEnabled = i.verdict.effective;
+    if (d.mapiEnabled && !d.mapiAvailable) {
+      waiting('MailDomainNotReady', `MAPI for ${d.domain} is not rolled out yet (${d.rolloutMessage}); this Mailbox becomes Ready once it is`);
+    } else if (!i.published) {
+      waiting('AccessPending', 'waiting for the access list of the MailDomain to carry this mailbox');
+    } else {
+      c.push({ type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'nothing blocks reconciliation' });
+      c.push({ type: 'Reconciling', status: 'False', reason: 'Reconciled', message: 'up to date' });
+      const why = !d.mapiEnabled ? `MAPI is switched off for the whole domain ${d.domain}` : mapiEnabled ? 'Outlook may connect over MAPI/HTTP' : 'MAPI is switched off for this mailbox (spec.mapiEnabled: false); mail delivery and other protocols are unaffected';
+      c.push({ type: 'Ready', status: 'True', reason: mapiEnabled ? 'MapiEnabled' : 'MapiDisabled', message: why });
+    }
+  } else {
+    waiting('Pending', 'not evaluated yet');
+  }
+  return {
+    ...(i.generation !== undefined ? { observedGeneration: i.generation } : {}),
+    mapiEnabled,
+    conditions: setConditions(i.previous?.conditions as Condition[] | undefined, c, i.generation, i.now),
+  };
+}

@@ -61,7 +61,8 @@ export function gateDecision(results: CheckResult[], target: GateTarget): GateDe
   const enough = target.require === 'All' ? verdicts.length > 0 && notReady.length === 0 : ready.length > 0;
   if (enough) {
     const names = ready.map((v) => v.domain).join(', ');
-    return { open: true, reason: 'GatePassed', message: `Certificate, ${normalizeHost(target.externalHost)} and autodiscover for ${names} pass (require: ${target.require})` };
+    const certificate = target.certificate ? 'certificate, ' : '';
+    return { open: true, reason: 'GatePassed', message: `${certificate}tls/${normalizeHost(target.externalHost)} and autodiscover for ${names} pass (require: ${target.require})` };
   }
   if (verdicts.length === 0) {
     return closed('AutodiscoverNotPublished', 'No autodiscover host is declared: add spec.autodiscover.hosts or let them default to autodiscover.<domain>');

@@ -54,3 +54,39 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     await delay(everyMs);
   }
 }
+
+/** A small CRD with a status subresource and a validated field, for apply/status/controller tests. */
+export const widgets: ResourceRef = { group: 'runtime-test.mapi-operator.io', version: 'v1', plural: 'widgets', namespaced: true, kind: 'Widget' };
+
+export async function ensureWidgetCrd(client: KubeClient): Promise<void> {
+  const { applyObject } = await import('../../../src/kube/apply.ts');
+  await applyObject(client, {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${widgets.plural}.${widgets.group}` },
+    spec: {
+      group: widgets.group,
+      scope: 'Namespaced',
+      names: { plural: widgets.plural, singular: 'widget', kind: widgets.kind, listKind: 'WidgetList' },
+      versions: [{
+        name: widgets.version,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 }, note: { type: 'string' } } },
+              status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+            },
+          },
+        },
+      }],
+    },
+  }, { fieldManager: 'mapi-operator-tests' });
+  await waitFor('the Widget CRD to be served', async () => {
+    const crd = await client.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({ path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${widgets.plural}.${widgets.group}` });
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  }, 30_000);
+}

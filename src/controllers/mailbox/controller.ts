@@ -3,7 +3,7 @@
 import type { Manager, KubeObject, ReconcileResult, ReconcileContext, Informer } from '../../kube/index.ts';
 import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
 import { API_VERSION, type MailDomain } from '../../api/maildomain.ts';
-import type { Mailbox, MailboxStatus } from '../../api/mailbox.ts';
+import type { MailboxStatus } from '../../api/mailbox.ts';
 import { parseMailDomain, parseMailboxSpec } from '../../api/parse.ts';
 import { childNames, shardName, shardKey, shardOf } from '../../builders/index.ts';
 import { CONFIGMAPS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR } from '../resources.ts';

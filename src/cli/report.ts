@@ -51,7 +51,7 @@ export function textReport(subject: ReportSubject, results: CheckResult[], gate:
   const counts = (['Passed', 'Warning', 'Failed', 'Unknown'] as CheckStatus[])
     .map((s) => [s, results.filter((r) => r.status === s).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+    .map(([s, n]) => `${n} ${s === 'Warning' ? (n === 1 ? 'warning' : 'warnings') : s.toLowerCase()}`)
     .join(', ');
   lines.push(`${results.length} checks: ${counts}`);
   const verdict = gate.open ? paint('32', 'OPEN') : paint('31', 'CLOSED');

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { authenticatedProbeHost, probeableHosts, runChecks } from '../../../src/checks/engine.ts';
+import { ProbeCache } from '../../../src/checks/probe-cache.ts';
+import type { CheckTarget, HttpRequest } from '../../../src/checks/types.ts';
+import { certificate, fakeDns, fakeHttp, fakeIO, fakeTls, fixedClock, handshake, response } from './fake-io.ts';
+
+const SANS = ['mail.example.com', 'autodiscover.example.com', 'autodiscover.example.org'];
+
+function target(overrides: Partial<CheckTarget> = {}): CheckTarget {
+  return {
+    domain: 'example.com',
+    aliases: ['example.org'],
+    externalHost: 'mail.example.com',
+    autodiscoverHosts: [{ domain: 'example.com', host: 'autodiscover.example.com' }, { domain: 'example.org', host: 'autodiscover.example.org' }],
+    require: 'Any',
+    nameservers: [],
+    includeHttp: true,
+    ...overrides,
+  };
+}
+
+function world() {
+  const dns = fakeDns({
+    'mail.example.com': { a: ['203.0.113.7'] },
+    'autodiscover.example.com': { cname: 'mail.example.com' },
+    '_autodiscover._tcp.example.org': { srv: [{ name: 'mail.hoster.net', port: 443, priority: 0, weight: 0 }] },
+  });
+  const ok = handshake({ chain: [certificate({ dnsNames: SANS })] });
+  const tls = fakeTls({ 'mail.example.com': ok, 'autodiscover.example.com': ok });
+  const http = fakeHttp((req: HttpRequest) => (req.scheme === 'http' ? response(302, { location: `https://${req.host}${req.path}` }) : response(401, { 'www-authenticate': 'Basic' })));
+  return { dns, tls, http, io: fakeIO({ dns, tls, http }) };
+}
+
+describe('runChecks', () => {
+  it('runs every check in a stable order', async () => {
+    const { io } = world();
+    const results = await runChecks(target({ certificate: { ready: true, reason: 'Ready', message: 'ok' } }), io);
+    assert.deepEqual(results.map((r) => r.name), [
+      'certificate',
+      'dns/autodiscover.example.com', 'dns/autodiscover.example.org',
+      'tls/mail.example.com', 'tls/autodiscover.example.com', 'tls/autodiscover.example.org',
+      'rootdomain/example.com', 'rootdomain/example.org',
+      'http/mail.example.com', 'http/autodiscover.example.com', 'http/autodiscover.example.org',
+      'redirect/autodiscover.example.com', 'redirect/autodiscover.example.org',
+    ]);
+    assert.deepEqual(results.slice(0, 3).map((r) => r.status), ['Passed', 'Passed', 'Failed']);
+    assert.equal(results[2]?.reason, 'SrvTargetNotServed');
+  });
+
+  it('has no certificate check without a cluster and no http/ or redirect/ before pods exist', async () => {
+    const { io, http } = world();
+    const results = await runChecks(target({ includeHttp: false }), io);
+    assert.ok(!results.some((r) => r.name === 'certificate' || r.name.startsWith('http/') || r.name.startsWith('redirect/')));
+    assert.equal(http.requests.length, 0);
+  });
+
+  it('probes only hosts the target declares (never an SRV target it does not serve)', async () => {
+    const { io, tls, http } = world();
+    await runChecks(target(), io);
+    const allowed = probeableHosts(target());
+    for (const host of [...tls.hosts, ...http.requests.map((r) => r.host)]) assert.ok(allowed.includes(host), `${host} was probed`);
+    assert.ok(!tls.hosts.includes('mail.hoster.net'));
+  });
+
+  it('with a shared ProbeCache probes each host once per interval across runs', async () => {
+    const { io, tls, http } = world();
+    const cache = new ProbeCache({ clock: io.clock, ttlMs: 300_000 });
+    await runChecks(target(), io, { cache });
+    const handshakes = tls.hosts.length;
+    const requests = http.requests.length;
+    await runChecks(target(), io, { cache });
+    await runChecks(target({ aliases: ['example.org'] }), io, { cache });
+    assert.equal(tls.hosts.filter((h) => h === 'mail.example.com').length, 1);
+    assert.equal(tls.hosts.length, handshakes);
+    assert.equal(http.requests.length, requests);
+  });
+
+  it('probes again when the name servers differ (another view of the world)', async () => {
+    const { io, tls } = world();
+    const cache = new ProbeCache({ clock: fixedClock(), ttlMs: 300_000 });
+    await runChecks(target(), io, { cache });
+    await runChecks(target({ nameservers: ['192.0.2.53'] }), io, { cache });
+    assert.equal(tls.hosts.filter((h) => h === 'mail.example.com').length, 2);
+  });
+
+  it('reports a check that outlives its deadline as Unknown', async () => {
+    const { dns, http } = world();
+    const io = fakeIO({ dns, http, tls: { handshake: () => new Promise(() => undefined) } });
+    const results = await runChecks(target({ includeHttp: false }), io, { checkDeadlineMs: 20 });
+    const tls = results.find((r) => r.name === 'tls/mail.example.com');
+    assert.deepEqual([tls?.status, tls?.reason], ['Unknown', 'CheckTimedOut']);
+  });
+
+  it('sends the probe credentials to one autodiscover host only, never in a result', async () => {
+    const { dns, tls } = world();
+    const http = fakeHttp(() => response(401, { 'www-authenticate': 'Basic' }));
+    const credentials = { username: 'probe', password: 'pr0be-s3cret!', address: 'ken@example.org' };
+    const results = await runChecks(target({ probeCredentials: credentials }), fakeIO({ dns, tls, http }));
+    const authenticated = http.requests.filter((r) => r.headers['Authorization']);
+    assert.deepEqual([...new Set(authenticated.map((r) => r.host))], ['autodiscover.example.org']);
+    assert.ok(!JSON.stringify(results).includes(credentials.password));
+  });
+});
+
+describe('authenticatedProbeHost', () => {
+  const hosts = [{ domain: 'example.com', host: 'autodiscover.example.com' }, { domain: 'example.org', host: 'autodiscover.example.org' }];
+  it('is the autodiscover host of the probe address\'s domain', () => {
+    assert.equal(authenticatedProbeHost({ username: 'u', password: 'p', address: 'ken@Example.org' }, hosts, 'mail.example.com'), 'autodiscover.example.org');
+  });
+  it('falls back to the first autodiscover host, then the external host', () => {
+    assert.equal(authenticatedProbeHost({ username: 'u', password: 'p', address: 'ken@other.net' }, hosts, 'mail.example.com'), 'autodiscover.example.com');
+    assert.equal(authenticatedProbeHost({ username: 'u', password: 'p', address: 'ken@other.net' }, [], 'mail.example.com'), 'mail.example.com');
+  });
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ProbeCache, probeCacheKey } from '../../../src/checks/probe-cache.ts';
+import type { CheckResult } from '../../../src/checks/types.ts';
+import { fixedClock } from './fake-io.ts';
+
+const passed = (name: string): CheckResult => ({ name, status: 'Passed', reason: 'R', message: '', details: {} });
+const failed = (name: string): CheckResult => ({ name, status: 'Failed', reason: 'R', message: '', details: {} });
+
+function counter(result: (n: number) => CheckResult) {
+  let calls = 0;
+  return { probe: async () => result(++calls), calls: () => calls };
+}
+
+describe('ProbeCache', () => {
+  it('probes once per TTL for the same check and inputs', async () => {
+    const clock = fixedClock();
+    const cache = new ProbeCache({ clock, ttlMs: 300_000 });
+    const c = counter(() => passed('tls/mail.example.com'));
+    await cache.get('tls/mail.example.com', { host: 'mail.example.com' }, c.probe);
+    clock.advance(299_000);
+    await cache.get('tls/mail.example.com', { host: 'mail.example.com' }, c.probe);
+    assert.equal(c.calls(), 1);
+    clock.advance(2_000);
+    await cache.get('tls/mail.example.com', { host: 'mail.example.com' }, c.probe);
+    assert.equal(c.calls(), 2);
+  });
+
+  it('keeps results that did not pass for the shorter failure TTL', async () => {
+    const clock = fixedClock();
+    const cache = new ProbeCache({ clock, ttlMs: 300_000, failureTtlMs: 20_000 });
+    const c = counter(() => failed('dns/x'));
+    await cache.get('dns/x', {}, c.probe);
+    clock.advance(19_000);
+    await cache.get('dns/x', {}, c.probe);
+    assert.equal(c.calls(), 1);
+    clock.advance(2_000);
+    await cache.get('dns/x', {}, c.probe);
+    assert.equal(c.calls(), 2);
+  });
+
+  it('shares one running probe between concurrent callers', async () => {
+    const cache = new ProbeCache({ clock: fixedClock(), ttlMs: 60_000 });
+    let release: () => void = () => undefined;
+    let calls = 0;
+    const probe = () => { calls++; return new Promise<CheckResult>((resolve) => { release = () => resolve(passed('tls/a')); }); };
+    const first = cache.get('tls/a', { host: 'a' }, probe);
+    const second = cache.get('tls/a', { host: 'a' }, probe);
+    release();
+    assert.deepEqual(await first, await second);
+    assert.equal(calls, 1);
+  });
+
+  it('keys on the inputs, whatever their key order', async () => {
+    assert.equal(probeCacheKey('tls/a', { a: 1, b: [1, 2] }), probeCacheKey('tls/a', { b: [1, 2], a: 1 }));
+    assert.notEqual(probeCacheKey('tls/a', { nameservers: ['127.0.0.1'] }), probeCacheKey('tls/a', { nameservers: ['127.0.0.2'] }));
+    assert.notEqual(probeCacheKey('tls/a', {}), probeCacheKey('tls/b', {}));
+  });
+
+  it('does not keep a probe that threw', async () => {
+    const cache = new ProbeCache({ clock: fixedClock(), ttlMs: 60_000 });
+    await assert.rejects(cache.get('x', {}, () => Promise.reject(new Error('boom'))), /boom/);
+    assert.equal(cache.size, 0);
+  });
+});

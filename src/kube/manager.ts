@@ -95,6 +95,7 @@ export class Manager {
   #stopped: { promise: Promise<StopReason>; resolve: (r: StopReason) => void };
   #stopping: Promise<void> | undefined;
   #started = false;
+  #controllersRunning = false;
   #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
 
   constructor(opts: ManagerOptions = {}) {
@@ -147,8 +148,9 @@ export class Manager {
     this.health.add(name, check);
   }
 
+  /** True while controllers run: this process leads (or leader election is off). */
   get isLeader(): boolean {
-    return this.#elector ? this.#elector.isLeader : this.#started;
+    return this.#controllersRunning && !this.#stopping;
   }
 
   /** URLs actually served (port 0 resolved). */
@@ -230,6 +232,7 @@ export class Manager {
 
   #startControllers(): void {
     if (this.#stopping) return;
+    this.#controllersRunning = true;
     for (const entry of this.#controllers) entry.running ??= entry.controller.start();
   }
 
@@ -244,6 +247,7 @@ export class Manager {
     const graceMs = this.#opts.gracefulShutdownMs ?? 30_000;
     // 1. Stop taking new work; let in-flight reconciles finish (bounded).
     await Promise.all(this.#controllers.map((c) => c.controller.stop(graceMs)));
+    this.#controllersRunning = false;
     // 2. Hand the lease over (not when we lost it: it is someone else's now).
     await this.#elector?.stop({ release: reason !== 'lost-leadership' });
     // 3. Flush event series, stop watches, close the servers.

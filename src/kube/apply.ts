@@ -47,7 +47,7 @@ function applyBody(obj: KubeObject): KubeObject {
  * Resolves with the object as stored. Rejections are KubeApiError naming the object and
  * every rejected field (the apiserver's details.causes).
  */
-export async function applyObject<T extends KubeObject>(client: KubeClient, obj: T, opts: ApplyOptions = {}): Promise<T> {
+export async function applyObject<T extends KubeObject = KubeObject>(client: KubeClient, obj: KubeObject, opts: ApplyOptions = {}): Promise<T> {
   const ref = await targetOf(client, obj);
   return client.request<T>({
     method: 'PATCH',
@@ -65,7 +65,7 @@ export async function applyObject<T extends KubeObject>(client: KubeClient, obj:
  * Server-side apply of the status subresource: `status` is the full status this manager
  * owns. Send only apiVersion, kind, name/namespace and status.
  */
-export async function applyStatus<T extends KubeObject>(client: KubeClient, obj: T, status: unknown, opts: ApplyOptions = {}): Promise<T> {
+export async function applyStatus<T extends KubeObject = KubeObject>(client: KubeClient, obj: KubeObject, status: unknown, opts: ApplyOptions = {}): Promise<T> {
   const ref = await targetOf(client, obj);
   const body = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status };
   return client.request<T>({
@@ -92,7 +92,7 @@ export interface PatchStatusOptions {
 }
 
 /** JSON merge patch of the status subresource (`{status: ...}` merged field by field). */
-export async function patchStatus<T extends KubeObject>(client: KubeClient, ref: ResourceRef, namespace: string | undefined, name: string, status: unknown, opts: PatchStatusOptions = {}): Promise<T> {
+export async function patchStatus<T extends KubeObject = KubeObject>(client: KubeClient, ref: ResourceRef, namespace: string | undefined, name: string, status: unknown, opts: PatchStatusOptions = {}): Promise<T> {
   const body: Record<string, unknown> = { status };
   if (opts.resourceVersion) body.metadata = { resourceVersion: opts.resourceVersion };
   return client.request<T>({
@@ -114,7 +114,7 @@ export async function patchStatus<T extends KubeObject>(client: KubeClient, ref:
  */
 export async function applyStatusIfChanged<T extends KubeObject>(client: KubeClient, current: T, status: unknown, opts: ApplyOptions = {}): Promise<{ written: boolean; object: T }> {
   if (!statusChanged(current.status, status)) return { written: false, object: current };
-  const object = await applyStatus(client, current, carryTransitionTimes(current.status, status), opts);
+  const object = await applyStatus<T>(client, current, carryTransitionTimes(current.status, status), opts);
   return { written: true, object };
 }
 

@@ -31,8 +31,16 @@ function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   }
 }
 
+/**
+ * Signed by its own key under its own name. Not checkIssued(cert): OpenSSL's issuer check also
+ * wants keyCertSign, which a self-signed server certificate usually lacks.
+ */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  return signedBy(cert, cert);
+  try {
+    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /**

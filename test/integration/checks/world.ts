@@ -1,0 +1,120 @@
+// One small Internet on loopback for the check integration tests: a BIND name server with a
+// zone per scenario, a test CA, and TLS servers, each on its own 127.0.0.x address and all on
+// one shared port (what `--https-port` points at).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../support/dns-server.ts';
+import { pickSharedPort, startHttpsFixture, startSilentPeer, type Fixture } from '../../support/https-fixtures.ts';
+import { startMapiTestServer, type MapiTestServer } from '../../support/mapi-test-server.ts';
+import { createTestPki, daysFromNow, type TestPki } from '../../support/pki.ts';
+
+export const MAIL = '127.0.0.21';
+export const PROBE = { username: 'probe', password: 'Pr0be-Secret-4711', address: 'ken@example.test' };
+
+/** TLS scenarios: host → address of the server that plays it. */
+export const TLS_HOSTS = {
+  valid: { host: 'valid.tls.test', address: '127.0.0.31' },
+  expired: { host: 'expired.tls.test', address: '127.0.0.32' },
+  future: { host: 'future.tls.test', address: '127.0.0.33' },
+  wrongName: { host: 'wrongname.tls.test', address: '127.0.0.34' },
+  wildcard: { host: 'a.wild.tls.test', address: '127.0.0.35' },
+  wildcardTooDeep: { host: 'a.b.wild.tls.test', address: '127.0.0.35' },
+  selfSigned: { host: 'selfsigned.tls.test', address: '127.0.0.36' },
+  noIntermediate: { host: 'nointermediate.tls.test', address: '127.0.0.37' },
+  untrustedRoot: { host: 'untrusted.tls.test', address: '127.0.0.38' },
+  expiringSoon: { host: 'soon.tls.test', address: '127.0.0.39' },
+  silent: { host: 'silent.tls.test', address: '127.0.0.40' },
+  slow: { host: 'slow.tls.test', address: '127.0.0.41' },
+  refused: { host: 'refused.tls.test', address: '127.0.0.42' },
+} as const;
+
+export interface World {
+  dns: TestDnsServer;
+  silentNameserver: { nameserver: string; stop(): Promise<void> };
+  pki: TestPki;
+  httpsPort: number;
+  httpPort: number;
+  mapi: MapiTestServer;
+  dir: string;
+  caFile: string;
+  passwordFile: string;
+  stop(): Promise<void>;
+}
+
+function dnsZones(): Record<string, string[]> {
+  const tls = Object.values(TLS_HOSTS).map(({ host, address }) => `${host.replace(/\.tls\.test$/, '')} A ${address}`);
+  const longChain = Array.from({ length: 10 }, (_, i) => `c${i} CNAME c${i + 1}`).concat('c10 A 127.0.0.21');
+  return {
+    // The mail domain the CLI tests use: example.test published by CNAME, example.org by
+    // SRV only, example.net not at all; example.com points at a silent peer.
+    'example.test': ['mail A 127.0.0.21', 'autodiscover CNAME mail'],
+    'example.org': ['_autodiscover._tcp SRV 0 0 443 mail.example.test.'],
+    'example.net': ['www A 127.0.0.21'],
+    'example.com': ['mail A 127.0.0.40', 'autodiscover CNAME mail'],
+    'tls.test': tls,
+    'dns.test': [
+      'mail A 127.0.0.21',
+      'autodiscover.cname CNAME mail',
+      'autodiscover.a A 127.0.0.21',
+      'autodiscover.wrong A 127.0.0.99',
+      'autodiscover.txt TXT "no address here"',
+      'autodiscover.dangling CNAME gone',
+      'autodiscover.loop CNAME loop2',
+      'loop2 CNAME autodiscover.loop',
+      'autodiscover.long CNAME c0',
+      ...longChain,
+      '_autodiscover._tcp.srv443 SRV 10 0 443 mail.dns.test.',
+      '_autodiscover._tcp.srv443 SRV 20 0 443 other.dns.test.',
+      '_autodiscover._tcp.srvport SRV 0 0 8443 mail.dns.test.',
+    ],
+  };
+}
+
+export async function startWorld(): Promise<World> {
+  const pki = createTestPki();
+  const otherPki = createTestPki('Untrusted');
+  const dir = mkdtempSync(path.join(tmpdir(), 'mapi-check-'));
+  const caFile = path.join(dir, 'ca.pem');
+  const passwordFile = path.join(dir, 'probe-password');
+  writeFileSync(caFile, pki.rootPem);
+  writeFileSync(passwordFile, `${PROBE.password}\n`, { mode: 0o600 });
+
+  const dns = await startDnsServer({ zones: dnsZones(), brokenZones: ['broken.test'] });
+  const silentNameserver = await startSilentNameserver();
+  const addresses = [MAIL, ...new Set(Object.values(TLS_HOSTS).map((t) => t.address))];
+  const httpsPort = await pickSharedPort(addresses);
+  const httpPort = await pickSharedPort([MAIL]);
+
+  const mailCertificate = pki.issue({ dnsNames: ['mail.example.test', 'autodiscover.example.test', 'autodiscover.example.org', 'autodiscover.example.net'] });
+  const mapi = await startMapiTestServer({
+    address: MAIL, port: httpsPort, httpPort, certificate: mailCertificate,
+    externalHost: 'mail.example.test', credentials: PROBE,
+  });
+
+  const t = TLS_HOSTS;
+  const other = otherPki.issue({ dnsNames: [t.untrustedRoot.host] });
+  const servers: Fixture[] = await Promise.all([
+    startHttpsFixture({ address: t.valid.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.valid.host] }) }),
+    startHttpsFixture({ address: t.expired.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expired.host], notBefore: daysFromNow(-400), notAfter: daysFromNow(-2) }) }),
+    startHttpsFixture({ address: t.future.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.future.host], notBefore: daysFromNow(5), notAfter: daysFromNow(400) }) }),
+    startHttpsFixture({ address: t.wrongName.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['other.tls.test'] }) }),
+    startHttpsFixture({ address: t.wildcard.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['*.wild.tls.test'] }) }),
+    startHttpsFixture({ address: t.selfSigned.address, port: httpsPort, certificate: pki.selfSigned({ dnsNames: [t.selfSigned.host] }) }),
+    startHttpsFixture({ address: t.noIntermediate.address, port: httpsPort, certificate: (({ keyPem, certPem }) => ({ keyPem, chainPem: certPem }))(pki.issue({ dnsNames: [t.noIntermediate.host] })) }),
+    startHttpsFixture({ address: t.untrustedRoot.address, port: httpsPort, certificate: { keyPem: other.keyPem, chainPem: other.chainPem + otherPki.rootPem } }),
+    startHttpsFixture({ address: t.expiringSoon.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expiringSoon.host], notAfter: daysFromNow(3) }) }),
+    startSilentPeer(t.silent.address, httpsPort),
+    startHttpsFixture({ address: t.slow.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.slow.host] }), handshakeDelayMs: 1_000 }),
+  ]);
+  otherPki.cleanup();
+
+  return {
+    dns, silentNameserver, pki, httpsPort, httpPort, mapi, dir, caFile, passwordFile,
+    stop: async () => {
+      await Promise.all([...servers.map((s) => s.close()), mapi.close(), dns.stop(), silentNameserver.stop()]);
+      pki.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -100,7 +100,7 @@ async function srvFallback(input: DnsCheckInput, dns: DnsResolver, resolution: A
   if (records.length === 0) {
     const srvNote = srv.ok || srv.failure === 'NXDOMAIN' || srv.failure === 'NODATA' ? '' : ` (${srvName} SRV: ${srv.failure})`;
     return result('Failed', resolution.failure === 'NXDOMAIN' ? 'NameNotFound' : 'NoAddressRecord',
-      `${noHost} and no ${srvName} SRV record publishes autodiscover${srvNote}: publish a CNAME ${host} → ${externalHost}`,
+      `${noHost}: publish a CNAME ${host} → ${externalHost} (no ${srvName} SRV record publishes autodiscover either${srvNote})`,
       { srv: srv.ok ? [] : srv.failure });
   }
   const best = preferredSrv(records.filter((r) => r.port === 443));

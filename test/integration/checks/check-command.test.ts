@@ -1,0 +1,177 @@
+// `mapi-operator check` as a subprocess against the loopback world: exit codes, --json, the
+// report, usage errors, and a run against a dead name server and a silent peer.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PROBE, startWorld, type World } from './world.ts';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function check(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, 'check', ...args], { env: { ...process.env, NO_COLOR: '', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+interface JsonCheck {
+  name: string;
+  status: string;
+  reason: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+function parseJson(run: Run): { gate: string; checks: JsonCheck[] } {
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `--json prints one line:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(lines[0] as string) as { gate: string; checks: JsonCheck[] };
+}
+
+const byName = (checks: JsonCheck[], name: string) => {
+  const found = checks.find((c) => c.name === name);
+  assert.ok(found, `${name} missing from ${checks.map((c) => c.name).join(', ')}`);
+  return found;
+};
+
+describe('mapi-operator check (subprocess)', () => {
+  let world: World;
+  let base: string[];
+  let probe: string[];
+  before(async () => {
+    world = await startWorld();
+    base = ['--nameserver', world.dns.nameserver, '--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--http-port', String(world.httpPort)];
+    probe = ['--probe-user', PROBE.username, '--probe-password-file', world.passwordFile, '--probe-address', PROBE.address];
+  });
+  after(() => world.stop());
+
+  const domainFlags = ['--domain', 'example.test', '--alias', 'example.org', '--alias', 'example.net', '--external-host', 'mail.example.test'];
+
+  it('exits 0 with gate Open when the domain publishes autodiscover (require Any), --json', async () => {
+    const run = await check([...domainFlags, ...base, ...probe, '--json']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const report = parseJson(run);
+    assert.deepEqual(Object.keys(report), ['gate', 'checks']);
+    assert.equal(report.gate, 'Open');
+    assert.ok(!report.checks.some((c) => c.name === 'certificate'), 'no certificate check without a cluster');
+    assert.deepEqual(Object.keys(report.checks[0] ?? {}), ['name', 'status', 'reason', 'message', 'details']);
+    assert.equal(byName(report.checks, 'dns/autodiscover.example.test').reason, 'CnameToExternalHost');
+    assert.equal(byName(report.checks, 'dns/autodiscover.example.org').reason, 'SrvRecordOnly');
+    assert.equal(byName(report.checks, 'dns/autodiscover.example.net').reason, 'NameNotFound');
+    assert.equal(byName(report.checks, 'tls/mail.example.test').status, 'Passed');
+    const http = byName(report.checks, 'http/autodiscover.example.test');
+    assert.deepEqual([http.status, http.reason], ['Passed', 'Served'], http.message);
+    assert.match(http.message, /hands out MAPI over HTTP at https:\/\/mail\.example\.test/);
+    assert.equal(byName(report.checks, 'redirect/autodiscover.example.test').reason, 'RedirectToHttps');
+    assert.ok(!run.stdout.includes(PROBE.password) && !run.stderr.includes(PROBE.password));
+  });
+
+  it('exits 1 with gate Closed when every domain must publish (require All)', async () => {
+    const run = await check([...domainFlags, ...base, '--require', 'All', '--no-http', '--json']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const report = parseJson(run);
+    assert.equal(report.gate, 'Closed');
+    assert.ok(!report.checks.some((c) => c.name.startsWith('http/') || c.name.startsWith('redirect/')), '--no-http');
+  });
+
+  it('reads a MailDomain file (-f), with flags overriding checks.require', async () => {
+    const file = path.join(world.dir, 'maildomain.yaml');
+    writeFileSync(file, [
+      'apiVersion: mapi-operator.io/v1alpha1',
+      'kind: MailDomain',
+      'metadata: { name: example-test, namespace: mail }',
+      'spec:',
+      '  domain: example.test',
+      '  aliases: [example.org, example.net]',
+      '  externalHost: mail.example.test',
+      '  autodiscover: { hosts: [] }',
+      '  checks:',
+      '    require: All',
+      `    nameservers: ["${world.dns.nameserver}"]`,
+      '',
+    ].join('\n'));
+    const flags = ['--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--no-http', '--json'];
+    const strict = await check(['-f', file, ...flags]);
+    assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+    assert.equal(byName(parseJson(strict).checks, 'dns/autodiscover.example.net').reason, 'NameNotFound');
+    const lenient = await check(['-f', file, '--require', 'Any', ...flags]);
+    assert.equal(lenient.code, 0, lenient.stdout + lenient.stderr);
+  });
+
+  it('prints a per-host report with the gate, without colours when stdout is no terminal', async () => {
+    const run = await check([...domainFlags, ...base, '--no-http']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stdout.includes('\u001b['), 'no escape codes into a pipe');
+    assert.match(run.stdout, /^mail\.example\.test\n {2}\[PASS\] tls/m);
+    assert.match(run.stdout, /^autodiscover\.example\.net\n {2}\[FAIL\] dns {9}NameNotFound\n.*could not be resolved in DNS \(NXDOMAIN\): publish a CNAME autodiscover\.example\.net → mail\.example\.test/m);
+    assert.match(run.stdout, /^Gate: OPEN \(GatePassed\)/m);
+  });
+
+  it('takes the probe password from MAPI_PROBE_PASSWORD and never prints it', async () => {
+    const run = await check([...domainFlags, ...base, '--probe-user', PROBE.username, '--probe-address', PROBE.address], { MAPI_PROBE_PASSWORD: PROBE.password });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /\[PASS\] http {8}Served\n.*hands out MAPI over HTTP/);
+    assert.ok(!run.stdout.includes(PROBE.password));
+  });
+
+  const usage: { name: string; args: string[]; stderr: RegExp }[] = [
+    { name: 'no target', args: [], stderr: /missing --domain/ },
+    { name: 'no external host', args: ['--domain', 'example.test'], stderr: /missing --external-host/ },
+    { name: 'a password on the command line', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--probe-password', 'x'], stderr: /no password flag: .*--probe-password-file.*MAPI_PROBE_PASSWORD/ },
+    { name: 'a bad name server', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--nameserver', 'dns.example.com'], stderr: /--nameserver "dns\.example\.com" is not IP\[:PORT\]/ },
+    { name: 'a bad require', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--require', 'Most'], stderr: /--require "Most" is not Any or All/ },
+    { name: 'a bad time-out', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--timeout', '0'], stderr: /--timeout "0"/ },
+    { name: 'a URL as domain', args: ['--domain', 'https://example.test', '--external-host', 'mail.example.test'], stderr: /--domain "https:\/\/example\.test" is not a DNS name/ },
+    { name: 'a missing file', args: ['-f', '/nonexistent/maildomain.yaml'], stderr: /-f \/nonexistent\/maildomain\.yaml cannot be read \(ENOENT\)/ },
+    { name: 'a probe user without password', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--probe-user', 'u', '--probe-address', 'u@example.test'], stderr: /no probe password/ },
+    { name: 'an unknown flag', args: ['--domian', 'example.test'], stderr: /--domian/ },
+  ];
+  for (const c of usage) {
+    it(`exits 2 on a usage error: ${c.name}`, async () => {
+      const run = await check(c.args, { MAPI_PROBE_PASSWORD: '' });
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, c.stderr);
+      assert.match(run.stderr, /mapi-operator check --help/);
+    });
+  }
+
+  it('--help names every flag and says the port flags are for testing', async () => {
+    const run = await check(['--help']);
+    assert.equal(run.code, 0);
+    for (const flag of ['-f, --file', '--domain', '--alias', '--external-host', '--nameserver', '--ca-file', '--probe-user', '--probe-password-file', '--probe-address', '--require', '--no-http', '--json', '--timeout', '--https-port', '--http-port']) {
+      assert.ok(run.stdout.includes(flag), `help lacks ${flag}`);
+    }
+    assert.match(run.stdout, /For testing only \(production always uses 443 and 80\)/);
+  });
+
+  it('ends against a dead name server and a silent peer, gate Closed with the reasons', { timeout: 60_000 }, async () => {
+    // The silent name server is asked first and never answers; the real one then resolves
+    // mail.example.com to a peer that accepts TCP and never speaks TLS.
+    const run = await check(['--domain', 'example.com', '--external-host', 'mail.example.com',
+      '--nameserver', world.silentNameserver.nameserver, '--nameserver', world.dns.nameserver,
+      '--https-port', String(world.httpsPort), '--http-port', String(world.httpPort), '--timeout', '3', '--json']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const report = parseJson(run);
+    assert.equal(report.gate, 'Closed');
+    assert.equal(byName(report.checks, 'tls/mail.example.com').reason, 'ConnectionTimedOut');
+    assert.equal(byName(report.checks, 'http/mail.example.com').status, 'Failed');
+
+    const dead = await check(['--domain', 'example.com', '--external-host', 'mail.example.com',
+      '--nameserver', world.silentNameserver.nameserver, '--https-port', String(world.httpsPort), '--timeout', '3', '--json']);
+    assert.equal(dead.code, 1, dead.stdout + dead.stderr);
+    const deadReport = parseJson(dead);
+    assert.deepEqual([byName(deadReport.checks, 'dns/autodiscover.example.com').status, byName(deadReport.checks, 'dns/autodiscover.example.com').reason], ['Failed', 'QueryTimedOut']);
+    assert.equal(byName(deadReport.checks, 'tls/mail.example.com').reason, 'HostNotResolved');
+  });
+});

@@ -98,3 +98,32 @@ describe('manager and controller on the real apiserver', { timeout: 120_000 }, (
     await assert.rejects(fetch(`${mgr.serving?.healthUrl}/healthz`, { signal: AbortSignal.timeout(2000) }), 'the servers are closed');
   });
 });
+
+describe('periodic resync without leader election', { timeout: 60_000 }, () => {
+  it('re-reconciles every object on the resync period though nothing changed', async () => {
+    const client = sharedClient();
+    const ns = await createNamespace(client, 'resync');
+    const mgr = new Manager({
+      kubeConfig: loadKubeConfig(sharedKubeconfigPath()),
+      namespaces: [ns],
+      metricsAddr: '0',
+      healthAddr: '0',
+      handleSignals: false,
+      logger: testLogger,
+      metrics: new Metrics(),
+    });
+    try {
+      await ensureWidgetCrd(client);
+      await applyObject(client, { apiVersion: `${widgets.group}/v1`, kind: 'Widget', metadata: { name: 'still', namespace: ns }, spec: { size: 1 } }, { fieldManager: 'test-user' });
+      const state = addWidgetController(mgr, { resyncMs: 400 });
+      const running = mgr.start();
+      await waitFor('three reconciles of an unchanged object', () => (state.reconciles.get(`${ns}/still`) ?? 0) >= 3, 10_000);
+      assert.equal(mgr.isLeader, true, 'without leader election the controllers run at once');
+      await mgr.stop();
+      assert.equal(await running, 'stopped');
+    } finally {
+      await mgr.stop();
+      await deleteNamespace(client, ns);
+    }
+  });
+});

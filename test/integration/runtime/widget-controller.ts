@@ -16,7 +16,7 @@ export interface WidgetControllerState {
   failuresLeft: Map<string, number>;
 }
 
-export function addWidgetController(mgr: Manager, opts: { slowMs?: number; concurrency?: number } = {}): WidgetControllerState {
+export function addWidgetController(mgr: Manager, opts: { slowMs?: number; concurrency?: number; resyncMs?: number } = {}): WidgetControllerState {
   const state: WidgetControllerState = { reconciles: new Map(), inFlight: new Map(), maxInFlightPerKey: 0, failuresLeft: new Map() };
   const primary = mgr.informer<Widget>(widgets, { useLabelSelector: true });
   const children = mgr.informer(configMaps);
@@ -53,6 +53,6 @@ export function addWidgetController(mgr: Manager, opts: { slowMs?: number; concu
       state.inFlight.set(key, (state.inFlight.get(key) ?? 1) - 1);
     }
   };
-  mgr.addController({ name: 'widget', primary, watches: [{ informer: children, map: 'owner' }], reconcile, concurrency: opts.concurrency ?? 2 });
+  mgr.addController({ name: 'widget', primary, watches: [{ informer: children, map: 'owner' }], reconcile, concurrency: opts.concurrency ?? 2, resyncMs: opts.resyncMs });
   return state;
 }

@@ -73,7 +73,32 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       checks.push(run(redirectCheckName(entry.host), { host: entry.host }, () => checkHttpRedirect(entry.host, bounded.http)));
     }
   }
-  return Promise.all(checks);
+  return markSrvPublishedHosts(await Promise.all(checks), externalHost);
+}
+
+/**
+ * An autodiscover host published only through SRV has no address by design: its tls/ and
+ * http/ probes cannot resolve it, which is expected rather than broken (Outlook goes on to the
+ * SRV target, whose own tls/ row the gate reads). Say so instead of reporting a failure.
+ */
+function markSrvPublishedHosts(results: CheckResult[], externalHost: string): CheckResult[] {
+  const srvTargets = new Map<string, string>();
+  for (const r of results) {
+    const target = r.details['srvTarget'];
+    if (r.name.startsWith('dns/') && r.reason === 'SrvRecordOnly' && typeof target === 'string') srvTargets.set(r.name.slice(4), target);
+  }
+  return results.map((r) => {
+    const slash = r.name.indexOf('/');
+    const host = r.name.slice(slash + 1);
+    const target = srvTargets.get(host);
+    if (!target || r.reason !== 'HostNotResolved' || !['tls', 'http'].includes(r.name.slice(0, slash))) return r;
+    return {
+      ...r,
+      status: 'Warning',
+      reason: 'PublishedBySrvOnly',
+      message: `${host} has no address record; Outlook reaches autodiscover through the SRV record → ${target} instead (see tls/${target}); publish a CNAME ${host} → ${externalHost} to spare users the redirect prompt`,
+    };
+  });
 }
 
 /** Outlook asks the autodiscover host of the user's own domain; fall back to the first one. */

@@ -84,6 +84,27 @@ describe('runChecks', () => {
     assert.equal(tls.hosts.filter((h) => h === 'mail.example.com').length, 2);
   });
 
+  it('marks tls/ and http/ of an SRV-only autodiscover host as published by SRV, not failed', async () => {
+    const { tls } = world();
+    const http = fakeHttp((req) => (req.host === 'autodiscover.example.org'
+      ? { ok: false, failure: 'NOT_RESOLVED', detail: 'NXDOMAIN' }
+      : req.scheme === 'http' ? response(302, { location: `https://${req.host}${req.path}` }) : response(401, { 'www-authenticate': 'Basic' })));
+    const dns = fakeDns({
+      'mail.example.com': { a: ['203.0.113.7'] },
+      'autodiscover.example.com': { cname: 'mail.example.com' },
+      '_autodiscover._tcp.example.org': { srv: [{ name: 'mail.example.com', port: 443, priority: 0, weight: 0 }] },
+    });
+    const results = await runChecks(target(), fakeIO({ dns, tls, http }));
+    const rows = results.filter((r) => r.name.endsWith('/autodiscover.example.org'));
+    assert.deepEqual(rows.map((r) => `${r.name} ${r.status} ${r.reason}`), [
+      'dns/autodiscover.example.org Warning SrvRecordOnly',
+      'tls/autodiscover.example.org Warning PublishedBySrvOnly',
+      'http/autodiscover.example.org Warning PublishedBySrvOnly',
+      'redirect/autodiscover.example.org Passed RedirectNotOffered',
+    ]);
+    assert.match(rows[1]?.message ?? '', /SRV record → mail\.example\.com .*see tls\/mail\.example\.com/);
+  });
+
   it('reports a check that outlives its deadline as Unknown', async () => {
     const { dns, http } = world();
     const io = fakeIO({ dns, http, tls: { handshake: () => new Promise(() => undefined) } });

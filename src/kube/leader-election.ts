@@ -45,7 +45,7 @@ export interface LeaderElectionOptions {
   onNewLeader?(identity: string): void;
   logger?: Logger;
   clock?: Clock;
-  /** Time-out of each lease read/write; default: the retry period... at least 5 s. */
+  /** Time-out of each lease read/write; default: the retry period, at least 5 s. */
   requestTimeoutMs?: number;
 }
 
@@ -74,6 +74,8 @@ export class LeaderElector {
   #stop = new AbortController();
   #running: Promise<void> | undefined;
   #lastLeader = '';
+  // onStartedLeading was called, so onStoppedLeading is owed.
+  #notified = false;
 
   constructor(opts: LeaderElectionOptions) {
     this.#opts = opts;
@@ -117,6 +119,9 @@ export class LeaderElector {
       if (await this.#tryAcquireOrRenew()) {
         this.#leading = true;
         this.#leaderSignal = new AbortController();
+        // stop() raced the acquisition: it will release the lease; start nothing.
+        if (stop.aborted) return;
+        this.#notified = true;
         log?.info({ lease: `${this.#opts.namespace}/${this.#opts.name}`, identity: this.identity }, 'became leader');
         try {
           this.#opts.onStartedLeading(this.#leaderSignal.signal);
@@ -160,6 +165,8 @@ export class LeaderElector {
     if (!this.#leading) return;
     this.#leading = false;
     this.#leaderSignal?.abort(new Error('lost leadership'));
+    if (!this.#notified) return;
+    this.#notified = false;
     try {
       this.#opts.onStoppedLeading?.();
     } catch (err) {

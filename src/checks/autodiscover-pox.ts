@@ -1,6 +1,6 @@
-// The Autodiscover "POX" exchange (MS-OXDSCLI 2.2.3 request, 2.2.4 response), reduced to what
+// The Autodiscover "POX" exchange ([MS-OXDSCLI] request and response schemas), reduced to what
 // the checks need: the request Outlook sends, and from the answer the mapiHttp protocol block
-// (MS-OXDSCLI 2.2.4.1.1.2.3, Type="mapiHttp") or the error code.
+// (Protocol Type="mapiHttp") or the error code.
 
 const REQUEST_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006';
 const RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
@@ -20,7 +20,7 @@ export function poxRequestBody(emailAddress: string): string {
   ].join('\n');
 }
 
-/** X-MapiHttpCapability: without it Exchange leaves the mapiHttp block out (MS-OXDSCLI 2.2.2.1). */
+/** X-MapiHttpCapability: without it Exchange leaves the mapiHttp block out (Exchange's POX request headers). */
 export function poxRequestHeaders(emailAddress: string): Record<string, string> {
   return {
     'Content-Type': 'text/xml; charset=utf-8',
@@ -41,7 +41,7 @@ export type PoxAnswer =
   | { kind: 'redirect'; action: string; target: string }
   | { kind: 'unreadable'; detail: string };
 
-/** Meanings of the POX error codes (MS-OXDSCLI 2.2.4.1.2.1.1.2). */
+/** Meanings of the POX error codes ([MS-OXDSCLI] Error element; PROTOCOL.md). */
 export const POX_ERROR_CODES: Record<string, string> = {
   '500': 'the e-mail address was not found',
   '501': 'the e-mail address is not valid',

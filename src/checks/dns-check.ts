@@ -1,5 +1,5 @@
 // dns/<autodiscover host>: is autodiscover published for the domain, the way Outlook looks it
-// up (MS-OXDSCLI 3.1.5: the autodiscover.<domain> host, then the SRV record
+// up ([MS-OXDSCLI] and KB 3211279: the autodiscover.<domain> host, then the SRV record
 // _autodiscover._tcp.<domain>)?
 import type { AddressResolution } from './address-resolution.ts';
 import { resolveAddresses } from './address-resolution.ts';
@@ -86,7 +86,7 @@ export async function checkAutodiscoverDns(input: DnsCheckInput, dns: DnsResolve
 
 type ResultMaker = (status: CheckResult['status'], reason: string, message: string, details?: Record<string, unknown>) => CheckResult;
 
-/** Outlook's last step (MS-OXDSCLI 3.1.5.2): SRV `_autodiscover._tcp.<domain>`, port 443 only. */
+/** Outlook's last step ([MS-OXDSCLI] DNS SRV lookup): SRV `_autodiscover._tcp.<domain>`, port 443 only. */
 async function srvFallback(input: DnsCheckInput, dns: DnsResolver, resolution: AddressResolution & { ok: false }, result: ResultMaker): Promise<CheckResult> {
   const host = normalizeHost(input.entry.host);
   const externalHost = normalizeHost(input.externalHost);

@@ -1,8 +1,8 @@
 // http/<host>: does the mail server itself answer behind the front? An unauthenticated
 // autodiscover POST and MAPI/HTTP PINGs must reach it (401 with a challenge, or 200 with an
 // X-ResponseCode); with probe credentials, the authenticated autodiscover answer must hand
-// Outlook a mapiHttp block pointing at https://<externalHost> (MS-OXDSCLI 2.2.4.1.1.2.3), and
-// those MAPI endpoints must answer a PING (MS-OXCMAPIHTTP 2.2.2: X-ResponseCode).
+// Outlook a mapiHttp block pointing at https://<externalHost> ([MS-OXDSCLI] response schema, Protocol Type="mapiHttp"), and
+// those MAPI endpoints must answer a PING ([MS-OXCMAPIHTTP]: the X-ResponseCode header).
 import { randomUUID } from 'node:crypto';
 import { AUTODISCOVER_PATH, parsePoxResponse, poxRequestBody, poxRequestHeaders, POX_ERROR_CODES } from './autodiscover-pox.ts';
 import { normalizeHost } from './host-names.ts';
@@ -124,7 +124,7 @@ async function authenticatedProbes(
       `The mapiHttp block from ${host} points at ${urls.length === 0 ? 'no URL' : badUrls.join(', ')}, not at https://${externalHost}: set the mail server's external URL to https://${externalHost}`,
       { mapiHttp: pox.mapiHttp });
   }
-  // MS-OXCMAPIHTTP 2.2.2: any X-ResponseCode proves the MAPI stack answered the PING.
+  // [MS-OXCMAPIHTTP]: any X-ResponseCode proves the MAPI stack answered the PING.
   const pingTargets = [pox.mapiHttp.mailStoreUrls[0], pox.mapiHttp.addressBookUrls[0]].filter((u): u is string => !!u);
   for (const target of pingTargets) {
     const url = new URL(target);
@@ -151,7 +151,7 @@ async function authenticatedProbes(
     { mapiHttp: pox.mapiHttp });
 }
 
-/** MS-OXCMAPIHTTP 2.2.3.1: the common request headers; PING needs no session cookie. */
+/** [MS-OXCMAPIHTTP] common request headers (see PROTOCOL.md); PING needs no session cookie. */
 export function mapiPingHeaders(): Record<string, string> {
   const client = `{${randomUUID().toUpperCase()}}`;
   return {

@@ -4,7 +4,7 @@ import type { AutodiscoverHost } from './types.ts';
 
 /**
  * spec.autodiscover.hosts, each paired with the mail domain it publishes; empty means
- * autodiscover.<domain> and autodiscover.<alias> for every alias (MS-OXDSCLI 3.1.5). An
+ * autodiscover.<domain> and autodiscover.<alias> for every alias ([MS-OXDSCLI]). An
  * explicit host belongs to the longest domain it ends with, else to the primary domain.
  */
 export function autodiscoverHostsFor(domain: string, aliases: string[], hosts: string[] = []): AutodiscoverHost[] {

@@ -5,7 +5,7 @@
 
 export type RequireMode = 'Any' | 'All';
 
-/** One autodiscover host and the mail domain it publishes (MS-OXDSCLI 3.1.5: autodiscover.<domain>). */
+/** One autodiscover host and the mail domain it publishes ([MS-OXDSCLI]: autodiscover.<domain>). */
 export interface AutodiscoverHost {
   domain: string;
   host: string;

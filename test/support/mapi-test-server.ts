@@ -120,7 +120,7 @@ export async function startMapiTestServer(options: MapiTestServerOptions): Promi
     if (req.method !== 'POST') return plain(res, 405, 'Method Not Allowed');
     if (!authenticated) return challenge(res);
     const requestType = String(req.headers['x-requesttype'] ?? '');
-    // MS-OXCMAPIHTTP 2.2.3.3.4: X-ResponseCode; 0 for PING, 13 (missing cookie) for anything
+    // [MS-OXCMAPIHTTP] X-ResponseCode: 0 for PING, 13 (missing cookie) for anything
     // else without a session, 7 (missing header) without X-RequestType.
     const code = requestType === '' ? '7' : requestType.toUpperCase() === 'PING' ? '0' : '13';
     const now = new Date().toUTCString();

@@ -33,6 +33,11 @@ export interface TestPki {
 
 const DAY = 86_400_000;
 
+/** The same certificate served without its intermediate: the "Missing Intermediate" case. */
+export function leafOnly(certificate: TestCertificate): TestCertificate {
+  return { ...certificate, chainPem: certificate.certPem };
+}
+
 export function daysFromNow(days: number): Date {
   return new Date(Date.now() + days * DAY);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../support/dns-server.ts';
 import { pickSharedPort, startHttpsFixture, startSilentPeer, type Fixture } from '../../support/https-fixtures.ts';
 import { startMapiTestServer, type MapiTestServer } from '../../support/mapi-test-server.ts';
-import { createTestPki, daysFromNow, type TestPki } from '../../support/pki.ts';
+import { createTestPki, daysFromNow, leafOnly, type TestPki } from '../../support/pki.ts';
 
 export const MAIL = '127.0.0.21';
 export const PROBE = { username: 'probe', password: 'Pr0be-Secret-4711', address: 'ken@example.test' };
@@ -82,31 +82,48 @@ export async function startWorld(): Promise<World> {
 
   const dns = await startDnsServer({ zones: dnsZones(), brokenZones: ['broken.test'] });
   const silentNameserver = await startSilentNameserver();
-  const addresses = [MAIL, ...new Set(Object.values(TLS_HOSTS).map((t) => t.address))];
-  const httpsPort = await pickSharedPort(addresses);
-  const httpPort = await pickSharedPort([MAIL]);
-
   const mailCertificate = pki.issue({ dnsNames: ['mail.example.test', 'autodiscover.example.test', 'autodiscover.example.org', 'autodiscover.example.net'] });
-  const mapi = await startMapiTestServer({
-    address: MAIL, port: httpsPort, httpPort, certificate: mailCertificate,
-    externalHost: 'mail.example.test', credentials: PROBE,
-  });
-
   const t = TLS_HOSTS;
   const other = otherPki.issue({ dnsNames: [t.untrustedRoot.host] });
-  const servers: Fixture[] = await Promise.all([
-    startHttpsFixture({ address: t.valid.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.valid.host] }) }),
-    startHttpsFixture({ address: t.expired.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expired.host], notBefore: daysFromNow(-400), notAfter: daysFromNow(-2) }) }),
-    startHttpsFixture({ address: t.future.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.future.host], notBefore: daysFromNow(5), notAfter: daysFromNow(400) }) }),
-    startHttpsFixture({ address: t.wrongName.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['other.tls.test'] }) }),
-    startHttpsFixture({ address: t.wildcard.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['*.wild.tls.test'] }) }),
-    startHttpsFixture({ address: t.selfSigned.address, port: httpsPort, certificate: pki.selfSigned({ dnsNames: [t.selfSigned.host] }) }),
-    startHttpsFixture({ address: t.noIntermediate.address, port: httpsPort, certificate: (({ keyPem, certPem }) => ({ keyPem, chainPem: certPem }))(pki.issue({ dnsNames: [t.noIntermediate.host] })) }),
-    startHttpsFixture({ address: t.untrustedRoot.address, port: httpsPort, certificate: { keyPem: other.keyPem, chainPem: other.chainPem + otherPki.rootPem } }),
-    startHttpsFixture({ address: t.expiringSoon.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expiringSoon.host], notAfter: daysFromNow(3) }) }),
-    startSilentPeer(t.silent.address, httpsPort),
-    startHttpsFixture({ address: t.slow.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.slow.host] }), handshakeDelayMs: 1_000 }),
-  ]);
+  const addresses = [MAIL, ...new Set(Object.values(TLS_HOSTS).map((h) => h.address))];
+
+  // The shared port is free when picked but another process may take it before we listen:
+  // start over on a fresh port then.
+  const listenAll = async () => {
+    const httpsPort = await pickSharedPort(addresses);
+    const httpPort = await pickSharedPort([MAIL]);
+    const started = await Promise.allSettled([
+      startMapiTestServer({ address: MAIL, port: httpsPort, httpPort, certificate: mailCertificate, externalHost: 'mail.example.test', credentials: PROBE }),
+      startHttpsFixture({ address: t.valid.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.valid.host] }) }),
+      startHttpsFixture({ address: t.expired.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expired.host], notBefore: daysFromNow(-400), notAfter: daysFromNow(-2) }) }),
+      startHttpsFixture({ address: t.future.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.future.host], notBefore: daysFromNow(5), notAfter: daysFromNow(400) }) }),
+      startHttpsFixture({ address: t.wrongName.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['other.tls.test'] }) }),
+      startHttpsFixture({ address: t.wildcard.address, port: httpsPort, certificate: pki.issue({ dnsNames: ['*.wild.tls.test'] }) }),
+      startHttpsFixture({ address: t.selfSigned.address, port: httpsPort, certificate: pki.selfSigned({ dnsNames: [t.selfSigned.host] }) }),
+      startHttpsFixture({ address: t.noIntermediate.address, port: httpsPort, certificate: leafOnly(pki.issue({ dnsNames: [t.noIntermediate.host] })) }),
+      startHttpsFixture({ address: t.untrustedRoot.address, port: httpsPort, certificate: { keyPem: other.keyPem, chainPem: other.chainPem + otherPki.rootPem } }),
+      startHttpsFixture({ address: t.expiringSoon.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expiringSoon.host], notAfter: daysFromNow(3) }) }),
+      startSilentPeer(t.silent.address, httpsPort),
+      startHttpsFixture({ address: t.slow.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.slow.host] }), handshakeDelayMs: 1_000 }),
+    ]);
+    const failed = started.find((r) => r.status === 'rejected');
+    const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (failed) {
+      await Promise.all(running.map((f) => f.close()));
+      throw failed.reason;
+    }
+    const [mapi, ...servers] = running as [MapiTestServer, ...Fixture[]];
+    return { httpsPort, httpPort, mapi, servers };
+  };
+  let listening: Awaited<ReturnType<typeof listenAll>> | undefined;
+  for (let attempt = 1; !listening; attempt++) {
+    try {
+      listening = await listenAll();
+    } catch (err) {
+      if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  const { httpsPort, httpPort, mapi, servers } = listening;
   otherPki.cleanup();
 
   return {

@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // The one command-line entry point: `mapi-operator <command> [flags]`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { commands, type Command } from './commands.ts';
 
 export const EXIT_USAGE = 2;
 
+// Works from src/cli (run with type stripping) and from dist/src/cli (the built package).
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+    if (pkg.name === 'mapi-operator') return pkg.version;
+  }
+  return 'unknown';
 }
 
 function usage(): string {
@@ -47,8 +55,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Ran as a program (not imported by a test).
-const invoked = process.argv[1] ? new URL(`file://${process.argv[1]}`).href : '';
-if (import.meta.url === invoked || process.argv[1]?.endsWith('/mapi-operator')) {
+// (npm's bin links are symlinks: compare real paths.)
+const invoked = process.argv[1] && existsSync(process.argv[1]) ? pathToFileURL(realpathSync(process.argv[1])).href : '';
+if (import.meta.url === invoked) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {

@@ -267,7 +267,7 @@ function createHttpClient(
             const room = limits.maxBodyBytes - size;
             chunks.push(chunk.subarray(0, Math.max(0, room)));
             size += chunk.length;
-            if (size >= limits.maxBodyBytes) respond(size > limits.maxBodyBytes);
+            if (size > limits.maxBodyBytes) respond(true);
           });
           res.once('end', () => respond(false));
           res.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: connectFailureOf(err), detail: err.code ?? err.message }));

@@ -2,7 +2,9 @@
 // time-out 5-10 min, watchdog 130 s). Guards against client-node's known failures: healthy
 // watches aborted after 30 s (#3020), watches that die silently (#958, #364) and reconnect
 // storms (#1933). Every ConfigMap created (one every 20 s) must be seen, and the watch must
-// not have been restarted at all: one list, one watch, zero restarts.
+// not have been restarted at all: one list, one watch, zero restarts. A second, idle watch
+// must survive on bookmarks alone (client-node 2.0.1's own Watch cuts an idle watch every
+// 30 s: its inactivity time-out is shorter than the apiserver's bookmark period).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -16,12 +18,15 @@ const EVERY_MS = 20_000;
 describe('long-lived watch', { timeout: DURATION_MS + 120_000 }, () => {
   let client: KubeClient;
   let ns: string;
+  let quiet: string;
   before(async () => {
     client = sharedClient();
     ns = await createNamespace(client, 'longwatch');
+    quiet = await createNamespace(client, 'longwatch-quiet');
   });
   after(async () => {
     await deleteNamespace(client, ns);
+    await deleteNamespace(client, quiet);
   });
 
   it('stays open for 4 minutes, sees every event, restarts never', { timeout: DURATION_MS + 60_000 }, async () => {
@@ -30,9 +35,14 @@ describe('long-lived watch', { timeout: DURATION_MS + 120_000 }, () => {
     const added: Array<{ name: string; lagMs: number }> = [];
     const createdAt = new Map<string, number>();
     inf.addHandlers({ onAdd: (o) => added.push({ name: o.metadata.name ?? '', lagMs: Date.now() - (createdAt.get(o.metadata.name ?? '') ?? Date.now()) }) });
+    // Alongside, a watch on a namespace where nothing happens, with the default watchdog
+    // (130 s): only the apiserver's bookmarks keep it alive, and they must be enough.
+    const idle = new Informer({ client, resource: configMaps, namespaces: [quiet], logger: testLogger, watchTimeoutSeconds: 600 });
     inf.start();
+    idle.start();
     try {
       await inf.waitForSync(AbortSignal.timeout(20_000));
+      await idle.waitForSync(AbortSignal.timeout(20_000));
       added.length = 0; // kube-root-ca.crt from the list
       const started = Date.now();
       const names: string[] = [];
@@ -56,8 +66,13 @@ describe('long-lived watch', { timeout: DURATION_MS + 120_000 }, () => {
       // The apiserver's periodic bookmarks (about one a minute) are what keeps the watchdog
       // quiet on idle namespaces; they must arrive.
       assert.ok(s.bookmarks >= 2, `periodic bookmarks arrive (got ${s.bookmarks})`);
+      process.stderr.write(`idle watch: stats ${JSON.stringify(idle.stats)}\n`);
+      assert.equal(idle.stats.watches, 1, 'the idle watch was never restarted');
+      assert.deepEqual(idle.stats.restarts, { closed: 0, watchdog: 0, error: 0, gone: 0 });
+      assert.ok(idle.stats.bookmarks >= 2, `bookmarks reach an idle watch (got ${idle.stats.bookmarks})`);
     } finally {
       await inf.stop();
+      await idle.stop();
     }
   });
 });

@@ -50,6 +50,23 @@ export interface ControlPlane {
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** The running components and their pids (for memory measurements and debugging). */
   processes(): Array<{ name: string; pid: number }>;
+  /**
+   * Runs one more process under the control plane's supervision (own process group, log
+   * file `<logDir>/<name>.log`, killed by stop() before the core components and by the
+   * exit hooks and watchdog). Resolves once healthUrl answers 200, when given.
+   */
+  startComponent(spec: ExtraComponent): Promise<void>;
+  /** Stops a component started with startComponent (SIGTERM, then SIGKILL after 10 s). */
+  stopComponent(name: string): Promise<void>;
+}
+
+export interface ExtraComponent {
+  name: string;
+  bin: string;
+  args: string[];
+  /** http(s) URL polled until it answers 200 (TLS not verified). */
+  healthUrl?: string;
+  healthTimeoutMs?: number;
 }
 
 export interface ControlPlaneOptions {
@@ -88,7 +105,7 @@ export function sharedKubeconfigPath(): string {
   return p;
 }
 
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
@@ -186,6 +203,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   mkdirSync(logDir, { recursive: true });
 
   const procs = new Map<string, ManagedProcess>();
+  const extraNames: string[] = [];
   const specs = new Map<string, ComponentSpec>();
   let stopped = false;
   let watchdogPid = 0;
@@ -234,6 +252,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const spec = specs.get(name);
     if (!proc || !spec) throw new Error(`unknown component ${name}`);
     let last = 'no answer yet';
+    const budgetMs = until - Date.now();
     while (Date.now() < until) {
       if (proc.exitStatus) {
         throw failure(`${name} exited (code ${proc.exitStatus.code}, signal ${proc.exitStatus.signal}) before it was healthy`, proc);
@@ -247,33 +266,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       }
       await delay(200);
     }
-    throw failure(`${name} not healthy at ${spec.probe.url} within ${startTimeoutMs} ms; last answer: ${last}`, proc);
+    throw failure(`${name} not healthy at ${spec.probe.url} within ${budgetMs} ms; last answer: ${last}`, proc);
   };
 
   const kubectl = (args: string[], kopts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(bin('kubectl'), ['--kubeconfig', kubeconfigPath, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        timeout: kopts.timeoutMs ?? 60_000,
-        killSignal: 'SIGKILL',
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        if (signal) stderr += `\nkubectl killed by ${signal} (time-out ${kopts.timeoutMs ?? 60_000} ms?)`;
-        resolve({ stdout, stderr, code: code ?? 1 });
-      });
-      child.stdin.end(kopts.input ?? '');
-    });
+    runKubectl(kubeconfigPath, args, kopts);
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    // Reverse start order: the watchers first, etcd last.
-    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
+    // Reverse start order: extra components and watchers first, etcd last.
+    for (const name of [...extraNames.reverse(), 'kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
       const p = procs.get(name);
       if (p) await terminate(p);
     }
@@ -465,6 +468,32 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await waitHealthy('kube-apiserver', Date.now() + startTimeoutMs);
   };
 
+  const startExtra = async (extra: ExtraComponent): Promise<void> => {
+    if (stopped) throw new Error('control plane: stopped');
+    const core = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
+    const running = procs.get(extra.name);
+    if (core.includes(extra.name) || (running && running.exitStatus === undefined)) {
+      throw new Error(`control plane: a component named ${extra.name} is already running`);
+    }
+    if (!extraNames.includes(extra.name)) extraNames.push(extra.name);
+    const proc = await startComponent({ name: extra.name, bin: extra.bin, args: extra.args, probe: { url: extra.healthUrl ?? '' } });
+    if (extra.healthUrl) {
+      try {
+        await waitHealthy(extra.name, Date.now() + (extra.healthTimeoutMs ?? 60_000));
+      } catch (err) {
+        await terminate(proc);
+        throw err;
+      }
+    }
+  };
+
+  const stopExtra = async (name: string): Promise<void> => {
+    const proc = procs.get(name);
+    if (!proc || !extraNames.includes(name)) throw new Error(`control plane: no component named ${name} was started with startComponent`);
+    await terminate(proc);
+    recordPids();
+  };
+
   return {
     kubeconfigPath,
     server: serverUrl,
@@ -474,7 +503,38 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     restartApiServer,
     kubectl,
     processes: () => [...procs.values()].filter((p) => p.exitStatus === undefined).map((p) => ({ name: p.name, pid: p.pid })),
+    startComponent: startExtra,
+    stopComponent: stopExtra,
   };
+}
+
+/**
+ * Runs the control plane's kubectl against a kubeconfig (for example sharedKubeconfigPath());
+ * never throws for a non-zero exit: the caller checks `code`.
+ */
+export function runKubectl(
+  kubeconfigPath: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<KubectlResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(controlPlaneBinDir(), 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal) stderr += `\nkubectl ${args.join(' ')} killed by ${signal} (time-out ${timeoutMs} ms)`;
+      resolve({ stdout, stderr, code: code ?? 1 });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
 }
 
 /** Kills the process groups recorded in a control plane folder (for `cluster:down` after a crash). */

@@ -16,7 +16,7 @@ import { needsApply, withAppliedHash } from '../drift.ts';
 import { CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, INGRESSES, ISSUERS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, OWNED_KINDS, SECRETS, SERVICES } from '../resources.ts';
 import { accessList, type MailboxView } from '../mailbox/verdict.ts';
 import type { RunningDeployment } from '../../rollout/decision.ts';
-import { decideMailDomain, type CertificateObserved } from './decide.ts';
+import { decideMailDomain, transitionEvents, type CertificateObserved } from './decide.ts';
 import type { Claimant } from './host-claims.ts';
 import { CheckScheduler } from './check-scheduler.ts';
 import { checkTargetFor } from './check-target.ts';
@@ -205,7 +205,10 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       if (live && ours) await deleteObject(client, OWNED_KINDS[p.kind]!, namespace, p.name, { signal: ctx.signal });
     }
     const mdObject = raw as KubeObject;
-    for (const e of plan.events) void manager.events.record({ ...mdObject, apiVersion: API_VERSION, kind: 'MailDomain' }, e.type, e.reason, e.message);
+    const previousConditions = (raw.status as MailDomain['status'] | undefined)?.conditions;
+    for (const e of [...plan.events, ...transitionEvents(previousConditions, plan.status.conditions)]) {
+      void manager.events.record({ ...mdObject, apiVersion: API_VERSION, kind: 'MailDomain' }, e.type, e.reason, e.message);
+    }
     const { written } = await applyStatusIfChanged(client, { ...raw, apiVersion: API_VERSION, kind: 'MailDomain' }, plan.status, { signal: ctx.signal });
     if (applied > 0 || written) ctx.log.debug({ applied, statusWritten: written, rollout: plan.status.rollout?.state }, 'reconciled');
 

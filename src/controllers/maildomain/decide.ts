@@ -226,3 +226,34 @@ function buildConditions(ctx: ConditionContext): ConditionInput[] {
     : { type: 'Ready', status: 'False', reason: stall?.reason ?? (rollout.held ? rollout.reason : cert.status !== 'Passed' ? cert.reason : rollout.reason), message: stall?.message ?? (rollout.held ? rollout.message : cert.status !== 'Passed' ? cert.message : rollout.message) });
   return out;
 }
+
+interface TransitionRule {
+  type: string;
+  to: 'True' | 'False';
+  event: 'Normal' | 'Warning';
+  reason?: string;
+}
+
+// Which condition changes a person cares to see in `kubectl describe` / `kubectl get events`.
+const TRANSITIONS: TransitionRule[] = [
+  { type: 'RolloutHeld', to: 'True', event: 'Warning' },
+  { type: 'ChecksPassed', to: 'True', event: 'Normal', reason: 'ChecksPassed' },
+  { type: 'ChecksPassed', to: 'False', event: 'Warning' },
+  { type: 'CertificateReady', to: 'True', event: 'Normal', reason: 'CertificateReady' },
+  { type: 'CertificateReady', to: 'False', event: 'Warning' },
+  { type: 'Stalled', to: 'True', event: 'Warning' },
+  { type: 'MapiAvailable', to: 'True', event: 'Normal', reason: 'MapiAvailable' },
+  { type: 'Ready', to: 'True', event: 'Normal', reason: 'Ready' },
+];
+
+/** Events for conditions that changed status between the stored and the new status. */
+export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): RolloutEvent[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c.status]));
+  const events: RolloutEvent[] = [];
+  for (const c of next ?? []) {
+    if (before.get(c.type) === c.status) continue;
+    const rule = TRANSITIONS.find((r) => r.type === c.type && r.to === c.status);
+    if (rule) events.push({ type: rule.event, reason: rule.reason ?? c.reason, message: c.message });
+  }
+  return events;
+}

@@ -119,3 +119,13 @@ test('check rows keep their transition time while the result is unchanged', () =
   const changed = checkRows(first, [failed('dns/a.example.com')], new Date('2026-11-22T13:00:00Z'));
   assert.equal(changed[0]?.lastTransitionTime, '2026-11-22T13:00:00Z');
 });
+
+test('Events only for condition transitions a person cares about', async () => {
+  const { transitionEvents } = await import('../../../src/controllers/maildomain/decide.ts');
+  const c = (type: string, status: 'True' | 'False' | 'Unknown', reason = 'R') => ({ type, status, reason, message: `${type} ${status}`, lastTransitionTime: 't' });
+  assert.deepEqual(transitionEvents(undefined, [c('RolloutHeld', 'True', 'AutodiscoverNotPublished'), c('Reconciling', 'True')]), [
+    { type: 'Warning', reason: 'AutodiscoverNotPublished', message: 'RolloutHeld True' },
+  ]);
+  assert.deepEqual(transitionEvents([c('RolloutHeld', 'True')], [c('RolloutHeld', 'True')]), []);
+  assert.deepEqual(transitionEvents([c('Ready', 'False')], [c('Ready', 'True')]).map((e) => e.reason), ['Ready']);
+});

@@ -72,10 +72,18 @@ export async function spawnLogged(name: string, bin: string, args: string[], log
 export async function terminate(proc: ManagedProcess, graceMs = 10_000): Promise<void> {
   if (proc.exitStatus === undefined) {
     killGroup(proc.pid, 'SIGTERM');
-    const done = await Promise.race([proc.exited.then(() => true), delay(graceMs).then(() => false)]);
-    if (!done) {
-      killGroup(proc.pid, 'SIGKILL');
-      await Promise.race([proc.exited, delay(5_000)]);
+    // The children are unref'd, so these timers are what keeps the event loop alive while
+    // waiting; they are cancelled as soon as the race is decided.
+    const timers = new AbortController();
+    try {
+      const grace = delay(graceMs, false, { signal: timers.signal }).catch(() => false);
+      const done = await Promise.race([proc.exited.then(() => true), grace]);
+      if (!done) {
+        killGroup(proc.pid, 'SIGKILL');
+        await Promise.race([proc.exited, delay(5_000, undefined, { signal: timers.signal }).catch(() => undefined)]);
+      }
+    } finally {
+      timers.abort();
     }
   }
   killGroup(proc.pid, 'SIGKILL'); // anything the leader left behind in its group
@@ -118,9 +126,12 @@ function installHooks(): void {
   const signals: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
   for (const [signal, number] of signals) {
     const onSignal = (): void => {
+      // Another handler (the test runner, `cluster serve`) owns the shutdown: it stops the
+      // control plane itself or exits, and the 'exit' hook catches what is left. Alone, do
+      // what the default action would have done, without leaving children behind.
+      if (process.listenerCount(signal) > 1) return;
       killAllNow();
-      // When nobody else handles the signal, do what the default action would have done.
-      if (process.listenerCount(signal) === 1) process.exit(128 + number);
+      process.exit(128 + number);
     };
     process.on(signal, onSignal);
   }

@@ -463,7 +463,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const spec = specs.get('kube-apiserver');
     const old = procs.get('kube-apiserver');
     if (!spec || !old || stopped) throw new Error('control plane: kube-apiserver is not running');
-    await terminate(old);
+    // With clients still watching (controller manager, scheduler, an operator under test)
+    // kube-apiserver stops listening at once on SIGTERM but its process lingers for many
+    // seconds; after 3 s it gets SIGKILL, which is what a crashed apiserver looks like anyway.
+    await terminate(old, 3_000);
     await startComponent(spec);
     await waitHealthy('kube-apiserver', Date.now() + startTimeoutMs);
   };

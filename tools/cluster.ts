@@ -140,8 +140,8 @@ async function down(): Promise<number> {
     process.kill(state.pid, 'SIGKILL');
   }
   // After a crash of the serve process the components may outlive it (until the watchdog acts).
-  const killed = existsSync(state.dir) ? killRecordedControlPlane(state.dir) : [];
-  if (killed.length > 0) process.stderr.write(`sent SIGTERM to leftover process groups ${killed.join(', ')}\n`);
+  const killed = existsSync(state.dir) ? await killRecordedControlPlane(state.dir) : [];
+  if (killed.length > 0) process.stderr.write(`killed leftover process groups ${killed.join(', ')}\n`);
   rmSync(stateFile, { force: true });
   rmSync(stableKubeconfig, { force: true });
   process.stderr.write('cluster stopped\n');

@@ -291,6 +291,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
 
   try {
+    writePgids(dir, []); // the watchdog acts while this file exists
     watchdogPid = await startWatchdog(dir, !keepDir);
     const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = (await freePorts(6)) as [
       number, number, number, number, number, number,
@@ -540,9 +541,15 @@ export function runKubectl(
   });
 }
 
-/** Kills the process groups recorded in a control plane folder (for `cluster:down` after a crash). */
-export function killRecordedControlPlane(dir: string): number[] {
+/**
+ * Kills the process groups recorded in a control plane folder (for `cluster:down` after a
+ * crash): SIGTERM, then SIGKILL for whatever is left after graceMs. Returns the groups.
+ */
+export async function killRecordedControlPlane(dir: string, graceMs = 5_000): Promise<number[]> {
   const pgids = readPgids(dir);
   for (const g of pgids) killGroup(g, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pgids.some(groupAlive) && Date.now() < deadline) await delay(100);
+  for (const g of pgids) killGroup(g, 'SIGKILL');
   return pgids;
 }

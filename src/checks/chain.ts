@@ -73,8 +73,10 @@ export function certificateInfo(cert: X509Certificate): CertificateInfo {
   const san = cert.subjectAltName ?? '';
   const entries = san.split(/,\s*/).filter((e) => e.length > 0);
   return {
-    subject: cert.subject.replace(/\n/g, ', '),
-    issuer: cert.issuer.replace(/\n/g, ', '),
+    // cert-manager issues leaves with an empty subject (names in the SAN only): Node then
+    // reports no subject at all.
+    subject: (cert.subject ?? '').replace(/\n/g, ', '),
+    issuer: (cert.issuer ?? '').replace(/\n/g, ', '),
     dnsNames: entries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4)),
     ipAddresses: entries.filter((e) => e.startsWith('IP Address:')).map((e) => e.slice(11)),
     notBefore: cert.validFromDate.getTime(),

@@ -173,18 +173,24 @@ function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (hos
           secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
           secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
           secure.once('secureConnect', () => {
-            const socket = secure as tls.TLSSocket;
-            const presented = peerChain(socket);
-            const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
-            finish({
-              ok: true,
-              address,
-              port,
-              protocol: socket.getProtocol(),
-              chain: presented.map(certificateInfo),
-              chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
-              verifyError,
-            });
+            // This runs in a socket event: an exception here would end the whole operator
+            // process, so whatever a peer presents becomes a result, never a throw.
+            try {
+              const socket = secure as tls.TLSSocket;
+              const presented = peerChain(socket);
+              const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
+              finish({
+                ok: true,
+                address,
+                port,
+                protocol: socket.getProtocol(),
+                chain: presented.map(certificateInfo),
+                chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
+                verifyError,
+              });
+            } catch (err) {
+              fail('HANDSHAKE', `the certificate the server presented could not be read: ${(err as Error).message}`);
+            }
           });
         });
       });

@@ -24,15 +24,18 @@ export interface TestDnsServer {
   port: number;
   /** "127.0.0.1:<port>", the form CheckTarget.nameservers and `--nameserver` take. */
   nameserver: string;
+  /** Serves new zones from now on (like an operator publishing a DNS change): rewrites the
+   *  zone files with a higher serial and reloads named (SIGHUP). */
+  update(zones: Record<string, string[]>): Promise<void>;
   stop(): Promise<void>;
 }
 
 const NAMED = process.env['MAPI_TEST_NAMED'] ?? '/usr/sbin/named';
 
-function zoneFile(origin: string, records: string[]): string {
+function zoneFile(origin: string, records: string[], serial = 1): string {
   return [
     '$TTL 60',
-    `@ IN SOA ns.${origin}. hostmaster.${origin}. 1 3600 600 86400 60`,
+    `@ IN SOA ns.${origin}. hostmaster.${origin}. ${serial} 3600 600 86400 60`,
     `@ IN NS ns.${origin}.`,
     'ns IN A 127.0.0.1',
     ...records,
@@ -131,10 +134,32 @@ async function startOnce(options: DnsServerOptions): Promise<TestDnsServer> {
       }
     });
   });
+  let serial = 1;
+  const update = async (next: Record<string, string[]>): Promise<void> => {
+    serial++;
+    for (const [origin, records] of Object.entries(next)) writeFileSync(path.join(dir, `${origin}.zone`), zoneFile(origin, records, serial));
+    writeFileSync(path.join(dir, 'named.conf'), namedConf(dir, port, Object.keys(next), broken));
+    const before = log.length;
+    child.kill('SIGHUP');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { child.stderr?.off('data', seen); reject(new Error(`named did not reload within 10 s:\n${log.slice(before)}`)); }, 10_000);
+      const seen = () => {
+        // Reloading is asynchronous: done when every zone logged its new serial.
+        const fresh = log.slice(before);
+        if (Object.keys(next).every((origin) => fresh.includes(`zone ${origin}/IN: loaded serial ${serial}`))) {
+          clearTimeout(timer);
+          child.stderr?.off('data', seen);
+          resolve();
+        }
+      };
+      child.stderr?.on('data', seen);
+    });
+  };
   return {
     address: '127.0.0.1',
     port,
     nameserver: `127.0.0.1:${port}`,
+    update,
     stop: () => stopChild(child, dir),
   };
 }

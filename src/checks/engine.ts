@@ -66,7 +66,7 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       const credentials = host === authHost ? target.probeCredentials : undefined;
       const input = { host, role: host === externalHost ? 'external' as const : 'autodiscover' as const, domain: entry?.domain ?? normalizeHost(target.domain), externalHost };
       // The cache key carries a hash of the credentials, never the password itself.
-      checks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null }, () =>
+      checks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, () =>
         checkHttpServed(credentials ? { ...input, credentials } : input, bounded.http)));
     }
     for (const entry of autodiscover) {

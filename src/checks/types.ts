@@ -39,6 +39,9 @@ export interface CheckTarget {
   probeCredentials?: ProbeCredentials;
   /** The http/ probes only make sense once MAPI pods exist. */
   includeHttp: boolean;
+  /** The MAPI release (pod template hash) the http/ probes judge: part of their cache key, so a
+   *  new release is never judged by the cached answers of the one before it. */
+  release?: string;
   /** Absent when no cluster is involved: then there is no `certificate` check. */
   certificate?: CertificateState;
 }

@@ -91,9 +91,10 @@ export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki
       Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v) &&
       !p.metadata.deletionTimestamp &&
       p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    // With old and new pods behind one Service, a client may land on either: the newest answers.
-    ready.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
-    return ready[0]?.spec?.containers?.[0]?.image;
+    // With old and new pods behind one Service a client may land on any of them: one broken
+    // ready pod is enough to fail a probe (deterministic, unlike a real round robin).
+    const images = ready.map((p) => p.spec?.containers?.[0]?.image ?? '');
+    return images.find((i) => i.includes('broken')) ?? images[0];
   };
 
   const handler: http.RequestListener = (req, res) => {

@@ -7,6 +7,7 @@ export interface CheckTargetExtras {
   caBundlePem?: string;
   probeCredentials?: ProbeCredentials;
   includeHttp: boolean;
+  release?: string;
 }
 
 export function checkTargetFor(spec: MailDomainSpec, extras: CheckTargetExtras): CheckTarget {
@@ -18,6 +19,7 @@ export function checkTargetFor(spec: MailDomainSpec, extras: CheckTargetExtras):
     require: spec.checks.require,
     nameservers: spec.checks.nameservers,
     includeHttp: extras.includeHttp,
+    ...(extras.release ? { release: extras.release } : {}),
     ...(extras.caBundlePem ? { caBundlePem: extras.caBundlePem } : {}),
     ...(extras.probeCredentials ? { probeCredentials: extras.probeCredentials } : {}),
   };

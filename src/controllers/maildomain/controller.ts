@@ -10,7 +10,7 @@ import { parseMailDomain, parseMailboxSpec } from '../../api/parse.ts';
 import { parseDuration } from '../../api/duration.ts';
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import { gateDecision } from '../../gate/gate-decision.ts';
-import { servedHosts, childNames } from '../../builders/index.ts';
+import { servedHosts, childNames, templateHash } from '../../builders/index.ts';
 import { setConditions } from '../conditions.ts';
 import { needsApply, withAppliedHash } from '../drift.ts';
 import { CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, INGRESSES, ISSUERS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, OWNED_KINDS, SECRETS, SERVICES } from '../resources.ts';
@@ -216,7 +216,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0 && md.spec.mapi.enabled;
     const caRef = md.spec.checks.caBundle;
     scheduler.ensure(key, {
-      target: checkTargetFor(md.spec, { includeHttp }),
+      target: checkTargetFor(md.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}) }),
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),
       ...(caRef?.secretKeyRef ? { caBundle: { kind: 'Secret' as const, ...caRef.secretKeyRef } } : {}),

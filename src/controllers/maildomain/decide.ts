@@ -96,8 +96,11 @@ export function checkRows(previous: CheckRow[] | undefined, results: CheckResult
   });
 }
 
-function servingVerdict(results: CheckResult[]): { status: 'Passed' | 'Failed' | 'Unknown'; message: string } {
-  const http = results.filter((r) => r.name.startsWith('http/'));
+// Whether the running release answers: the external host, and every autodiscover host DNS
+// publishes. A host that is not published cannot be reached and says nothing about the release.
+function servingVerdict(results: CheckResult[], externalHost: string): { status: 'Passed' | 'Failed' | 'Unknown'; message: string } {
+  const published = new Set(results.filter((r) => r.name.startsWith('dns/') && (r.status === 'Passed' || r.status === 'Warning')).map((r) => r.name.slice(4)));
+  const http = results.filter((r) => r.name.startsWith('http/') && (r.name === `http/${externalHost}` || published.has(r.name.slice(5))));
   if (http.length === 0) return { status: 'Unknown', message: 'the MAPI endpoints have not been probed yet' };
   const failed = http.filter((r) => r.status === 'Failed' || r.status === 'Unknown');
   if (failed.length === 0) return { status: 'Passed', message: 'MAPI and autodiscover answer' };
@@ -132,7 +135,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     specReplicas: md.spec.mapi.replicas,
     desiredTemplate: desiredPodTemplate(md),
     ...(inputs.deployment ? { current: inputs.deployment } : {}),
-    serving: { ...servingVerdict(results), ...(inputs.checks ? { checkedAt: inputs.checks.checkedAt } : {}) },
+    serving: { ...servingVerdict(results, md.spec.externalHost), ...(inputs.checks ? { checkedAt: inputs.checks.checkedAt } : {}) },
     now,
     progressDeadlineMs: inputs.options.progressDeadlineMs,
   });

@@ -1,0 +1,85 @@
+// The outside world of an end-to-end test, all on loopback: a real DNS server (BIND) whose
+// zones point the hosts at the ingress front, the front itself (serving cert-manager's
+// certificates), and the trust anchor of the test CA, published in a ConfigMap the
+// MailDomains name in checks.caBundle.
+import { sharedKubeconfigPath } from './controlplane.ts';
+import { certManagerNamespace, testCaSecretName, testIssuerRef } from './cert-manager/issuer.ts';
+import { startDnsServer, type TestDnsServer } from './dns-server.ts';
+import { startIngressFront, type IngressFront } from './ingress-front.ts';
+import { kubectlFor, type Kubectl } from './kube.ts';
+import { createTestPki, type TestPki } from './pki.ts';
+
+export type Zones = Record<string, string[]>;
+
+export interface World {
+  kubeconfig: string;
+  k: Kubectl;
+  dns: TestDnsServer;
+  front: IngressFront;
+  pki: TestPki;
+  caPem: string;
+  /** Flags that point the operator's probes at the front (loopback 443/80 may be taken). */
+  operatorArgs: string[];
+  /** Replaces the zones and makes BIND serve them (like publishing a DNS change). */
+  setZones(zones: Zones): Promise<void>;
+  /** A ConfigMap `test-ca` (key ca.crt) in the namespace, for checks.caBundle. */
+  publishCa(namespace: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(zones: Zones): Promise<World> {
+  const kubeconfig = sharedKubeconfigPath();
+  const k = kubectlFor(kubeconfig);
+  const secret = await k.json<{ data: Record<string, string> }>(['get', 'secret', '-n', certManagerNamespace, testCaSecretName]);
+  const caPem = Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8');
+  const pki = createTestPki('mapi-operator e2e');
+  const dns = await startDnsServer({ zones });
+  const front = await startIngressFront({ kubeconfig, pki });
+  return {
+    kubeconfig, k, dns, front, pki, caPem,
+    operatorArgs: ['--https-port', String(front.httpsPort), '--http-port', String(front.httpPort)],
+    setZones: (next) => dns.update(next),
+    async publishCa(namespace) {
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'test-ca', namespace }, data: { 'ca.crt': caPem } };
+      await k.apply(cm);
+    },
+    async stop() {
+      await front.stop();
+      await dns.stop();
+      pki.cleanup();
+    },
+  };
+}
+
+/** Zone records sending `names` (relative to the origin) to the front on 127.0.0.1. */
+export const toFront = (...names: string[]): string[] => names.map((n) => `${n} IN A 127.0.0.1`);
+
+export interface E2eMailDomainOptions {
+  name: string;
+  namespace: string;
+  domain: string;
+  aliases?: string[];
+  image?: string;
+  replicas?: number;
+  mode?: 'Enforce' | 'Warn';
+  require?: 'Any' | 'All';
+  nameserver: string;
+  mapiEnabled?: boolean;
+}
+
+export function e2eMailDomain(o: E2eMailDomainOptions) {
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha1', kind: 'MailDomain', metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      domain: o.domain, aliases: o.aliases ?? [], externalHost: `mail.${o.domain}`,
+      tls: { issuerRef: { name: testIssuerRef.name, kind: testIssuerRef.kind } },
+      ingress: { className: 'nginx' },
+      mapi: { image: o.image ?? 'registry.example/bm-mapi:4.1.0', replicas: o.replicas ?? 2, ...(o.mapiEnabled === false ? { enabled: false } : {}) },
+      checks: {
+        mode: o.mode ?? 'Enforce', require: o.require ?? 'Any', interval: '10s',
+        nameservers: [o.nameserver],
+        caBundle: { configMapKeyRef: { name: 'test-ca', key: 'ca.crt' } },
+      },
+    },
+  };
+}

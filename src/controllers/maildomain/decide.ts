@@ -251,10 +251,13 @@ const TRANSITIONS: TransitionRule[] = [
 
 /** Events for conditions that changed status between the stored and the new status. */
 export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): RolloutEvent[] {
-  const before = new Map((previous ?? []).map((c) => [c.type, c.status]));
+  const before = new Map((previous ?? []).map((c) => [c.type, c]));
   const events: RolloutEvent[] = [];
   for (const c of next ?? []) {
-    if (before.get(c.type) === c.status) continue;
+    const old = before.get(c.type);
+    // A new status, or the same status for a new reason (held first for the certificate,
+    // then for DNS): both are news to a person.
+    if (old && old.status === c.status && old.reason === c.reason) continue;
     const rule = TRANSITIONS.find((r) => r.type === c.type && r.to === c.status);
     if (rule) events.push({ type: rule.event, reason: rule.reason ?? c.reason, message: c.message });
   }

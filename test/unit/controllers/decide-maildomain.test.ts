@@ -127,5 +127,6 @@ test('Events only for condition transitions a person cares about', async () => {
     { type: 'Warning', reason: 'AutodiscoverNotPublished', message: 'RolloutHeld True' },
   ]);
   assert.deepEqual(transitionEvents([c('RolloutHeld', 'True')], [c('RolloutHeld', 'True')]), []);
+  assert.deepEqual(transitionEvents([c('RolloutHeld', 'True', 'CertificateNotReady')], [c('RolloutHeld', 'True', 'AutodiscoverNotPublished')]).map((e) => e.reason), ['AutodiscoverNotPublished']);
   assert.deepEqual(transitionEvents([c('Ready', 'False')], [c('Ready', 'True')]).map((e) => e.reason), ['Ready']);
 });

@@ -249,6 +249,9 @@ const TRANSITIONS: TransitionRule[] = [
   { type: 'Ready', to: 'True', event: 'Normal', reason: 'Ready' },
 ];
 
+// States every new MailDomain passes through on its way: not news, so no Event.
+const TRANSIENT_REASONS = new Set(['ChecksPending', 'Pending', 'DoesNotExist', 'Issuing', 'InProgress']);
+
 /** Events for conditions that changed status between the stored and the new status. */
 export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): RolloutEvent[] {
   const before = new Map((previous ?? []).map((c) => [c.type, c]));
@@ -258,6 +261,7 @@ export function transitionEvents(previous: Condition[] | undefined, next: Condit
     // A new status, or the same status for a new reason (held first for the certificate,
     // then for DNS): both are news to a person.
     if (old && old.status === c.status && old.reason === c.reason) continue;
+    if (TRANSIENT_REASONS.has(c.reason)) continue;
     const rule = TRANSITIONS.find((r) => r.type === c.type && r.to === c.status);
     if (rule) events.push({ type: rule.event, reason: rule.reason ?? c.reason, message: c.message });
   }

@@ -129,4 +129,5 @@ test('Events only for condition transitions a person cares about', async () => {
   assert.deepEqual(transitionEvents([c('RolloutHeld', 'True')], [c('RolloutHeld', 'True')]), []);
   assert.deepEqual(transitionEvents([c('RolloutHeld', 'True', 'CertificateNotReady')], [c('RolloutHeld', 'True', 'AutodiscoverNotPublished')]).map((e) => e.reason), ['AutodiscoverNotPublished']);
   assert.deepEqual(transitionEvents([c('Ready', 'False')], [c('Ready', 'True')]).map((e) => e.reason), ['Ready']);
+  assert.deepEqual(transitionEvents(undefined, [c('RolloutHeld', 'True', 'ChecksPending'), c('CertificateReady', 'False', 'DoesNotExist')]), [], 'a new MailDomain passing through its first states is not news');
 });

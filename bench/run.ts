@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// `npm run bench`: the hot paths of the operator, each reported as a ratio against a baseline
+// measured in the same run on the same data, so the figures compare across machines and
+// loads (a ratio of 3 means "3 times the cost of the baseline"). Never a timed assertion.
+import { performance } from 'node:perf_hooks';
+import { parseMailDomainSpec } from '../src/api/parse.ts';
+import type { MailDomain } from '../src/api/maildomain.ts';
+import { desiredAccessConfigMaps, desiredObjects, desiredPodTemplate, servedHosts } from '../src/builders/index.ts';
+import { decideMailDomain } from '../src/controllers/maildomain/decide.ts';
+import { containsDesired, needsApply, withAppliedHash } from '../src/controllers/drift.ts';
+import { WorkQueue } from '../src/kube/workqueue.ts';
+import { gateDecision } from '../src/gate/gate-decision.ts';
+import type { CheckResult } from '../src/checks/types.ts';
+
+interface Row { name: string; baseline: string; ms: number; baseMs: number }
+const rows: Row[] = [];
+
+/** Median of `rounds` timings of fn (after a warm-up), in milliseconds. */
+function time(fn: () => unknown, rounds = 7): number {
+  for (let i = 0; i < 2; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    fn();
+    samples.push(performance.now() - t);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+async function timeAsync(fn: () => Promise<unknown>, rounds = 5): Promise<number> {
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+function bench(name: string, baseline: string, fn: () => unknown, base: () => unknown): void {
+  rows.push({ name, baseline, ms: time(fn), baseMs: time(base) });
+}
+
+function mailDomain(aliases: number): MailDomain {
+  const parsed = parseMailDomainSpec({
+    domain: 'example.com', externalHost: 'mail.example.com',
+    aliases: Array.from({ length: aliases }, (_, i) => `alias${i}.example.org`),
+    tls: { issuerRef: { name: 'letsencrypt' } }, mapi: { image: 'registry.example/bm-mapi:4.1.0' },
+  });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return { apiVersion: 'mapi-operator.io/v1alpha1', kind: 'MailDomain', metadata: { name: 'example-com', namespace: 'mail', uid: 'u', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: parsed.value };
+}
+
+// 1. A whole reconcile decision for a MailDomain with 100 aliases, against copying its inputs.
+const md = mailDomain(100);
+const results: CheckResult[] = servedHosts(md.spec).flatMap((h) => [
+  { name: `dns/${h}`, status: 'Passed' as const, reason: 'CnameToExternalHost', message: `${h} ok`, details: {} },
+  { name: `tls/${h}`, status: 'Passed' as const, reason: 'CertificateValid', message: `${h} ok`, details: {} },
+]);
+const inputs = {
+  md, claimants: [{ namespace: 'mail', name: 'example-com', creationTimestamp: '2026-01-01T00:00:00Z', spec: md.spec }],
+  certificate: { ready: { status: 'True', reason: 'Ready', message: 'ok' }, current: true },
+  checks: { results, checkedAt: new Date() },
+  gate: (r: CheckResult[]) => gateDecision(r, { require: 'Any', externalHost: md.spec.externalHost, autodiscoverHosts: servedHosts(md.spec).slice(1).map((host) => ({ domain: host.slice(13), host })), certificate: { ready: true, reason: 'Ready', message: '' } }),
+  mailboxes: [], now: new Date(), options: { allowClusterIssuers: true, progressDeadlineMs: 600_000 },
+};
+bench('decideMailDomain, 100 aliases', 'structuredClone(inputs)', () => decideMailDomain(inputs), () => structuredClone({ ...inputs, gate: undefined }));
+
+// 2. The access list of 100,000 mailboxes, against serialising the same map once.
+const mailboxes = Array.from({ length: 100_000 }, (_, i) => ({ address: `user${i}@example.com`, mapiEnabled: i % 7 !== 0 }));
+const flat = Object.fromEntries(mailboxes.map((m) => [m.address, m.mapiEnabled]));
+bench('access ConfigMaps, 100,000 mailboxes', 'JSON.stringify(map)', () => desiredAccessConfigMaps(md, mailboxes), () => JSON.stringify(flat));
+
+// 3. Drift detection on every child of a MailDomain, against a JSON round trip of them.
+const children = desiredObjects({ md, hosts: servedHosts(md.spec), deployment: { replicas: 2, template: desiredPodTemplate(md) }, mailboxes: [] }).map((o) => withAppliedHash(o as { metadata?: { annotations?: Record<string, string> } }));
+const live = structuredClone(children);
+bench('needsApply over 21 children', 'JSON.stringify(children) x2', () => children.every((c, i) => !needsApply(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
+bench('containsDesired over 21 children', 'JSON.stringify(children) x2', () => children.every((c, i) => containsDesired(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
+
+// 4. Work queue: 10,000 keys through add/get/done, against an array used as a FIFO.
+const keys = Array.from({ length: 10_000 }, (_, i) => `ns/key-${i}`);
+const queueMs = await timeAsync(async () => {
+  const q = new WorkQueue({ name: 'bench' });
+  for (const k of keys) { q.add(k); q.add(k); }
+  for (let i = 0; i < keys.length; i++) { const k = await q.get(); q.done(k!); }
+  await q.shutDown();
+});
+const arrayMs = await timeAsync(async () => {
+  const a: string[] = [];
+  const seen = new Set<string>();
+  for (const k of keys) for (let j = 0; j < 2; j++) if (!seen.has(k)) { seen.add(k); a.push(k); }
+  while (a.length) { const k = a.shift()!; seen.delete(k); await Promise.resolve(k); }
+});
+rows.push({ name: 'work queue, 10,000 keys added twice', baseline: 'array + set FIFO', ms: queueMs, baseMs: arrayMs });
+
+const w = Math.max(...rows.map((r) => r.name.length));
+const b = Math.max(...rows.map((r) => r.baseline.length));
+console.log(`${'benchmark'.padEnd(w)}  ${'baseline'.padEnd(b)}  ${'ms'.padStart(9)}  ${'base ms'.padStart(9)}  ratio`);
+for (const r of rows) {
+  console.log(`${r.name.padEnd(w)}  ${r.baseline.padEnd(b)}  ${r.ms.toFixed(3).padStart(9)}  ${r.baseMs.toFixed(3).padStart(9)}  ${(r.ms / r.baseMs).toFixed(2)}x`);
+}
+
+// Size of the access list at 100,000 mailboxes (the issue's bound): every shard must stay
+// under a ConfigMap's 1 MiB.
+const cms = desiredAccessConfigMaps(md, mailboxes);
+const sizes = cms.map((cm) => Object.entries(cm.data ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0));
+console.log(`\naccess list at 100,000 mailboxes: ${cms.length} ConfigMaps, ${(sizes.reduce((a, c) => a + c, 0) / 1024).toFixed(0)} KiB in all, largest shard ${(Math.max(...sizes.slice(1)) / 1024).toFixed(0)} KiB (limit 1024 KiB)`);

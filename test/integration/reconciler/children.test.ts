@@ -113,6 +113,23 @@ describe('MailDomain children', () => {
     assert.equal((await ingressHosts(ns, 'example-com'))?.[0], 'mail.children.example', 'the owner keeps its host');
   });
 
+  test('a namespaced Issuer that lives in another namespace is refused with the fix', async () => {
+    await k.apply({ apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'elsewhere', namespace: other }, spec: { selfSigned: {} } });
+    const manifest = mailDomain('issuer-elsewhere', ns, 'issuer.children.example');
+    manifest.spec.tls = { issuerRef: { name: 'elsewhere', kind: 'Issuer' } };
+    await k.apply(manifest);
+    const c = await waitFor(async () => {
+      const o = await k.tryGet<Obj>('maildomain', ns, 'issuer-elsewhere');
+      const cert = (o?.status as { conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions?.find((x) => x.type === 'CertificateReady');
+      return cert?.reason === 'IssuerNotFound' ? cert : undefined;
+    }, { describe: 'CertificateReady=False/IssuerNotFound' });
+    assert.equal(c.status, 'False');
+    assert.match(c.message, new RegExp(`Issuer elsewhere does not exist in namespace ${ns}: an Issuer must live in the MailDomain's namespace; create it there or use a ClusterIssuer`));
+    const cert = await k.tryGet<{ spec: { issuerRef: { name: string; kind: string } } }>('certificate', ns, 'issuer-elsewhere');
+    assert.deepEqual(cert?.spec.issuerRef, { name: 'elsewhere', kind: 'Issuer', group: 'cert-manager.io' }, 'the Certificate names the Issuer in its own namespace, never the other one');
+    await k.ok(['delete', 'maildomain', '-n', ns, 'issuer-elsewhere']);
+  });
+
   test('delete: the children are garbage-collected; objects we did not create are left alone', async () => {
     await k.ok(['create', 'configmap', '-n', ns, 'not-ours', '--from-literal=a=b']);
     await k.ok(['delete', 'maildomain', '-n', ns, 'example-com']);

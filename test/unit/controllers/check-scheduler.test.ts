@@ -1,0 +1,89 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { CheckScheduler } from '../../../src/controllers/maildomain/check-scheduler.ts';
+import type { CheckResult } from '../../../src/checks/types.ts';
+
+const passed: CheckResult[] = [{ name: 'dns/autodiscover.example.com', status: 'Passed', reason: 'Ok', message: 'ok', details: {} }];
+const failed: CheckResult[] = [{ name: 'dns/autodiscover.example.com', status: 'Failed', reason: 'NameNotFound', message: 'NXDOMAIN', details: {} }];
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+/** Moves the mocked clock forward in 1 s steps, letting each run finish before the next tick. */
+async function advance(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 1_000) {
+    mock.timers.tick(1_000);
+    await flush();
+  }
+}
+
+function setup(answers: () => CheckResult[], random = () => 0.5) {
+  const runs: { at: number; request: string }[] = [];
+  const changes: string[] = [];
+  const scheduler = new CheckScheduler<string>({
+    run: async (_key, request) => { runs.push({ at: Date.now(), request }); return answers(); },
+    onChange: (key) => changes.push(key),
+    random,
+  });
+  return { scheduler, runs, changes };
+}
+
+test('runs at once, then every interval; an unchanged healthy result wakes nobody', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const { scheduler, runs, changes } = setup(() => passed);
+  scheduler.ensure('mail/example', 'target-1', 60_000);
+  await flush();
+  assert.equal(runs.length, 1);
+  assert.deepEqual(changes, ['mail/example']);
+  assert.deepEqual(scheduler.snapshot('mail/example')?.results, passed);
+  await advance(59_000);
+  assert.equal(runs.length, 1, 'not before the interval');
+  await advance(1_000);
+  assert.equal(runs.length, 2, 'jitter 0.5 → exactly the interval');
+  assert.deepEqual(changes, ['mail/example'], 'same results: no reconcile');
+  await scheduler.stop();
+});
+
+test('failures retry sooner with exponential backoff, capped by the interval', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const { scheduler, runs } = setup(() => failed);
+  scheduler.ensure('k', 't', 20_000);
+  await flush();
+  await advance(60_000);
+  const gaps = runs.slice(1).map((r, i) => r.at - runs[i]!.at);
+  assert.deepEqual(gaps.slice(0, 4), [5_000, 10_000, 20_000, 20_000], `gaps ${gaps}`);
+  await scheduler.stop();
+});
+
+test('a changed target is checked at once; a forgotten key never again', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const { scheduler, runs } = setup(() => passed);
+  scheduler.ensure('k', 'old', 300_000);
+  await flush();
+  scheduler.ensure('k', 'old', 300_000);
+  await flush();
+  assert.equal(runs.length, 1, 'same target: nothing new');
+  scheduler.ensure('k', 'new', 300_000);
+  mock.timers.tick(10);
+  await flush();
+  assert.deepEqual(runs.map((r) => r.request), ['old', 'new']);
+  scheduler.forget('k');
+  mock.timers.tick(600_000);
+  await flush();
+  assert.equal(runs.length, 2);
+  await scheduler.stop();
+});
+
+test('jitter spreads the next run within ±10% of the interval', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const { scheduler } = setup(() => passed, () => 0);
+  scheduler.ensure('k', 't', 100_000);
+  await flush();
+  assert.equal(scheduler.nextRunInMs('k'), 90_000);
+  await scheduler.stop();
+});

@@ -24,7 +24,7 @@ const options: FlagSpec = {
   'allow-cluster-issuers': { type: 'string' },
   'progress-deadline': { type: 'string' },
   'resync-period': { type: 'string' },
-  'probe-cache-ttl': { type: 'string' },
+
   'https-port': { type: 'string' },
   'http-port': { type: 'string' },
 };
@@ -48,7 +48,6 @@ Flags (each also read from the environment variable shown):
   --allow-cluster-issuers BOOL   allow issuerRef.kind ClusterIssuer (default true)           ${envName('allow-cluster-issuers')}
   --progress-deadline DUR        time a new release has to answer before rollback (10m)      ${envName('progress-deadline')}
   --resync-period DUR            re-reconcile every MailDomain this often (default 5m)       ${envName('resync-period')}
-  --probe-cache-ttl DUR          reuse a passed probe of a host this long (default 60s)      ${envName('probe-cache-ttl')}
   -h, --help                     show this help
 
 For tests only: --https-port / --http-port point the probes at another port than 443 / 80.
@@ -80,7 +79,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     const concurrency = positiveInt('concurrency', flags.concurrency as string | undefined, 4);
     const progressDeadlineMs = duration('progress-deadline', flags['progress-deadline'] as string | undefined, '10m');
     const resyncMs = duration('resync-period', flags['resync-period'] as string | undefined, '5m');
-    const probeTtlMs = duration('probe-cache-ttl', flags['probe-cache-ttl'] as string | undefined, '60s');
     const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
     const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
 
@@ -98,7 +96,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       healthAddr: (flags['health-addr'] as string | undefined) ?? ':8081',
       logger,
     });
-    const probeCache = new ProbeCache({ clock: systemClock, ttlMs: probeTtlMs });
+    // One probe of a host per interval however many MailDomains share it: MailDomains with the
+    // same checks.interval share one cache whose results live that long (failures less).
+    const probeCaches = new Map<number, ProbeCache>();
+    const probeCacheFor = (intervalMs: number): ProbeCache => {
+      let cache = probeCaches.get(intervalMs);
+      if (!cache) probeCaches.set(intervalMs, (cache = new ProbeCache({ clock: systemClock, ttlMs: intervalMs })));
+      return cache;
+    };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
     const { scheduler } = registerMailDomainController({
       manager,
@@ -106,12 +111,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       progressDeadlineMs,
       concurrency,
       resyncMs,
-      runChecks: (target, _signal) => runChecks(target, checkMetrics.timed(createRealCheckIO({
+      runChecks: (target, _signal, intervalMs) => runChecks(target, checkMetrics.timed(createRealCheckIO({
         nameservers: target.nameservers,
         ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
         ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
         ...(httpPort ? { httpPortFor: () => httpPort } : {}),
-      })), { cache: probeCache }),
+      })), { cache: probeCacheFor(intervalMs) }),
       onCheckRun: (key, results, ms) => checkMetrics.observe(key, results, ms),
     });
     registerMailboxController({ manager, concurrency });

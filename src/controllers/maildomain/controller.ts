@@ -25,6 +25,8 @@ export const CONTROLLER_NAME = 'maildomain';
 
 export interface CheckRequest {
   target: CheckTarget;
+  /** The MailDomain's checks.interval: MailDomains with the same interval share probe results. */
+  intervalMs: number;
   namespace: string;
   caBundle?: { kind: 'ConfigMap' | 'Secret'; name: string; key: string };
   credentialsSecret?: string;
@@ -33,7 +35,7 @@ export interface CheckRequest {
 export interface MailDomainControllerOptions {
   manager: Manager;
   /** Runs the check engine for a fully resolved target (real IO and shared cache bound in). */
-  runChecks: (target: CheckTarget, signal: AbortSignal) => Promise<CheckResult[]>;
+  runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
   allowClusterIssuers?: boolean;
   progressDeadlineMs?: number;
   concurrency?: number;
@@ -118,7 +120,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
         const [username, password, address] = await Promise.all(['username', 'password', 'address'].map((k) => readKey('Secret', req.namespace, req.credentialsSecret!, k, signal)));
         if (username && password && address) target = { ...target, probeCredentials: { username, password, address } satisfies ProbeCredentials };
       }
-      return opts.runChecks(target, signal);
+      return opts.runChecks(target, signal, req.intervalMs);
     },
     onChange: (key) => controller.enqueue(key),
     onRun: (key, snapshot, ms) => opts.onCheckRun?.(key, snapshot.results, ms),
@@ -215,13 +217,15 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     // Tell the scheduler what to check now; http/ probes only once MAPI pods are ready.
     const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0 && md.spec.mapi.enabled;
     const caRef = md.spec.checks.caBundle;
+    const intervalMs = parseDuration(md.spec.checks.interval);
     scheduler.ensure(key, {
       target: checkTargetFor(md.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}) }),
+      intervalMs,
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),
       ...(caRef?.secretKeyRef ? { caBundle: { kind: 'Secret' as const, ...caRef.secretKeyRef } } : {}),
       ...(md.spec.checks.probeCredentials ? { credentialsSecret: md.spec.checks.probeCredentials.secretName } : {}),
-    }, parseDuration(md.spec.checks.interval));
+    }, intervalMs);
     return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 

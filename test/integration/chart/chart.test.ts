@@ -6,7 +6,7 @@
 // the cluster-wide shape and for watchNamespaces. And no more: `kubectl auth can-i` and the
 // full rule list per namespace show nothing beyond what the operator uses.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -74,6 +74,26 @@ function exec(bin: string, args: string[], timeoutMs: number): Promise<{ stdout:
   });
 }
 
+/** tools/controlplane/build-helm.sh in a process group of its own, so a time-out (or this
+ *  process exiting) ends `go` and its compilers too, not just bash. */
+function buildHelm(timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [path.join(repoRoot, 'tools/controlplane/build-helm.sh')], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } };
+    process.once('exit', killGroup);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; process.stderr.write(c); });
+    const timer = setTimeout(killGroup, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      process.removeListener('exit', killGroup);
+      resolve({ stdout, stderr, code: code ?? 1 });
+    });
+  });
+}
+
 async function helm(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return exec(helmBin, args, 60_000);
 }
@@ -128,7 +148,7 @@ const variants: Record<string, Values> = {
 
 before(async () => {
   // Builds helm from its Go module the first time (minutes); later runs reuse the binary.
-  const built = await exec('bash', [path.join(repoRoot, 'tools/controlplane/build-helm.sh')], 30 * 60_000);
+  const built = await buildHelm(30 * 60_000);
   assert.equal(built.code, 0, `tools/controlplane/build-helm.sh failed: ${built.stderr}`);
   helmBin = built.stdout.trim().split('\n').pop()!.trim();
   for (const ns of [releaseNs, watchedA, watchedB, outside, clusterNs]) await freshNamespace(k, ns);

@@ -21,12 +21,21 @@ export interface MailboxAccess {
 export const shardName = (base: string, shard: number): string => `${base}-${String(shard).padStart(2, '0')}`;
 export const shardKey = (shard: number): string => `mailboxes-${String(shard).padStart(2, '0')}.json`;
 
-/** FNV-1a over the lower-cased address: cheap, stable across languages, well spread. */
+/** FNV-1a over the UTF-8 bytes of the lower-cased address: cheap, stable across languages,
+ *  well spread. Called for every mailbox on every rebuild of the list, so ASCII addresses
+ *  (nearly all) are hashed without allocating a Buffer. */
 export function shardOf(address: string): number {
+  const lower = address.toLowerCase();
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(address.toLowerCase(), 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
+  let ascii = true;
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (c > 0x7f) { ascii = false; break; }
+    h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  }
+  if (!ascii) {
+    h = 0x811c9dc5;
+    for (const byte of Buffer.from(lower, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
   }
   return h % ACCESS_SHARDS;
 }
@@ -39,9 +48,10 @@ export function accessShardNames(md: Pick<MailDomain, 'metadata' | 'spec'>): str
 export function desiredAccessConfigMaps(md: MailDomain, mailboxes: MailboxAccess[]): V1ConfigMap[] {
   const base = childNames(md).accessConfigMap;
   const shards: Record<string, boolean>[] = Array.from({ length: ACCESS_SHARDS }, () => ({}));
-  for (const m of [...mailboxes].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))) {
-    shards[shardOf(m.address)]![m.address.toLowerCase()] = m.mapiEnabled;
-  }
+  // Keys in a stable order (the lower-cased address), so an unchanged list is the same bytes.
+  const entries = mailboxes.map((m) => [m.address.toLowerCase(), m.mapiEnabled] as const);
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const [address, mapiEnabled] of entries) shards[shardOf(address)]![address] = mapiEnabled;
   const index = {
     format: ACCESS_FORMAT,
     domain: md.spec.domain,

@@ -44,7 +44,35 @@ class AddressIndex {
     const k = AddressIndex.key(obj);
     return k ? [...(this.#byAddress.get(k)?.values() ?? [])] : [];
   }
+  /** The Mailboxes declaring `address` (already lower-cased) in `namespace`. */
+  declaring(namespace: string | undefined, address: string): KubeObject[] {
+    return [...(this.#byAddress.get(`${namespace}/${address}`)?.values() ?? [])];
+  }
 }
+
+type ShardEntries = Record<string, boolean>;
+const NO_ENTRIES: ShardEntries = Object.freeze({}) as ShardEntries;
+// Parsed once per object: the informer replaces an object on every change, so an object
+// seen again is unchanged. 10,000 Mailboxes otherwise parse the same shard 600 times over.
+const parsedShards = new WeakMap<object, ShardEntries>();
+function shardEntries(cm: KubeObject | undefined, shard: number): ShardEntries {
+  if (!cm) return NO_ENTRIES;
+  let entries = parsedShards.get(cm);
+  if (!entries) {
+    const data = (cm as { data?: Record<string, string> }).data?.[shardKey(shard)];
+    try {
+      entries = data ? JSON.parse(data) as ShardEntries : NO_ENTRIES;
+    } catch {
+      entries = NO_ENTRIES;
+    }
+    parsedShards.set(cm, entries);
+  }
+  return entries;
+}
+const shardOfName = (name: string | undefined): number | undefined => {
+  const match = /-(\d{2})$/.exec(name ?? '');
+  return match ? Number(match[1]) : undefined;
+};
 
 function view(obj: KubeObject): MailboxView | undefined {
   const spec = parseMailboxSpec(obj.spec);
@@ -58,15 +86,28 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
   const mailDomains = manager.informer<KubeObject>(MAILDOMAINS);
   const configMaps: Informer<KubeObject> = manager.informer<KubeObject>(CONFIGMAPS, { labelSelector: MANAGED_SELECTOR });
   const index = new AddressIndex();
+  let enqueue: (key: string) => void = () => {};
   mailboxes.addHandlers({
     onAdd: (o) => index.add(o),
-    onUpdate: (o, n) => { index.remove(o); index.add(n); },
+    onUpdate: (o, n) => {
+      index.remove(o);
+      index.add(n);
+      // A Mailbox left an address: a duplicate of its old address may now be the first.
+      if (AddressIndex.key(o) !== AddressIndex.key(n)) for (const peer of index.sharing(o)) enqueue(`${peer.metadata.namespace}/${peer.metadata.name}`);
+    },
     onDelete: (o) => index.remove(o),
   });
 
+  // The MailDomain as the Mailboxes see it, computed once per MailDomain object (see parsedShards).
+  const domainStates = new WeakMap<object, { state: DomainState; md?: MailDomain }>();
   function domainState(namespace: string, name: string): { state: DomainState; md?: MailDomain } {
     const raw = mailDomains.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return { state: { kind: 'Missing', name } };
+    let known = domainStates.get(raw);
+    if (!known) domainStates.set(raw, (known = evaluateDomain(raw, name)));
+    return known;
+  }
+  function evaluateDomain(raw: KubeObject, name: string): { state: DomainState; md?: MailDomain } {
     const parsed = parseMailDomain(raw);
     if (!parsed.ok) return { state: { kind: 'Invalid', name, message: parsed.message } };
     const md = parsed.value as MailDomain;
@@ -86,13 +127,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
   function published(md: MailDomain, address: string, effective: boolean): boolean {
     const shard = shardOf(address);
     const cm = configMaps.get(md.metadata.namespace, shardName(childNames(md).accessConfigMap, shard));
-    const data = (cm as { data?: Record<string, string> } | undefined)?.data?.[shardKey(shard)];
-    if (!data) return false;
-    try {
-      return (JSON.parse(data) as Record<string, boolean>)[address.toLowerCase()] === effective;
-    } catch {
-      return false;
-    }
+    return shardEntries(cm, shard)[address.toLowerCase()] === effective;
   }
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -122,29 +157,61 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     return undefined;
   }
 
+  const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
   const byDomain = (md: KubeObject): string[] =>
-    mailboxes.list(md.metadata.namespace).filter((m) => (m.spec as { domainRef?: string }).domainRef === md.metadata.name).map((m) => `${m.metadata.namespace}/${m.metadata.name}`);
-  const byAccessConfigMap = (cm: KubeObject): string[] => {
-    const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'MailDomain');
-    const md = owner ? mailDomains.get(cm.metadata.namespace, owner.name) : undefined;
-    if (!md) return [];
-    // Only the Mailboxes whose shard this is.
-    const match = /-(\d{2})$/.exec(cm.metadata.name ?? '');
-    const shard = match ? Number(match[1]) : undefined;
-    return byDomain(md).filter((k) => {
-      if (shard === undefined) return true;
-      const m = mailboxes.getByKey(k);
-      const address = (m?.spec as { address?: string } | undefined)?.address;
-      return address !== undefined && shardOf(address) === shard;
-    });
+    mailboxes.list(md.metadata.namespace).filter((m) => (m.spec as { domainRef?: string }).domainRef === md.metadata.name).map(keyOf);
+  // A MailDomain's status changes often (check results, rollout); its Mailboxes only care
+  // about what domainState reads. Re-evaluating 10,000 Mailboxes for nothing would starve
+  // the queue, so they are enqueued only when that view changed.
+  const lastDomainState = new Map<string, string>();
+  const byDomainChange = (md: KubeObject): string[] => {
+    const key = keyOf(md);
+    const { state } = domainState(md.metadata.namespace ?? '', md.metadata.name ?? '');
+    // The generation too: aliases (spec) decide AddressNotInDomain.
+    const fingerprint = JSON.stringify([md.metadata.uid, md.metadata.generation, state]);
+    if (lastDomainState.get(key) === fingerprint) return [];
+    if (state.kind === 'Missing') lastDomainState.delete(key);
+    else lastDomainState.set(key, fingerprint);
+    return byDomain(md);
   };
-  const sameAddress = (m: KubeObject): string[] => index.sharing(m).map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  // A shard rewrite concerns the Mailboxes whose entry it added, removed or changed, not all
+  // the Mailboxes hashed to it: compare with the last version of the shard seen. The index
+  // (access.json) is not read by the Mailbox status, so it maps to nothing.
+  const lastShard = new Map<string, ShardEntries>();
+  const byAccessConfigMap = (cm: KubeObject): string[] => {
+    const shard = shardOfName(cm.metadata.name);
+    if (shard === undefined) return [];
+    const key = keyOf(cm);
+    const live = configMaps.getByKey(key);
+    const current = live ? shardEntries(live, shard) : NO_ENTRIES;
+    const previous = lastShard.get(key);
+    if (live) lastShard.set(key, current);
+    else lastShard.delete(key);
+    if (previous === undefined) {
+      // First sight (start-up, or a new MailDomain): every Mailbox hashed to this shard.
+      const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'MailDomain');
+      const md = owner ? mailDomains.get(cm.metadata.namespace, owner.name) : undefined;
+      if (!md) return [];
+      return byDomain(md).filter((k) => {
+        const address = (mailboxes.getByKey(k)?.spec as { address?: string } | undefined)?.address;
+        return address !== undefined && shardOf(address) === shard;
+      });
+    }
+    if (previous === current) return [];
+    const changed = new Set<string>();
+    for (const [address, value] of Object.entries(current)) if (previous[address] !== value) changed.add(address);
+    for (const address of Object.keys(previous)) if (!(address in current)) changed.add(address);
+    return [...changed].flatMap((address) => index.declaring(cm.metadata.namespace, address).map(keyOf));
+  };
+  // Another Mailbox with the same address appeared, changed or went: the duplicate rule may
+  // now decide differently for this one. Its own events come through the primary watch.
+  const sameAddress = (m: KubeObject): string[] => index.sharing(m).filter((o) => o.metadata.name !== m.metadata.name).map(keyOf);
 
   const controller = manager.addController({
     name: MAILBOX_CONTROLLER_NAME,
     primary: mailboxes,
     watches: [
-      { informer: mailDomains, map: byDomain },
+      { informer: mailDomains, map: byDomainChange },
       { informer: configMaps, map: byAccessConfigMap },
       { informer: mailboxes, map: sameAddress },
     ],
@@ -152,5 +219,6 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     concurrency: opts.concurrency ?? 4,
     updatePredicate: (o, n) => o.metadata.generation !== n.metadata.generation || o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp,
   });
+  enqueue = (key) => controller.enqueue(key);
   return { controller };
 }

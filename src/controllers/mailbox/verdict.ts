@@ -29,11 +29,12 @@ export const addressDomain = (address: string): string => address.slice(address.
 /** Verdicts for the Mailboxes that reference `md` (all of them, valid or not). */
 export function mailboxVerdicts(md: MailDomain, mailboxes: MailboxView[]): Map<string, MailboxVerdict> {
   const domains = mailDomains(md.spec);
+  const inDomain = new Set(domains);
   const verdicts = new Map<string, MailboxVerdict>();
   const firstByAddress = new Map<string, MailboxView>();
   for (const m of mailboxes.filter((x) => x.spec.domainRef === md.metadata.name).sort(olderFirst)) {
     const domain = addressDomain(m.spec.address);
-    if (!domains.includes(domain)) {
+    if (!inDomain.has(domain)) {
       verdicts.set(m.name, {
         valid: false, reason: 'AddressNotInDomain',
         message: `spec.address ${m.spec.address} is not in ${domains.join(', ')}: use an address in the domain or one of its aliases, or add ${domain} to spec.aliases of MailDomain ${md.metadata.name}`,

@@ -30,6 +30,8 @@ const watchedB = 'chart-watch-b';
 const outside = 'chart-outside';
 // The cluster-wide variant's MailDomain lives here.
 const clusterNs = 'chart-cluster';
+// Where `helm install` puts a release of its own (kwok nodes run its pods).
+const helmNs = 'chart-helm-system';
 // The cluster-wide operator reconciles only this run's MailDomains (other test files leave
 // theirs behind in namespaces being deleted); the selector does not change the RBAC.
 const runLabel = 'chart-test.mapi-operator.io/run';
@@ -94,8 +96,8 @@ function buildHelm(timeoutMs: number): Promise<{ stdout: string; stderr: string;
   });
 }
 
-async function helm(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return exec(helmBin, args, 60_000);
+async function helm(args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; code: number }> {
+  return exec(helmBin, args, timeoutMs);
 }
 
 /** `helm template` with these values, parsed (js-yaml refuses duplicated keys, so two
@@ -151,12 +153,12 @@ before(async () => {
   const built = await buildHelm(30 * 60_000);
   assert.equal(built.code, 0, `tools/controlplane/build-helm.sh failed: ${built.stderr}`);
   helmBin = built.stdout.trim().split('\n').pop()!.trim();
-  for (const ns of [releaseNs, watchedA, watchedB, outside, clusterNs]) await freshNamespace(k, ns);
+  for (const ns of [releaseNs, watchedA, watchedB, outside, clusterNs, helmNs]) await freshNamespace(k, ns);
 });
 
 after(async () => {
-  await k(['delete', 'clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/instance in (mapi-operator,mapi-scoped,mapi-nosecrets)', '--wait=false']);
-  for (const ns of [releaseNs, watchedA, watchedB, outside, clusterNs]) await k(['delete', 'namespace', ns, '--wait=false']);
+  await k(['delete', 'clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/instance in (mapi-operator,mapi-scoped,mapi-nosecrets,mapi-helm)', '--wait=false']);
+  for (const ns of [releaseNs, watchedA, watchedB, outside, clusterNs, helmNs]) await k(['delete', 'namespace', ns, '--wait=false']);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -272,6 +274,41 @@ describe('the operator Deployment', () => {
     assert.ok(rulesOf(cluster).some((r) => r.resources?.includes('secrets')), 'secrets are readable by default');
     assert.ok(!rulesOf(noSecrets).some((r) => r.resources?.includes('secrets')), 'rbac.readSecrets=false: no rule names secrets');
     assert.ok(!rulesOf(cluster).some((r) => r.verbs.includes('*') || r.resources?.includes('*') || r.apiGroups?.includes('*')), 'no wildcards');
+  });
+
+  test('rbac.create=false and serviceAccount.create=false: no RBAC objects and no ServiceAccount; the pod uses the named one', async () => {
+    const objects = await render({ rbac: { create: false }, serviceAccount: { create: false, name: 'platform-mapi' } });
+    assert.deepEqual(objects.filter((o) => /Role|ServiceAccount/.test(o.kind)).map((o) => o.kind), []);
+    assert.equal(podSpec(objects).serviceAccountName, 'platform-mapi');
+  });
+});
+
+describe('helm install, upgrade and uninstall against the control plane', () => {
+  test('installs and becomes available, upgrades to watchNamespaces, uninstalls without leaving RBAC behind or touching the CRDs', { timeout: 6 * 60_000 }, async () => {
+    const common = ['--kubeconfig', kubeconfig, '--namespace', helmNs];
+    const cluster = 'app.kubernetes.io/instance=mapi-helm';
+    const install = await helm(['install', 'mapi-helm', chartDir, ...common, '--wait', '--timeout', '150s'], 180_000);
+    assert.equal(install.code, 0, `helm install: ${install.stdout}${install.stderr}`);
+    const dep = await k.json<{ status: { availableReplicas?: number } }>(['get', 'deployment', '-n', helmNs, 'mapi-helm-mapi-operator']);
+    assert.equal(dep.status.availableReplicas, 2, 'both replicas available (on kwok nodes)');
+    const names = async (kinds: string, ns?: string) => (await k.ok(['get', kinds, '-l', cluster, '-o', 'name', ...(ns ? ['-n', ns] : [])])).split('\n').filter(Boolean).sort();
+    assert.deepEqual(await names('clusterrole,clusterrolebinding'), [
+      'clusterrole.rbac.authorization.k8s.io/mapi-helm-mapi-operator', 'clusterrole.rbac.authorization.k8s.io/mapi-helm-mapi-operator-maildomain-reader',
+      'clusterrolebinding.rbac.authorization.k8s.io/mapi-helm-mapi-operator', 'clusterrolebinding.rbac.authorization.k8s.io/mapi-helm-mapi-operator-maildomain-reader',
+    ]);
+
+    const upgrade = await helm(['upgrade', 'mapi-helm', chartDir, ...common, '--set', `watchNamespaces={${watchedA}}`, '--wait', '--timeout', '150s'], 180_000);
+    assert.equal(upgrade.code, 0, `helm upgrade: ${upgrade.stdout}${upgrade.stderr}`);
+    assert.deepEqual(await names('clusterrole'), ['clusterrole.rbac.authorization.k8s.io/mapi-helm-mapi-operator-maildomain-reader'], 'the all-namespaces ClusterRole is gone');
+    assert.deepEqual(await names('role,rolebinding', watchedA), ['role.rbac.authorization.k8s.io/mapi-helm-mapi-operator', 'rolebinding.rbac.authorization.k8s.io/mapi-helm-mapi-operator']);
+    const args = (await k.json<{ spec: { template: { spec: PodSpec } } }>(['get', 'deployment', '-n', helmNs, 'mapi-helm-mapi-operator'])).spec.template.spec.containers[0]!.args ?? [];
+    assert.ok(args.includes(`--namespace=${watchedA}`), args.join(' '));
+
+    const uninstall = await helm(['uninstall', 'mapi-helm', '--kubeconfig', kubeconfig, '--namespace', helmNs, '--wait', '--timeout', '120s'], 150_000);
+    assert.equal(uninstall.code, 0, `helm uninstall: ${uninstall.stdout}${uninstall.stderr}`);
+    assert.deepEqual(await names('clusterrole,clusterrolebinding'), []);
+    assert.deepEqual(await names('role,rolebinding', watchedA), []);
+    for (const crd of ['maildomains.mapi-operator.io', 'mailboxes.mapi-operator.io']) await k.ok(['get', 'crd', crd]);
   });
 });
 

@@ -103,8 +103,9 @@ describe('operator resilience', () => {
     await waitFor(async () => (await metric(b.metricsUrl(), 'leader_election_master_status')) === 1, { describe: 'B takes over', timeoutMs: 40_000, intervalMs: 200 });
     const takeoverMs = Date.now() - killedAt;
     t.diagnostic(`take-over after kill -9: ${takeoverMs} ms`);
-    // The lease A held runs 15 s from its last renewal; B retries every 2 s.
-    assert.ok(takeoverMs <= 15_000 + 2_000 + 3_000, `B took over after ${takeoverMs} ms, more than the lease time allows`);
+    // A's lease runs 15 s from its last renewal (renewed every 2 s); B retries every 2 s; B's
+    // metric is polled every 200 ms. Beyond that, only process scheduling on a busy machine.
+    assert.ok(takeoverMs <= 15_000 + 2_000 + 2_000 + 5_000, `B took over after ${takeoverMs} ms, more than the lease time allows`);
     await k.apply(mailDomain('second', 'le', 'second.le.example'));
     await waitFor(() => observed('le', 'second'), { describe: 'B reconciles after the take-over' });
 

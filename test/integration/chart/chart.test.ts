@@ -8,15 +8,15 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { load, loadAll } from 'js-yaml';
+import { dump, load, loadAll } from 'js-yaml';
 import { testIssuerRef } from '../../support/cert-manager/issuer.ts';
 import { controlPlaneVersions, repoRoot } from '../../support/controlplane-assets.ts';
-import { sharedKubeconfigPath } from '../../support/controlplane.ts';
+import { sharedKubeconfigPath, startControlPlane } from '../../support/controlplane.ts';
 import { freshNamespace, kubectlFor } from '../../support/kube.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../support/operator.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -634,6 +634,44 @@ describe('RBAC is no more than needed: kubectl auth can-i as the ServiceAccount'
         ['update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', undefined],
         ['create', 'clusterissuers.cert-manager.io', undefined], ['create', 'issuers.cert-manager.io', ns],
       ], false);
+    }
+  });
+});
+
+describe('CRD upgrades (README): helm leaves crds/ alone; kubectl apply --server-side --force-conflicts upgrades them', () => {
+  test('on a private control plane: helm install creates the CRDs, helm upgrade does not change them, the README command does', { timeout: 5 * 60_000 }, async () => {
+    const cp = await startControlPlane({ kwok: false });
+    try {
+      const pk = kubectlFor(cp.kubeconfigPath);
+      const install = await helm(['install', 'mapi-operator', chartDir, '--kubeconfig', cp.kubeconfigPath, '--namespace', releaseNs, '--create-namespace'], 120_000);
+      assert.equal(install.code, 0, `helm install: ${install.stdout}${install.stderr}`);
+      const description = async () => (await pk.json<{ spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] } }>(['get', 'crd', 'maildomains.mapi-operator.io'])).spec.versions[0]!.schema.openAPIV3Schema.description;
+      const installed = await description();
+      assert.ok(installed, 'helm install created the MailDomain CRD from crds/');
+
+      // The next chart version, whose CRD changed (here: its description).
+      const next = path.join(tmp, 'next-chart');
+      cpSync(chartDir, next, { recursive: true });
+      const crdFile = path.join(next, 'crds', readdirSync(path.join(next, 'crds')).find((f) => f.includes('maildomains'))!);
+      const crd = load(readFileSync(crdFile, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] } };
+      crd.spec.versions[0]!.schema.openAPIV3Schema.description = `${installed} (next version)`;
+      writeFileSync(crdFile, dump(crd));
+
+      const upgrade = await helm(['upgrade', 'mapi-operator', next, '--kubeconfig', cp.kubeconfigPath, '--namespace', releaseNs], 120_000);
+      assert.equal(upgrade.code, 0, `helm upgrade: ${upgrade.stdout}${upgrade.stderr}`);
+      assert.equal(await description(), installed, 'helm upgrade leaves the CRD as it was');
+
+      // Without --force-conflicts the apply stops at fields helm's create owns.
+      const plain = await pk(['apply', '--server-side', '-f', path.join(next, 'crds')]);
+      assert.notEqual(plain.code, 0, 'a plain server-side apply conflicts with the fields helm created');
+      assert.match(plain.stderr, /conflict/i);
+      await pk.ok(['apply', '--server-side', '--force-conflicts', '-f', path.join(next, 'crds')]);
+      assert.equal(await description(), `${installed} (next version)`, 'the README command upgraded the CRD');
+      const again = await helm(['upgrade', 'mapi-operator', next, '--kubeconfig', cp.kubeconfigPath, '--namespace', releaseNs], 120_000);
+      assert.equal(again.code, 0, `helm upgrade after the CRD upgrade: ${again.stderr}`);
+      assert.equal(await description(), `${installed} (next version)`);
+    } finally {
+      await cp.stop();
     }
   });
 });

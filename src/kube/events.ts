@@ -57,7 +57,8 @@ export class EventRecorder {
    */
   record(regarding: KubeObject, type: EventType, reason: string, message: string, action = 'Reconcile'): Promise<void> {
     const p = this.#record(regarding, type, reason, message, action).catch((err: unknown) => {
-      this.#opts.logger?.warn({ err, reason, object: `${regarding.metadata.namespace ?? ''}/${regarding.metadata.name ?? ''}` }, 'could not record event');
+      // The status code says why (403: RBAC lacks events.k8s.io create), so it is logged as such.
+      this.#opts.logger?.warn({ err, statusCode: (err as { statusCode?: number }).statusCode, reason, object: `${regarding.metadata.namespace ?? ''}/${regarding.metadata.name ?? ''}` }, 'could not record event');
     });
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
@@ -161,7 +162,7 @@ export class EventRecorder {
         timeoutMs: this.#opts.requestTimeoutMs ?? 10_000,
       });
     } catch (err) {
-      this.#opts.logger?.warn({ err, event: `${s.namespace}/${s.name}` }, 'could not update event series');
+      this.#opts.logger?.warn({ err, statusCode: (err as { statusCode?: number }).statusCode, event: `${s.namespace}/${s.name}` }, 'could not update event series');
     }
   }
 

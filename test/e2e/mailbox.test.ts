@@ -239,6 +239,16 @@ describe('Mailbox: MAPI on and off per mailbox and per domain', () => {
     assert.deepEqual(Object.fromEntries([...a.entries].sort()), { 'default.user@on.mbx.test': true, 'ken.sanchez@on.mbx.test': true, 'pilar.pinilla@on-alias.mbx.test': false });
     assert.match(await world.k.ok(['get', 'mbx', '-n', ns]), /\nstranger\s+someone@elsewhere\.mbx\.test\s+on\s+false\s+False/);
 
+    // The first Mailbox of an address moves to another address: the duplicate becomes the first.
+    await world.k.apply(mailbox('dup-a', 'on', 'shared@on.mbx.test', true));
+    await mailboxIs('dup-a', { ready: 'True', reason: 'MapiEnabled', mapi: true });
+    await world.k.apply(mailbox('dup-b', 'on', 'shared@on.mbx.test', true));
+    await mailboxIs('dup-b', { ready: 'False', reason: 'DuplicateAddress', mapi: false, stalled: true });
+    await world.k.apply(mailbox('dup-a', 'on', 'moved@on.mbx.test', true));
+    await mailboxIs('dup-b', { ready: 'True', reason: 'MapiEnabled', mapi: true, stalled: false });
+    await accessIs('on', { 'default.user@on.mbx.test': true, 'ken.sanchez@on.mbx.test': true, 'pilar.pinilla@on-alias.mbx.test': false, 'shared@on.mbx.test': true, 'moved@on.mbx.test': true }, true);
+    await world.k.ok(['delete', 'mailbox', '-n', ns, 'dup-a', 'dup-b', '--wait=true', '--timeout=30s']);
+
     // Fixing the address makes it valid without recreating it.
     await world.k.apply(mailbox('stranger', 'on', 'someone@on-alias.mbx.test'));
     await mailboxIs('stranger', { ready: 'True', reason: 'MapiEnabled', mapi: true, stalled: false });

@@ -6,26 +6,15 @@ import type { MailDomain } from '../api/maildomain.ts';
 import { ACCESS_MOUNT_PATH, TEMPLATE_HASH_ANNOTATION, childMetadata, childNames, commonLabels, selectorLabels } from './names.ts';
 import { SERVICE_PORT_NAME } from './exposure.ts';
 import { accessShardNames } from './access.ts';
+import { stableJson } from '../api/stable-json.ts';
 
 const SERVICE_PORT = 80;
 const ACCESS_VOLUME = 'mapi-access';
 
-/** Stable JSON (sorted keys) so equal templates always hash alike. */
-export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function templateHash(template: V1PodTemplateSpec): string {
   const { metadata, ...rest } = template;
   const { [TEMPLATE_HASH_ANNOTATION]: _ignored, ...annotations } = metadata?.annotations ?? {};
-  return createHash('sha256').update(stableStringify({ ...rest, metadata: { ...metadata, annotations } })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(stableJson({ ...rest, metadata: { ...metadata, annotations } })).digest('hex').slice(0, 16);
 }
 
 export function desiredPodTemplate(md: MailDomain): V1PodTemplateSpec {

@@ -3,6 +3,7 @@
 // share it instead of starting another.
 import { createHash } from 'node:crypto';
 import type { CheckResult, Clock } from './types.ts';
+import { stableJson } from '../api/stable-json.ts';
 
 export interface ProbeCacheOptions {
   clock: Clock;
@@ -67,15 +68,4 @@ export class ProbeCache {
 /** Stable across key order; secrets must be hashed by the caller before they get here. */
 export function probeCacheKey(checkName: string, inputs: unknown): string {
   return `${checkName}|${createHash('sha256').update(stableJson(inputs)).digest('hex')}`;
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

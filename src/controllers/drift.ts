@@ -4,14 +4,14 @@
 // desired object, kept in an annotation) or when a field we set no longer holds our value
 // (someone edited it). Fields others added are not our business and do not count.
 import { createHash } from 'node:crypto';
-import { stableStringify } from '../builders/workload.ts';
+import { stableJson } from '../api/stable-json.ts';
 
 export const APPLIED_HASH_ANNOTATION = 'mapi-operator.io/applied-hash';
 
 type Json = unknown;
 
 export function withAppliedHash<T extends { metadata?: { annotations?: Record<string, string> } }>(desired: T): T {
-  const hash = createHash('sha256').update(stableStringify(desired)).digest('hex').slice(0, 20);
+  const hash = createHash('sha256').update(stableJson(desired)).digest('hex').slice(0, 20);
   return { ...desired, metadata: { ...desired.metadata, annotations: { ...(desired.metadata?.annotations ?? {}), [APPLIED_HASH_ANNOTATION]: hash } } };
 }
 

@@ -3,7 +3,7 @@
 // and wakes the controller only when a result changed. Reconcile reads the latest snapshot
 // and never waits on the network itself.
 import type { CheckResult } from '../../checks/types.ts';
-import { stableStringify } from '../../builders/workload.ts';
+import { stableJson } from '../../api/stable-json.ts';
 
 export interface CheckSnapshot {
   results: CheckResult[];
@@ -59,7 +59,7 @@ export class CheckScheduler<R> {
   /** Registers or updates a MailDomain's target; a changed target is checked at once. */
   ensure(key: string, target: R, intervalMs: number): void {
     if (this.#stopped) return;
-    const fingerprint = stableStringify(target);
+    const fingerprint = stableJson(target);
     const entry = this.#entries.get(key);
     if (!entry) {
       this.#entries.set(key, { target, fingerprint, intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0 });

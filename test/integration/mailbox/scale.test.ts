@@ -101,8 +101,9 @@ describe('10,000 Mailboxes in one MailDomain', () => {
       return rows.length === COUNT && rows.every((r) => r[3] === 'True') ? Date.now() - started : undefined;
     }, { describe: `all ${COUNT} Mailboxes Ready`, timeoutMs: 600_000, intervalMs: 5_000 });
     t.diagnostic(`every Mailbox Ready=True after ${(readyMs / 1000).toFixed(1)} s; after the last apply returned: observed +${((observedMs! - appliedMs) / 1000).toFixed(1)} s, shards complete +${((shardsCompleteMs! - appliedMs) / 1000).toFixed(1)} s, all Ready +${((readyMs - appliedMs) / 1000).toFixed(1)} s`);
-    const metrics = (await fetchText(operator.metricsUrl())).body;
+    const metrics = (await fetchText(`${operator.metricsUrl()}/metrics`)).body;
     const metric = (re: RegExp) => metrics.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    assert.ok(metric(/^controller_runtime_reconcile_total\{controller="mailbox"/) >= COUNT, 'every Mailbox was reconciled at least once (operator metrics)');
     t.diagnostic(`operator: ${metric(/^process_cpu_seconds_total /).toFixed(1)} s CPU, ${(metric(/^process_resident_memory_bytes /) / MiB).toFixed(0)} MiB RSS; reconciles: mailbox ${metric(/^controller_runtime_reconcile_total\{controller="mailbox"/)}, maildomain ${metric(/^controller_runtime_reconcile_total\{controller="maildomain"/)} (${(metric(/^controller_runtime_reconcile_time_seconds_sum\{controller="maildomain"/) / Math.max(1, metric(/^controller_runtime_reconcile_time_seconds_count\{controller="maildomain"/))).toFixed(3)} s each on average)`);
 
     const cms = await accessConfigMaps();

@@ -18,10 +18,12 @@ let operator: OperatorProcess;
 const ON = 'on.mbx.test';
 const ALIAS = 'on-alias.mbx.test';
 const LATE = 'late.mbx.test';
+const READY = 'ready.mbx.test';
 const zones = (latePublished: boolean): Zones => ({
   [ON]: toFront('mail', 'autodiscover'),
   [ALIAS]: toFront('autodiscover'),
   [LATE]: toFront('mail', ...(latePublished ? ['autodiscover'] : [])),
+  [READY]: toFront('mail', 'autodiscover'),
 });
 
 type Cond = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
@@ -148,6 +150,19 @@ describe('Mailbox: MAPI on and off per mailbox and per domain', () => {
     assert.equal(ready.metadata.generation, 1, 'the Mailbox was never edited');
     assert.equal(ready.metadata.resourceVersion !== notFound.metadata.resourceVersion, true);
     await world.k.ok(['wait', '--for=condition=Ready', 'mailbox/early', '-n', ns, '--timeout=30s']);
+  });
+
+  test('a Mailbox created before a MailDomain whose DNS is already published becomes Ready by itself once MAPI is rolled out', async () => {
+    await world.k.apply(mailbox('first', 'ready', 'first.user@ready.mbx.test', false));
+    await mailboxIs('first', { ready: 'False', reason: 'MailDomainNotFound', mapi: false, stalled: false });
+    await world.k.apply(e2eMailDomain({ name: 'ready', namespace: ns, domain: READY, nameserver: world.dns.nameserver, replicas: 1 }));
+    await rolledOut('ready', 1);
+    const ready = await mailboxIs('first', { ready: 'True', reason: 'MapiDisabled', mapi: false, stalled: false }, 90_000);
+    assert.equal(ready.metadata.generation, 1, 'the Mailbox was never edited');
+    await accessIs('ready', { 'first.user@ready.mbx.test': false }, true);
+    await world.k.ok(['delete', 'maildomain', '-n', ns, 'ready', '--wait=true', '--timeout=60s']);
+    await mailboxIs('first', { ready: 'False', reason: 'MailDomainNotFound', mapi: false, stalled: false });
+    await world.k.ok(['delete', 'mailbox', '-n', ns, 'first', '--wait=true', '--timeout=30s']);
   });
 
   test('Mailboxes reconcile into the access ConfigMaps mounted read-only into the MAPI pods; kubectl get mbx is the Get-CASMailbox view', async () => {

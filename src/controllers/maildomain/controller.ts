@@ -135,11 +135,23 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     });
   }
 
-  function mailboxViews(namespace: string): MailboxView[] {
-    return (mailboxes.list(namespace) as unknown as Mailbox[]).flatMap((m) => {
-      const spec = parseMailboxSpec(m.spec);
-      return spec.ok ? [{ namespace, name: m.metadata.name, creationTimestamp: m.metadata.creationTimestamp, spec: spec.value }] : [];
-    });
+  // Parsed Mailboxes by uid, valid for one generation: a MailDomain with 10,000 Mailboxes
+  // must not re-validate all of them on every reconcile.
+  const parsedMailboxes = new Map<string, { generation: number | undefined; view: MailboxView | undefined }>();
+  function mailboxViews(namespace: string, domainRef: string): MailboxView[] {
+    const views: MailboxView[] = [];
+    for (const m of mailboxes.list(namespace) as unknown as Mailbox[]) {
+      if ((m.spec as { domainRef?: unknown } | undefined)?.domainRef !== domainRef) continue;
+      const uid = m.metadata.uid ?? `${namespace}/${m.metadata.name}`;
+      let hit = parsedMailboxes.get(uid);
+      if (!hit || hit.generation !== m.metadata.generation) {
+        const spec = parseMailboxSpec(m.spec);
+        hit = { generation: m.metadata.generation, view: spec.ok ? { namespace, name: m.metadata.name, creationTimestamp: m.metadata.creationTimestamp, spec: spec.value } : undefined };
+        parsedMailboxes.set(uid, hit);
+      }
+      if (hit.view) views.push(hit.view);
+    }
+    return views;
   }
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -187,7 +199,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
           certificate: { ready: cert?.status === 'Passed', reason: cert?.reason ?? 'Pending', message: cert?.message ?? '' },
         });
       },
-      mailboxes: accessList(md, mailboxViews(namespace)),
+      mailboxes: accessList(md, mailboxViews(namespace, md.metadata.name)),
       now: now(),
       options: { allowClusterIssuers: opts.allowClusterIssuers ?? true, progressDeadlineMs: opts.progressDeadlineMs ?? 600_000 },
     });
@@ -229,9 +241,26 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
+  // A Mailbox matters to its MailDomain when it appears, goes, or its spec changes; its own
+  // status writes (10,000 of them at scale) must not rebuild the domain's access list.
+  const mailboxSeen = new Map<string, { generation: number | undefined; ref: string | undefined }>();
   const mapToDomain = (obj: KubeObject): string[] => {
+    const ns = obj.metadata.namespace;
     const ref = (obj.spec as { domainRef?: string } | undefined)?.domainRef;
-    return ref && obj.metadata.namespace ? [`${obj.metadata.namespace}/${ref}`] : [];
+    const uid = obj.metadata.uid ?? '';
+    const before = mailboxSeen.get(uid);
+    const stillThere = mailboxes.get(ns, obj.metadata.name ?? '') !== undefined;
+    if (!stillThere) {
+      mailboxSeen.delete(uid);
+      parsedMailboxes.delete(uid);
+    } else if (before && before.generation === obj.metadata.generation) {
+      return [];
+    } else {
+      mailboxSeen.set(uid, { generation: obj.metadata.generation, ref });
+    }
+    // A Mailbox moved to another MailDomain leaves the old one's list too.
+    const refs = new Set([ref, before?.ref].filter((r): r is string => Boolean(r)));
+    return ns ? [...refs].map((r) => `${ns}/${r}`) : [];
   };
   // Any MailDomain change may free or take a host another MailDomain wants.
   const everyDomainSharingHosts = (obj: KubeObject): string[] => {

@@ -10,9 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync,
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot } from '../test/support/controlplane-assets.ts';
-import { killRecordedControlPlane } from '../test/support/controlplane.ts';
-import { startTestEnvironment } from '../test/support/controlplane-environment.ts';
+import { cacheRoot } from '../src/dev/controlplane-assets.ts';
+import { killRecordedControlPlane } from '../src/dev/controlplane.ts';
+import { startTestEnvironment } from '../src/dev/controlplane-environment.ts';
 
 interface ClusterState {
   pid: number;

@@ -12,12 +12,12 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestEnvironment } from '../test/support/controlplane-environment.ts';
-import { startOperator } from '../test/support/operator.ts';
-import { waitFor } from '../test/support/wait.ts';
-import { e2eMailDomain, startWorld, toFront } from '../test/support/world.ts';
-import { freshNamespace } from '../test/support/kube.ts';
-import { repoRoot } from '../test/support/controlplane-assets.ts';
+import { startTestEnvironment } from '../src/dev/controlplane-environment.ts';
+import { startOperator } from '../src/dev/operator.ts';
+import { waitFor } from '../src/dev/wait.ts';
+import { e2eMailDomain, startWorld, toFront } from '../src/dev/world.ts';
+import { freshNamespace } from '../src/dev/kube.ts';
+import { repoRoot } from '../src/dev/controlplane-assets.ts';
 
 const keep = process.argv.includes('--keep');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);

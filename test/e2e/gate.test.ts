@@ -3,10 +3,10 @@
 // by scenario, observed only through the API (status, Events, kubectl get md) and the front.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshNamespace } from '../support/kube.ts';
-import { startOperator, type OperatorProcess } from '../support/operator.ts';
-import { waitFor } from '../support/wait.ts';
-import { e2eMailDomain, startWorld, toFront, type World, type Zones } from '../support/world.ts';
+import { freshNamespace } from '../../src/dev/kube.ts';
+import { startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
+import { waitFor } from '../../src/dev/wait.ts';
+import { e2eMailDomain, startWorld, toFront, type World, type Zones } from '../../src/dev/world.ts';
 
 const ns = 'e2e-gate';
 let world: World;

@@ -5,10 +5,10 @@
 // (docs/access-format.md), the Deployment, its pods and the Ingress.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshNamespace } from '../support/kube.ts';
-import { startOperator, type OperatorProcess } from '../support/operator.ts';
-import { waitFor } from '../support/wait.ts';
-import { e2eMailDomain, startWorld, toFront, type World, type Zones } from '../support/world.ts';
+import { freshNamespace } from '../../src/dev/kube.ts';
+import { startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
+import { waitFor } from '../../src/dev/wait.ts';
+import { e2eMailDomain, startWorld, toFront, type World, type Zones } from '../../src/dev/world.ts';
 import { shardOf } from '../../src/builders/access.ts';
 
 const ns = 'mbx-e2e';

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { testIssuerRef } from '../support/cert-manager/issuer.ts';
-import { sharedKubeconfigPath } from '../support/controlplane.ts';
-import { waitFor } from '../support/wait.ts';
+import { testIssuerRef } from '../../src/dev/cert-manager/issuer.ts';
+import { sharedKubeconfigPath } from '../../src/dev/controlplane.ts';
+import { waitFor } from '../../src/dev/wait.ts';
 
 const kc = new k8s.KubeConfig();
 let core: k8s.CoreV1Api;

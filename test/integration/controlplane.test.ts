@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { controlPlaneVersions } from '../support/controlplane-assets.ts';
-import { groupAlive } from '../support/controlplane-process.ts';
-import { sharedKubeconfigPath, startControlPlane } from '../support/controlplane.ts';
-import { waitFor } from '../support/wait.ts';
+import { controlPlaneVersions } from '../../src/dev/controlplane-assets.ts';
+import { groupAlive } from '../../src/dev/controlplane-process.ts';
+import { sharedKubeconfigPath, startControlPlane } from '../../src/dev/controlplane.ts';
+import { waitFor } from '../../src/dev/wait.ts';
 
 const kc = new k8s.KubeConfig();
 let core: k8s.CoreV1Api;

@@ -3,8 +3,8 @@
 // defaulted; `kubectl get md` / `mbx` / `mapi` work with the printer columns.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sharedKubeconfigPath } from '../support/controlplane.ts';
-import { freshNamespace, kubectlFor } from '../support/kube.ts';
+import { sharedKubeconfigPath } from '../../src/dev/controlplane.ts';
+import { freshNamespace, kubectlFor } from '../../src/dev/kube.ts';
 
 const ns = 'crd-validation';
 const k = kubectlFor(sharedKubeconfigPath());

@@ -6,7 +6,7 @@
 // globalSetup resolves, so they inherit the variable (verified on Node 24.21).
 import os from 'node:os';
 import path from 'node:path';
-import { startTestEnvironment, type TestEnvironment } from './controlplane-environment.ts';
+import { startTestEnvironment, type TestEnvironment } from '../../src/dev/controlplane-environment.ts';
 
 let environment: TestEnvironment | undefined;
 

@@ -14,12 +14,12 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { dump, load, loadAll } from 'js-yaml';
-import { testIssuerRef } from '../../support/cert-manager/issuer.ts';
-import { controlPlaneVersions, repoRoot } from '../../support/controlplane-assets.ts';
-import { sharedKubeconfigPath, startControlPlane } from '../../support/controlplane.ts';
-import { freshNamespace, kubectlFor } from '../../support/kube.ts';
-import { fetchText, startOperator, type OperatorProcess } from '../../support/operator.ts';
-import { waitFor } from '../../support/wait.ts';
+import { testIssuerRef } from '../../../src/dev/cert-manager/issuer.ts';
+import { controlPlaneVersions, repoRoot } from '../../../src/dev/controlplane-assets.ts';
+import { sharedKubeconfigPath, startControlPlane } from '../../../src/dev/controlplane.ts';
+import { freshNamespace, kubectlFor } from '../../../src/dev/kube.ts';
+import { fetchText, startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
+import { waitFor } from '../../../src/dev/wait.ts';
 
 const chartDir = path.join(repoRoot, 'charts/mapi-operator');
 const releaseNs = 'mapi-system';

@@ -5,7 +5,7 @@ import { checkHttpRedirect } from '../../../src/checks/advisory-checks.ts';
 import { checkHttpServed } from '../../../src/checks/http-check.ts';
 import { createRealCheckIO } from '../../../src/checks/io.ts';
 import type { CheckIO } from '../../../src/checks/types.ts';
-import type { MapiServerMode } from '../../support/mapi-test-server.ts';
+import type { MapiServerMode } from '../../../src/dev/mapi-test-server.ts';
 import { PROBE, startWorld, type World } from './world.ts';
 
 const EXTERNAL = 'mail.example.test';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRealCheckIO } from '../../../src/checks/io.ts';
-import { startHttpsFixture, type Fixture } from '../../support/https-fixtures.ts';
+import { startHttpsFixture, type Fixture } from '../../../src/dev/https-fixtures.ts';
 import { startWorld, TLS_HOSTS, type World } from './world.ts';
 
 describe('real check I/O', () => {

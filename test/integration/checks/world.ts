@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../support/dns-server.ts';
-import { pickSharedPort, startHttpsFixture, startSilentPeer, type Fixture } from '../../support/https-fixtures.ts';
-import { startMapiTestServer, type MapiTestServer } from '../../support/mapi-test-server.ts';
-import { createTestPki, daysFromNow, leafOnly, type TestPki } from '../../support/pki.ts';
+import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../../src/dev/dns-server.ts';
+import { pickSharedPort, startHttpsFixture, startSilentPeer, type Fixture } from '../../../src/dev/https-fixtures.ts';
+import { startMapiTestServer, type MapiTestServer } from '../../../src/dev/mapi-test-server.ts';
+import { createTestPki, daysFromNow, leafOnly, type TestPki } from '../../../src/dev/pki.ts';
 
 export const MAIL = '127.0.0.21';
 export const PROBE = { username: 'probe', password: 'Pr0be-Secret-4711', address: 'ken@example.test' };

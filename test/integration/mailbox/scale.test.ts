@@ -4,10 +4,10 @@
 // all, how big the 17 access ConfigMaps get, and that every shard stays under 1 MiB.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshNamespace } from '../../support/kube.ts';
-import { fetchText, startOperator, type OperatorProcess } from '../../support/operator.ts';
-import { waitFor } from '../../support/wait.ts';
-import { e2eMailDomain, startWorld, toFront, type World } from '../../support/world.ts';
+import { freshNamespace } from '../../../src/dev/kube.ts';
+import { fetchText, startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
+import { waitFor } from '../../../src/dev/wait.ts';
+import { e2eMailDomain, startWorld, toFront, type World } from '../../../src/dev/world.ts';
 import { shardOf } from '../../../src/builders/access.ts';
 
 const ns = 'mbx-scale';

@@ -2,10 +2,10 @@
 // aliases, drift correction, foreign annotations kept, garbage collection, host conflicts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sharedKubeconfigPath } from '../../support/controlplane.ts';
-import { freshNamespace, kubectlFor } from '../../support/kube.ts';
-import { startOperator, type OperatorProcess } from '../../support/operator.ts';
-import { waitFor } from '../../support/wait.ts';
+import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
+import { freshNamespace, kubectlFor } from '../../../src/dev/kube.ts';
+import { startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
+import { waitFor } from '../../../src/dev/wait.ts';
 
 const ns = 'rec-children';
 const other = 'rec-children-b';

@@ -7,11 +7,11 @@ import path from 'node:path';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import * as yaml from 'js-yaml';
-import { startControlPlane, type ControlPlane } from '../../support/controlplane.ts';
-import { ensureCertManagerCrds, repoRoot } from '../../support/controlplane-assets.ts';
-import { kubectlFor, type Kubectl } from '../../support/kube.ts';
-import { startOperator, type OperatorProcess } from '../../support/operator.ts';
-import { waitFor } from '../../support/wait.ts';
+import { startControlPlane, type ControlPlane } from '../../../src/dev/controlplane.ts';
+import { ensureCertManagerCrds, repoRoot } from '../../../src/dev/controlplane-assets.ts';
+import { kubectlFor, type Kubectl } from '../../../src/dev/kube.ts';
+import { startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
+import { waitFor } from '../../../src/dev/wait.ts';
 
 let cp: ControlPlane;
 let k: Kubectl;

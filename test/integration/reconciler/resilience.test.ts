@@ -4,11 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startControlPlane, type ControlPlane } from '../../support/controlplane.ts';
-import { ensureCertManagerCrds, repoRoot } from '../../support/controlplane-assets.ts';
-import { freshNamespace, kubectlFor, type Kubectl } from '../../support/kube.ts';
-import { fetchText, startOperator, type OperatorProcess } from '../../support/operator.ts';
-import { waitFor } from '../../support/wait.ts';
+import { startControlPlane, type ControlPlane } from '../../../src/dev/controlplane.ts';
+import { ensureCertManagerCrds, repoRoot } from '../../../src/dev/controlplane-assets.ts';
+import { freshNamespace, kubectlFor, type Kubectl } from '../../../src/dev/kube.ts';
+import { fetchText, startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
+import { waitFor } from '../../../src/dev/wait.ts';
 
 let cp: ControlPlane;
 let k: Kubectl;

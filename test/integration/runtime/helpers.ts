@@ -2,7 +2,7 @@
 // namespace per test file, and polling with a deadline (never a bare sleep).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { sharedKubeconfigPath } from '../../support/controlplane.ts';
+import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
 import { loadKubeConfig } from '../../../src/kube/manager.ts';
 import { createLogger } from '../../../src/observability/logger.ts';

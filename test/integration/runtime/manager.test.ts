@@ -7,7 +7,7 @@ import { isNotFound } from '../../../src/kube/errors.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import type { Lease } from '../../../src/kube/leader-election.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
-import { sharedKubeconfigPath } from '../../support/controlplane.ts';
+import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
 import { createNamespace, deleteNamespace, ensureWidgetCrd, sharedClient, testLogger, waitFor, widgets } from './helpers.ts';
 import { addWidgetController, type Widget } from './widget-controller.ts';
 

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startControlPlane, type ControlPlane } from '../../support/controlplane.ts';
+import { startControlPlane, type ControlPlane } from '../../../src/dev/controlplane.ts';
 import { Informer } from '../../../src/kube/informer.ts';
 import { runWatch } from '../../../src/kube/watch.ts';
 import { isGone } from '../../../src/kube/errors.ts';

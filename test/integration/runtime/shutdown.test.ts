@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { applyObject } from '../../../src/kube/apply.ts';
 import type { KubeClient } from '../../../src/kube/client.ts';
 import type { Lease } from '../../../src/kube/leader-election.ts';
-import { sharedKubeconfigPath } from '../../support/controlplane.ts';
+import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
 import { createNamespace, deleteNamespace, ensureWidgetCrd, sharedClient, waitFor, widgets } from './helpers.ts';
 
 describe('graceful shutdown of a manager process', { timeout: 90_000 }, () => {

@@ -13,7 +13,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { KubeClient, Informer, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
+import { KubeClient, Informer, loadKubeConfig, type KubeObject } from '../kube/index.ts';
 import { startMapiTestServer, type MapiTestServer } from './mapi-test-server.ts';
 import type { TestPki } from './pki.ts';
 

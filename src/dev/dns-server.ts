@@ -122,7 +122,7 @@ async function startOnce(options: DnsServerOptions): Promise<TestDnsServer> {
       rmSync(dir, { recursive: true, force: true });
       reject(err);
     };
-    child.once('error', (err) => fail(new Error(`cannot run ${NAMED} (run test/support/install-test-deps.sh): ${err.message}`)));
+    child.once('error', (err) => fail(new Error(`cannot run ${NAMED} (run src/dev/install-test-deps.sh): ${err.message}`)));
     child.once('exit', (code) => fail(new Error(`named exited with ${code}:\n${log}`)));
     child.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();

@@ -1,6 +1,8 @@
 // zod schema → Kubernetes structural OpenAPI v3 schema → CustomResourceDefinition.
 import { z } from 'zod';
-import { GROUP, VERSION, MailDomainSpecSchema, MailDomainStatusSchema } from './maildomain.ts';
+import { GROUP, VERSION } from './common.ts';
+import { MapiServerSpecSchema, MapiServerStatusSchema } from './mapiserver.ts';
+import { MailDomainSpecSchema, MailDomainStatusSchema } from './maildomain.ts';
 import { MailboxSpecSchema, MailboxStatusSchema } from './mailbox.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -60,22 +62,41 @@ interface KindInfo {
 const readyColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
 const ageColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
+const reasonColumn = (path: string) => ({ name: 'Reason', type: 'string', jsonPath: path });
+
 export const kinds: KindInfo[] = [
+  {
+    kind: 'MapiServer',
+    plural: 'mapiservers',
+    singular: 'mapiserver',
+    shortNames: ['mapisrv'],
+    description:
+      'One MAPI-over-HTTP server for Outlook behind one external host, serving every MailDomain that names it: its Deployment, Service, certificate, exposure, access list and the rollout gate over its domains.',
+    spec: MapiServerSpecSchema,
+    status: MapiServerStatusSchema,
+    columns: [
+      { name: 'External', type: 'string', jsonPath: '.spec.externalHost' },
+      { name: 'Domains', type: 'string', jsonPath: '.status.domains.summary', description: 'MailDomains passing / accepted' },
+      readyColumn,
+      { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state' },
+      reasonColumn('.status.rollout.reason'),
+      ageColumn,
+    ],
+  },
   {
     kind: 'MailDomain',
     plural: 'maildomains',
     singular: 'maildomain',
     shortNames: ['md'],
     description:
-      'A mail domain served to Outlook over MAPI/HTTP: its aliases, external host, certificate, ingress, autodiscover checks and the MAPI server rollout.',
+      'A mail domain (and its aliases) hosted by a MapiServer: its autodiscover hosts, their certificate and exposure, the autodiscover checks and the domain-wide MAPI switch.',
     spec: MailDomainSpecSchema,
     status: MailDomainStatusSchema,
     columns: [
       { name: 'Domain', type: 'string', jsonPath: '.spec.domain' },
-      { name: 'External', type: 'string', jsonPath: '.spec.externalHost' },
+      { name: 'Server', type: 'string', jsonPath: '.spec.serverRef' },
       readyColumn,
-      { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state' },
-      { name: 'Reason', type: 'string', jsonPath: '.status.rollout.reason', priority: 1 },
+      reasonColumn('.status.conditions[?(@.type=="Ready")].reason'),
       ageColumn,
     ],
   },
@@ -129,8 +150,8 @@ export function customResourceDefinition(info: KindInfo): Record<string, unknown
               description: info.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
+                apiVersion: { type: 'string', description: 'mapi-operator.io/v1alpha2' },
+                kind: { type: 'string', description: `${info.kind}` },
                 metadata: { type: 'object' },
                 spec: schemaOf(info.spec),
                 status: schemaOf(info.status),

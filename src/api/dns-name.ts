@@ -36,6 +36,13 @@ const nameRules: NameRule[] = [
     message: (ex) => `must not end with a dot (write ${ex}, not ${ex}.)`,
   },
   {
+    // An IP literal such as 192.0.2.1 passes the label pattern; Outlook and certificates
+    // need a name (RFC 1123 2.1: a top-level label is never all digits).
+    rule: "!self.matches('\\\\.[0-9]+$')",
+    test: (v) => !/\.[0-9]+$/.test(v),
+    message: (ex) => `must be a host name, not an IP address (its last label is all digits): write a name such as ${ex}`,
+  },
+  {
     rule: `self.matches('${DNS_NAME_PATTERN.replaceAll('\\', '\\\\')}')`,
     test: (v) => dnsNameRegExp.test(v),
     message: (ex) =>

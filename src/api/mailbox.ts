@@ -1,7 +1,7 @@
 // Mailbox: Exchange's Set-CASMailbox -MAPIEnabled as a Kubernetes resource.
 import { z } from 'zod';
 import { conditionsField } from './conditions.ts';
-import type { API_VERSION, ObjectMeta } from './maildomain.ts';
+import type { API_VERSION, ObjectMeta } from './common.ts';
 
 // Local part as RFC 5322's dot-atom (what mail servers accept in practice), domain as a
 // DNS name in any case (domains are case-insensitive; the operator compares lower-cased).
@@ -34,8 +34,8 @@ export const MailboxSpecSchema = z
   .strict();
 
 export const MailboxStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  mapiEnabled: z.boolean().optional(),
+  observedGeneration: z.number().int().optional().describe('The generation this status describes.'),
+  mapiEnabled: z.boolean().optional().describe('Effective MAPI access: the MailDomain switch AND this mailbox’s.'),
   conditions: conditionsField(),
 });
 

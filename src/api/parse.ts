@@ -1,8 +1,10 @@
 // The operator validates again what the apiserver validated: a stored object may predate
 // the current CRD, or the CRD may not be installed at all (`mapi-operator check -f`).
 import type { z } from 'zod';
+import { API_VERSION } from './common.ts';
+import { MapiServerSpecSchema, type MapiServer, type MapiServerSpec } from './mapiserver.ts';
 import { MailDomainSpecSchema, type MailDomain, type MailDomainSpec } from './maildomain.ts';
-import { MailboxSpecSchema, type MailboxSpec } from './mailbox.ts';
+import { MailboxSpecSchema, type Mailbox, type MailboxSpec } from './mailbox.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[]; message: string };
 
@@ -19,6 +21,10 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, base: string): Parse
   return { ok: false, errors, message: errors.join('; ') };
 }
 
+export function parseMapiServerSpec(spec: unknown): ParseResult<MapiServerSpec> {
+  return parseWith(MapiServerSpecSchema, spec, 'spec') as ParseResult<MapiServerSpec>;
+}
+
 export function parseMailDomainSpec(spec: unknown): ParseResult<MailDomainSpec> {
   return parseWith(MailDomainSpecSchema, spec, 'spec') as ParseResult<MailDomainSpec>;
 }
@@ -27,11 +33,29 @@ export function parseMailboxSpec(spec: unknown): ParseResult<MailboxSpec> {
   return parseWith(MailboxSpecSchema, spec, 'spec') as ParseResult<MailboxSpec>;
 }
 
-/** Validates a whole object as read from the apiserver or a file. */
-export function parseMailDomain(obj: unknown): ParseResult<MailDomain> {
-  const o = (obj ?? {}) as Partial<MailDomain>;
-  if (!o.metadata?.name) return { ok: false, errors: ['metadata.name: required'], message: 'metadata.name: required' };
-  const spec = parseMailDomainSpec(o.spec);
+type Kind = 'MapiServer' | 'MailDomain' | 'Mailbox';
+
+function parseObject<T extends { spec: unknown }>(obj: unknown, kind: Kind, parseSpec: (s: unknown) => ParseResult<T['spec']>): ParseResult<T> {
+  const o = (obj ?? {}) as Partial<T> & { metadata?: { name?: string }; apiVersion?: string; kind?: string };
+  if (o.kind !== undefined && o.kind !== kind) return fail(`kind: expected ${kind}, got ${o.kind}`);
+  if (o.apiVersion !== undefined && o.apiVersion !== API_VERSION) return fail(`apiVersion: must be ${API_VERSION} (got ${o.apiVersion}); v1alpha1 is gone: see the upgrade notes`);
+  if (!o.metadata?.name) return fail('metadata.name: required');
+  const spec = parseSpec(o.spec);
   if (!spec.ok) return spec;
-  return { ok: true, value: { ...(o as MailDomain), spec: spec.value } };
+  return { ok: true, value: { ...(o as T), apiVersion: API_VERSION, kind, metadata: { namespace: 'default', ...o.metadata }, spec: spec.value } };
+}
+
+const fail = (message: string): { ok: false; errors: string[]; message: string } => ({ ok: false, errors: [message], message });
+
+/** Validates a whole object as read from the apiserver or a file. */
+export function parseMapiServer(obj: unknown): ParseResult<MapiServer> {
+  return parseObject<MapiServer>(obj, 'MapiServer', parseMapiServerSpec);
+}
+
+export function parseMailDomain(obj: unknown): ParseResult<MailDomain> {
+  return parseObject<MailDomain>(obj, 'MailDomain', parseMailDomainSpec);
+}
+
+export function parseMailbox(obj: unknown): ParseResult<Mailbox> {
+  return parseObject<Mailbox>(obj, 'Mailbox', parseMailboxSpec);
 }

@@ -1,12 +1,12 @@
 // `mapi-operator run`: the operator process.
 import { parseDuration } from '../api/duration.ts';
 import { Manager } from '../kube/index.ts';
-import { createLogger } from '../observability/logger.ts';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logger.ts';
 import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
 import { registerMailDomainController } from '../controllers/maildomain/controller.ts';
 import { registerMailboxController } from '../controllers/mailbox/controller.ts';
 import { CheckMetrics } from '../controllers/maildomain/check-metrics.ts';
-import { parseFlags, positiveInt, UsageError, envName, type FlagSpec } from './flags.ts';
+import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
 
 const options: FlagSpec = {
@@ -20,7 +20,12 @@ const options: FlagSpec = {
   'leader-election-id': { type: 'string' },
   'metrics-addr': { type: 'string' },
   'health-addr': { type: 'string' },
+  // controller-runtime's names for the same two addresses, so manifests written for a
+  // kubebuilder operator work unchanged.
+  'metrics-bind-address': { type: 'string' },
+  'health-probe-bind-address': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   'allow-cluster-issuers': { type: 'string' },
   'progress-deadline': { type: 'string' },
   'resync-period': { type: 'string' },
@@ -44,7 +49,10 @@ Flags (each also read from the environment variable shown):
   --leader-election-id NAME      name of the Lease (default mapi-operator-leader)            ${envName('leader-election-id')}
   --metrics-addr ADDR            Prometheus /metrics address (default :8080; 0 turns off)    ${envName('metrics-addr')}
   --health-addr ADDR             /healthz and /readyz address (default :8081; 0 turns off)   ${envName('health-addr')}
+  --metrics-bind-address ADDR    the same as --metrics-addr (controller-runtime's name)      ${envName('metrics-bind-address')}
+  --health-probe-bind-address ADDR the same as --health-addr (controller-runtime's name)    ${envName('health-probe-bind-address')}
   --log-level LEVEL              trace|debug|info|warn|error (default info)                  ${envName('log-level')}
+  --log-format FORMAT            json (default, one object a line) or text (for a terminal)  ${envName('log-format')}
   --allow-cluster-issuers BOOL   allow issuerRef.kind ClusterIssuer (default true)           ${envName('allow-cluster-issuers')}
   --progress-deadline DUR        time a new release has to answer before rollback (10m)      ${envName('progress-deadline')}
   --resync-period DUR            re-reconcile every MailDomain this often (default 5m)       ${envName('resync-period')}
@@ -75,6 +83,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     const level = (flags['log-level'] as string | undefined) ?? 'info';
     if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level=${level}: use trace, debug, info, warn or error`);
+    const logFormat = (flags['log-format'] as string | undefined) ?? 'json';
+    if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw new UsageError(`--log-format=${logFormat}: use json or text`);
+    const metricsAddr = aliasedFlag(flags, 'metrics-addr', 'metrics-bind-address') ?? ':8080';
+    const healthAddr = aliasedFlag(flags, 'health-addr', 'health-probe-bind-address') ?? ':8081';
     const allowClusterIssuers = flags['allow-cluster-issuers'] === undefined ? true : /^(true|1)$/i.test(String(flags['allow-cluster-issuers']));
     const concurrency = positiveInt('concurrency', flags.concurrency as string | undefined, 4);
     const progressDeadlineMs = duration('progress-deadline', flags['progress-deadline'] as string | undefined, '10m');
@@ -82,7 +94,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
     const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
 
-    const logger = createLogger({ level: level as LevelWithSilent });
+    // Without any cluster configuration the client would fall back to localhost:8080 and
+    // retry for ever; say what is missing instead and exit.
+    const kubeconfig = findKubeConfig(flags.kubeconfig as string | undefined);
+    if (!kubeconfig.found) {
+      process.stderr.write(`mapi-operator run: ${kubeconfig.problem}\n`);
+      return 1;
+    }
+
+    const logger = createLogger({ level: level as LevelWithSilent, format: logFormat as LogFormat });
     const manager = new Manager({
       ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig as string } : {}),
       namespaces: (flags.namespace as string[] | undefined) ?? [],
@@ -92,8 +112,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         namespace: (flags['leader-election-namespace'] as string | undefined) ?? podNamespace() ?? 'default',
         ...(flags['leader-election-id'] ? { name: flags['leader-election-id'] as string } : {}),
       },
-      metricsAddr: (flags['metrics-addr'] as string | undefined) ?? ':8080',
-      healthAddr: (flags['health-addr'] as string | undefined) ?? ':8081',
+      metricsAddr,
+      healthAddr,
       logger,
     });
     // One probe of a host per interval however many MailDomains share it: MailDomains with the

@@ -18,8 +18,13 @@ export const REDACT_PATHS: string[] = [
   'headers.authorization', 'req.headers.authorization', 'req.headers.cookie',
 ];
 
+export type LogFormat = 'json' | 'text';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
+
 export interface LoggerOptions {
   level?: LevelWithSilent;
+  /** json (default): one JSON object a line, for log pipelines; text: one readable line, for a terminal. */
+  format?: LogFormat;
   /** Where lines go (default stdout); tests pass a stream to read them back. */
   destination?: DestinationStream;
   /** Bound on every line, e.g. {component: 'manager'}. */
@@ -36,8 +41,32 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err },
     },
-    opts.destination,
+    opts.format === 'text' ? textDestination(opts.destination ?? process.stdout) : opts.destination,
   );
+}
+
+const LEVEL_WIDTH = 5;
+
+/**
+ * `--log-format text`: the same records, one line each as `time LEVEL msg key=value ...`.
+ * It re-reads pino's JSON line (already redacted), so text output can never show what the
+ * JSON output hides.
+ */
+export function formatTextLine(jsonLine: string): string {
+  let rec: Record<string, unknown>;
+  try {
+    rec = JSON.parse(jsonLine) as Record<string, unknown>;
+  } catch {
+    return jsonLine.endsWith('\n') ? jsonLine : `${jsonLine}\n`;
+  }
+  const { time, level, msg, ...rest } = rec;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
+  const head = [String(time ?? ''), String(level ?? '').toUpperCase().padEnd(LEVEL_WIDTH), String(msg ?? '')].filter(Boolean).join(' ');
+  return `${[head, ...fields].join(' ')}\n`;
+}
+
+function textDestination(out: { write(chunk: string): unknown }): DestinationStream {
+  return { write: (line: string) => { out.write(formatTextLine(line.trimEnd())); } };
 }
 
 /** The logger for one reconcile: every line names the controller and the object. */

@@ -82,7 +82,7 @@ test('--log-format text: one readable line per record, still redacted', () => {
   const logger = createLogger({ format: 'text', destination: sink as unknown as NodeJS.WritableStream & { write(s: string): boolean } });
   logger.info({ controller: 'maildomain', name: 'example-com', password: 'hunter2', note: 'two words' }, 'reconciled');
   const line = out.trimEnd();
-  assert.match(line, /^\d{4}-\d\d-\d\dT\S+ INFO  reconciled controller=maildomain name=example-com password=\[REDACTED\] note="two words"$/);
+  assert.match(line, /^\d{4}-\d\d-\d\dT\S+ INFO {2}reconciled controller=maildomain name=example-com password=\[REDACTED\] note="two words"$/);
   assert.doesNotMatch(out, /hunter2/);
   assert.equal(out.split('\n').length, 2, 'one line and its newline');
   assert.equal(formatTextLine('not json'), 'not json\n', 'a line that is not JSON passes through');

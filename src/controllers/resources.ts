@@ -1,12 +1,14 @@
 // The kinds the operator reads and writes, in one table.
 import type { ResourceRef } from '../kube/index.ts';
-import { GROUP, VERSION } from '../api/maildomain.ts';
+import { GROUP, VERSION } from '../api/common.ts';
 
+export const MAPISERVERS: ResourceRef = { group: GROUP, version: VERSION, plural: 'mapiservers', namespaced: true, kind: 'MapiServer' };
 export const MAILDOMAINS: ResourceRef = { group: GROUP, version: VERSION, plural: 'maildomains', namespaced: true, kind: 'MailDomain' };
 export const MAILBOXES: ResourceRef = { group: GROUP, version: VERSION, plural: 'mailboxes', namespaced: true, kind: 'Mailbox' };
 export const CERTIFICATES: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true, kind: 'Certificate' };
 export const ISSUERS: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'issuers', namespaced: true, kind: 'Issuer' };
 export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, kind: 'Deployment' };
+export const PODDISRUPTIONBUDGETS: ResourceRef = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };
 export const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true, kind: 'Service' };
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true, kind: 'ConfigMap' };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true, kind: 'Secret' };
@@ -15,6 +17,7 @@ export const INGRESSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1
 export const OWNED_KINDS: Record<string, ResourceRef> = {
   Certificate: CERTIFICATES,
   Deployment: DEPLOYMENTS,
+  PodDisruptionBudget: PODDISRUPTIONBUDGETS,
   Service: SERVICES,
   ConfigMap: CONFIGMAPS,
   Ingress: INGRESSES,

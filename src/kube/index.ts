@@ -5,6 +5,8 @@ export type { ResourceRef, KubeObject, ObjectMeta, OwnerReference, RequestOption
 export { KubeApiError, KubeTimeoutError, isNotFound, isConflict, isAlreadyExists, isGone } from './errors.ts';
 export type { ApiStatus, StatusCause } from './errors.ts';
 export { Informer } from './informer.ts';
+export { Indexer } from './indexer.ts';
+export type { IndexFunc } from './indexer.ts';
 export type { InformerOptions, EventHandlers, InformerStats, RestartReason } from './informer.ts';
 export { WorkQueue } from './workqueue.ts';
 export type { WorkQueueOptions, WorkQueueMetrics } from './workqueue.ts';

@@ -5,7 +5,7 @@ import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logg
 import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
 import { registerMailDomainController } from '../controllers/maildomain/controller.ts';
 import { registerMailboxController } from '../controllers/mailbox/controller.ts';
-import { CheckMetrics } from '../controllers/maildomain/check-metrics.ts';
+import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
 import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
 

@@ -1,6 +1,6 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckScheduler } from '../../../src/controllers/maildomain/check-scheduler.ts';
+import { CheckScheduler } from '../../../src/controllers/checks/check-scheduler.ts';
 import type { CheckResult } from '../../../src/checks/types.ts';
 
 const passed: CheckResult[] = [{ name: 'dns/autodiscover.example.com', status: 'Passed', reason: 'Ok', message: 'ok', details: {} }];

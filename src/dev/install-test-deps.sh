@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the check tests need, installed only when missing (idempotent, quiet):
-#   bind9   - `named`, the real DNS server of test/support/dns-server.ts
-#   openssl - the test CA of test/support/pki.ts
+#   bind9   - `named`, the real DNS server of src/dev/dns-server.ts
+#   openssl - the test CA of src/dev/pki.ts
+#   lua5.4  - runs the Argo CD health check (deploy/argocd/health) in test/unit/gitops
 set -euo pipefail
 need=()
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v lua5.4 >/dev/null 2>&1 || need+=(lua5.4)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

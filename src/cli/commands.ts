@@ -17,4 +17,9 @@ export const commands: Command[] = [
     summary: 'run the Outlook readiness checks (DNS, TLS, HTTP) for a MailDomain from anywhere',
     run: async (argv) => (await import('./check-command.ts')).checkCommand(argv),
   },
+  {
+    name: 'gatekeeper',
+    summary: 'run the MAPI gatekeeper sidecar: MAPI off per domain and per mailbox, enforced',
+    run: async (argv) => (await import('./gatekeeper-command.ts')).gatekeeperCommand(argv),
+  },
 ];

@@ -3,8 +3,7 @@ import { parseDuration } from '../api/duration.ts';
 import { Manager } from '../kube/index.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logger.ts';
 import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
-import { registerMailDomainController } from '../controllers/maildomain/controller.ts';
-import { registerMailboxController } from '../controllers/mailbox/controller.ts';
+import { registerControllers } from '../controllers/register.ts';
 import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
 import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
@@ -18,6 +17,9 @@ const options: FlagSpec = {
   'leader-elect': { type: 'boolean' },
   'leader-election-namespace': { type: 'string' },
   'leader-election-id': { type: 'string' },
+  'leader-elect-lease-duration': { type: 'string' },
+  'leader-elect-renew-deadline': { type: 'string' },
+  'leader-elect-retry-period': { type: 'string' },
   'metrics-addr': { type: 'string' },
   'health-addr': { type: 'string' },
   // controller-runtime's names for the same two addresses, so manifests written for a
@@ -29,6 +31,7 @@ const options: FlagSpec = {
   'allow-cluster-issuers': { type: 'string' },
   'progress-deadline': { type: 'string' },
   'resync-period': { type: 'string' },
+  'gatekeeper-image': { type: 'string' },
 
   'https-port': { type: 'string' },
   'http-port': { type: 'string' },
@@ -36,17 +39,21 @@ const options: FlagSpec = {
 
 const help = `Usage: mapi-operator run [flags]
 
-Runs the operator: watches MailDomains and Mailboxes, provisions Certificates, Ingresses,
-Services and MAPI Deployments, runs the Outlook checks and gates the rollout.
+Runs the operator: watches MapiServers, MailDomains and Mailboxes, provisions Certificates,
+Ingresses, Services, PodDisruptionBudgets and the MAPI Deployment of each server, runs the
+Outlook checks of every hosted domain and gates the rollout.
 
 Flags (each also read from the environment variable shown):
   --kubeconfig PATH              kubeconfig file; default in-cluster, then $KUBECONFIG     ${envName('kubeconfig')}
   --namespace NS                 watch only this namespace (repeatable); default all         ${envName('namespace')} (comma-separated)
-  --label-selector SEL           reconcile only MailDomains matching SEL (sharding)          ${envName('label-selector')}
-  --concurrency N                MailDomains reconciled at once (default 4)                  ${envName('concurrency')}
+  --label-selector SEL           reconcile only MapiServers matching SEL (sharding)          ${envName('label-selector')}
+  --concurrency N                objects of each kind reconciled at once (default 4)         ${envName('concurrency')}
   --leader-elect                 elect a leader through a Lease (15s/10s/2s)                 ${envName('leader-elect')}
   --leader-election-namespace NS namespace of the Lease (default: the pod's, else default)   ${envName('leader-election-namespace')}
   --leader-election-id NAME      name of the Lease (default mapi-operator-leader)            ${envName('leader-election-id')}
+  --leader-elect-lease-duration DUR  how long a lease is valid (default 15s)                ${envName('leader-elect-lease-duration')}
+  --leader-elect-renew-deadline DUR  the leader stops leading if it cannot renew in this (10s) ${envName('leader-elect-renew-deadline')}
+  --leader-elect-retry-period DUR    how often candidates try the Lease (default 2s)        ${envName('leader-elect-retry-period')}
   --metrics-addr ADDR            Prometheus /metrics address (default :8080; 0 turns off)    ${envName('metrics-addr')}
   --health-addr ADDR             /healthz and /readyz address (default :8081; 0 turns off)   ${envName('health-addr')}
   --metrics-bind-address ADDR    the same as --metrics-addr (controller-runtime's name)      ${envName('metrics-bind-address')}
@@ -55,7 +62,8 @@ Flags (each also read from the environment variable shown):
   --log-format FORMAT            json (default, one object a line) or text (for a terminal)  ${envName('log-format')}
   --allow-cluster-issuers BOOL   allow issuerRef.kind ClusterIssuer (default true)           ${envName('allow-cluster-issuers')}
   --progress-deadline DUR        time a new release has to answer before rollback (10m)      ${envName('progress-deadline')}
-  --resync-period DUR            re-reconcile every MailDomain this often (default 5m)       ${envName('resync-period')}
+  --resync-period DUR            re-reconcile every object this often (default 5m)           ${envName('resync-period')}
+  --gatekeeper-image IMAGE       image of the gatekeeper sidecar (the operator's own image)  ${envName('gatekeeper-image')}
   -h, --help                     show this help
 
 For tests only: --https-port / --http-port point the probes at another port than 443 / 80.
@@ -90,9 +98,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     const allowClusterIssuers = flags['allow-cluster-issuers'] === undefined ? true : /^(true|1)$/i.test(String(flags['allow-cluster-issuers']));
     const concurrency = positiveInt('concurrency', flags.concurrency as string | undefined, 4);
     const progressDeadlineMs = duration('progress-deadline', flags['progress-deadline'] as string | undefined, '10m');
+    const leaseDurationMs = duration('leader-elect-lease-duration', flags['leader-elect-lease-duration'] as string | undefined, '15s');
+    const renewDeadlineMs = duration('leader-elect-renew-deadline', flags['leader-elect-renew-deadline'] as string | undefined, '10s');
+    const retryPeriodMs = duration('leader-elect-retry-period', flags['leader-elect-retry-period'] as string | undefined, '2s');
+    // client-go's rule: a leader must give up (renew deadline) before its lease runs out, and
+    // retry more often than that, or two replicas could both think they lead.
+    if (!(leaseDurationMs > renewDeadlineMs)) throw new UsageError(`--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline`);
+    if (!(renewDeadlineMs > retryPeriodMs)) throw new UsageError(`--leader-elect-renew-deadline must be longer than --leader-elect-retry-period`);
     const resyncMs = duration('resync-period', flags['resync-period'] as string | undefined, '5m');
     const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
     const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
+    const gatekeeperImage = flags['gatekeeper-image'] as string | undefined;
 
     // Without any cluster configuration the client would fall back to localhost:8080 and
     // retry for ever; say what is missing instead and exit.
@@ -111,6 +127,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         enabled: Boolean(flags['leader-elect']),
         namespace: (flags['leader-election-namespace'] as string | undefined) ?? podNamespace() ?? 'default',
         ...(flags['leader-election-id'] ? { name: flags['leader-election-id'] as string } : {}),
+        leaseDurationMs,
+        renewDeadlineMs,
+        retryPeriodMs,
       },
       metricsAddr,
       healthAddr,
@@ -125,23 +144,23 @@ export async function runCommand(argv: string[]): Promise<number> {
       return cache;
     };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
-    const { scheduler } = registerMailDomainController({
+    const { checks } = registerControllers({
       manager,
       allowClusterIssuers,
       progressDeadlineMs,
       concurrency,
       resyncMs,
+      ...(gatekeeperImage ? { gatekeeperImage } : {}),
       runChecks: (target, _signal, intervalMs) => runChecks(target, checkMetrics.timed(createRealCheckIO({
         nameservers: target.nameservers,
         ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
         ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
         ...(httpPort ? { httpPortFor: () => httpPort } : {}),
       })), { cache: probeCacheFor(intervalMs) }),
-      onCheckRun: (key, results, ms) => checkMetrics.observe(key, results, ms),
+      onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
     });
-    registerMailboxController({ manager, concurrency });
     const reason = await manager.start();
-    await scheduler.stop();
+    await checks.stop();
     logger.info({ reason }, 'exiting');
     return reason === 'signal' || reason === 'stopped' ? 0 : 1;
   } catch (err) {

@@ -87,3 +87,16 @@ test('--log-format text: one readable line per record, still redacted', () => {
   assert.equal(out.split('\n').length, 2, 'one line and its newline');
   assert.equal(formatTextLine('not json'), 'not json\n', 'a line that is not JSON passes through');
 });
+
+test('lease timings are flags, and an unsafe order is refused naming both flags', async () => {
+  const help = await run(['run', '--help'], process.env);
+  for (const f of ['--leader-elect-lease-duration', '--leader-elect-renew-deadline', '--leader-elect-retry-period']) assert.match(help.stdout, new RegExp(f));
+  const bad = await run(['run', '--leader-elect-lease-duration=5s', '--leader-elect-renew-deadline=10s'], process.env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline/);
+  const retry = await run(['run', '--leader-elect-retry-period=20s'], process.env);
+  assert.equal(retry.code, 2);
+  assert.match(retry.stderr, /--leader-elect-renew-deadline must be longer than --leader-elect-retry-period/);
+  const notDuration = await run(['run', '--leader-elect-retry-period=often'], process.env);
+  assert.match(notDuration.stderr, /--leader-elect-retry-period: "often" is not a duration/);
+});

@@ -1,19 +1,23 @@
 // The Mailbox controller: writes each Mailbox's status (the Get-CASMailbox view). The access
-// list itself is part of the MailDomain's desired state (its controller watches Mailboxes).
-import type { Manager, KubeObject, ReconcileResult, ReconcileContext, Informer } from '../../kube/index.ts';
+// list itself is part of the MapiServer's desired state (its controller watches Mailboxes);
+// a Mailbox is Ready once its effective value is in that list and the server runs.
+import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../../kube/index.ts';
 import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
-import { API_VERSION, type MailDomain } from '../../api/maildomain.ts';
+import { API_VERSION } from '../../api/common.ts';
+import type { MailDomain } from '../../api/maildomain.ts';
+import type { MapiServer } from '../../api/mapiserver.ts';
 import type { MailboxStatus } from '../../api/mailbox.ts';
-import { parseMailDomain, parseMailboxSpec } from '../../api/parse.ts';
-import { childNames, shardName, shardKey, shardOf } from '../../builders/index.ts';
-import { CONFIGMAPS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR } from '../resources.ts';
+import type { Condition } from '../../api/conditions.ts';
+import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
+import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
 import { decideMailbox, type DomainState } from './decide.ts';
 
-export const MAILBOX_CONTROLLER_NAME = 'mailbox';
+export const MAILBOX_CONTROLLER = 'mailbox';
 
 export interface MailboxControllerOptions {
   manager: Manager;
+  view: ClusterView;
   concurrency?: number;
   now?: () => Date;
 }
@@ -44,176 +48,170 @@ class AddressIndex {
     const k = AddressIndex.key(obj);
     return k ? [...(this.#byAddress.get(k)?.values() ?? [])] : [];
   }
-  /** The Mailboxes declaring `address` (already lower-cased) in `namespace`. */
   declaring(namespace: string | undefined, address: string): KubeObject[] {
     return [...(this.#byAddress.get(`${namespace}/${address}`)?.values() ?? [])];
   }
 }
 
-type ShardEntries = Record<string, boolean>;
-const NO_ENTRIES: ShardEntries = Object.freeze({}) as ShardEntries;
-// Parsed once per object: the informer replaces an object on every change, so an object
-// seen again is unchanged. 10,000 Mailboxes otherwise parse the same shard 600 times over.
-const parsedShards = new WeakMap<object, ShardEntries>();
-function shardEntries(cm: KubeObject | undefined, shard: number): ShardEntries {
-  if (!cm) return NO_ENTRIES;
-  let entries = parsedShards.get(cm);
-  if (!entries) {
-    const data = (cm as { data?: Record<string, string> }).data?.[shardKey(shard)];
-    try {
-      entries = data ? JSON.parse(data) as ShardEntries : NO_ENTRIES;
-    } catch {
-      entries = NO_ENTRIES;
-    }
-    parsedShards.set(cm, entries);
-  }
-  return entries;
-}
-const shardOfName = (name: string | undefined): number | undefined => {
-  const match = /-(\d{2})$/.exec(name ?? '');
-  return match ? Number(match[1]) : undefined;
-};
+type Entries = Record<string, boolean>;
+const NO_ENTRIES: Entries = Object.freeze({}) as Entries;
 
-function view(obj: KubeObject): MailboxView | undefined {
-  const spec = parseMailboxSpec(obj.spec);
-  return spec.ok ? { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '', creationTimestamp: obj.metadata.creationTimestamp, spec: spec.value } : undefined;
+// Access ConfigMaps parsed once per object version (the informer replaces an object on each
+// change): 10,000 Mailboxes would otherwise parse the same shard thousands of times.
+const parsedAccess = new WeakMap<object, { count?: number; entries: Entries }>();
+function readAccessConfigMap(cm: KubeObject | undefined): { count?: number; entries: Entries } {
+  if (!cm) return { entries: NO_ENTRIES };
+  let r = parsedAccess.get(cm);
+  if (!r) {
+    const data = (cm as { data?: Record<string, string> }).data ?? {};
+    let count: number | undefined;
+    let entries: Entries = NO_ENTRIES;
+    try {
+      const index = data[ACCESS_INDEX_KEY] ? JSON.parse(data[ACCESS_INDEX_KEY]) as { shards?: { count?: number } } : undefined;
+      count = index?.shards?.count;
+      const shardKey = Object.keys(data).find((k) => /^mailboxes-\d+\.json$/.test(k));
+      entries = shardKey ? JSON.parse(data[shardKey]!) as Entries : NO_ENTRIES;
+    } catch {
+      entries = NO_ENTRIES; // a hand-edited ConfigMap: the operator rewrites it
+    }
+    parsedAccess.set(cm, (r = { ...(count ? { count } : {}), entries }));
+  }
+  return r;
 }
 
 export function registerMailboxController(opts: MailboxControllerOptions) {
-  const { manager } = opts;
+  const { manager, view } = opts;
   const now = opts.now ?? (() => new Date());
-  const mailboxes = manager.informer<KubeObject>(MAILBOXES);
-  const mailDomains = manager.informer<KubeObject>(MAILDOMAINS);
-  const configMaps: Informer<KubeObject> = manager.informer<KubeObject>(CONFIGMAPS, { labelSelector: MANAGED_SELECTOR });
   const index = new AddressIndex();
   let enqueue: (key: string) => void = () => {};
-  mailboxes.addHandlers({
+  view.mailboxes.addHandlers({
     onAdd: (o) => index.add(o),
     onUpdate: (o, n) => {
       index.remove(o);
       index.add(n);
       // A Mailbox left an address: a duplicate of its old address may now be the first.
-      if (AddressIndex.key(o) !== AddressIndex.key(n)) for (const peer of index.sharing(o)) enqueue(`${peer.metadata.namespace}/${peer.metadata.name}`);
+      if (AddressIndex.key(o) !== AddressIndex.key(n)) for (const peer of index.sharing(o)) enqueue(keyOf(peer));
     },
     onDelete: (o) => index.remove(o),
   });
 
-  // The MailDomain as the Mailboxes see it, computed once per MailDomain object (see parsedShards).
-  const domainStates = new WeakMap<object, { state: DomainState; md?: MailDomain }>();
-  function domainState(namespace: string, name: string): { state: DomainState; md?: MailDomain } {
-    const raw = mailDomains.get(namespace, name);
+  function domainState(namespace: string, name: string): { state: DomainState; md?: MailDomain; server?: MapiServer } {
+    const raw = view.domains.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return { state: { kind: 'Missing', name } };
-    let known = domainStates.get(raw);
-    if (!known) domainStates.set(raw, (known = evaluateDomain(raw, name)));
-    return known;
-  }
-  function evaluateDomain(raw: KubeObject, name: string): { state: DomainState; md?: MailDomain } {
-    const parsed = parseMailDomain(raw);
+    const parsed = view.parseDomain(raw);
     if (!parsed.ok) return { state: { kind: 'Invalid', name, message: parsed.message } };
-    const md = parsed.value as MailDomain;
-    const conditions = (raw.status as MailDomain['status'])?.conditions ?? [];
-    const available = conditions.find((c) => c.type === 'MapiAvailable');
-    const rollout = (raw.status as MailDomain['status'])?.rollout;
+    const md = parsed.value;
+    const server = view.server(namespace, md.spec.serverRef);
+    const serverRaw = server ? view.servers.get(namespace, md.spec.serverRef) ?? view.allServers.get(namespace, md.spec.serverRef) : undefined;
+    const status = serverRaw?.status as MapiServer['status'] | undefined;
+    const available = status?.conditions?.find((c: Condition) => c.type === 'MapiAvailable');
+    const rollout = status?.rollout;
     return {
       md,
+      ...(server ? { server } : {}),
       state: {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
         mapiAvailable: available?.status === 'True',
-        rolloutMessage: rollout ? `rollout ${rollout.state}: ${rollout.message ?? rollout.reason}` : 'not reconciled yet',
+        rolloutMessage: !server
+          ? `MapiServer ${md.spec.serverRef} (spec.serverRef of MailDomain ${name}) does not exist`
+          : rollout ? `MapiServer ${md.spec.serverRef}: rollout ${rollout.state}, ${rollout.message ?? rollout.reason}` : `MapiServer ${md.spec.serverRef} is not reconciled yet`,
       },
     };
   }
 
-  function published(md: MailDomain, address: string, effective: boolean): boolean {
-    const shard = shardOf(address);
-    const cm = configMaps.get(md.metadata.namespace, shardName(childNames(md).accessConfigMap, shard));
-    return shardEntries(cm, shard)[address.toLowerCase()] === effective;
+  /** Whether the server's access list carries this address with this value. */
+  function published(server: MapiServer, address: string, effective: boolean): boolean {
+    const names = serverChildNames(server);
+    const { count } = readAccessConfigMap(view.configMaps.get(server.metadata.namespace, names.accessConfigMap));
+    if (!count) return false;
+    const shard = shardOf(address, count);
+    const cmName = count === 1 ? names.accessConfigMap : `${names.accessConfigMap}-${shard}`;
+    return readAccessConfigMap(view.configMaps.get(server.metadata.namespace, cmName)).entries[address.toLowerCase()] === effective;
+  }
+
+  function peersOf(raw: KubeObject): MailboxView[] {
+    const views: MailboxView[] = [];
+    const all = index.sharing(raw);
+    if (!all.some((o) => o.metadata.name === raw.metadata.name)) all.push(raw);
+    for (const o of all) {
+      const p = view.parseMailboxSpec(o);
+      if (p.ok) views.push({ namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '', ...(o.metadata.creationTimestamp ? { creationTimestamp: o.metadata.creationTimestamp } : {}), spec: p.value });
+    }
+    return views;
   }
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace = '', name } = splitKey(key);
-    const raw = mailboxes.get(namespace, name);
+    const raw = view.mailboxes.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return;
     const obj = { ...raw, apiVersion: API_VERSION, kind: 'Mailbox' } as KubeObject;
     const previous = raw.status as MailboxStatus | undefined;
-    const spec = parseMailboxSpec(raw.spec);
+    const spec = view.parseMailboxSpec(raw);
     let status: MailboxStatus;
     if (!spec.ok) {
       status = decideMailbox({ generation: raw.metadata.generation, previous, invalidSpec: spec.message, published: false, now: now() });
     } else {
-      const { state, md } = domainState(namespace, spec.value.domainRef);
-      let verdict;
-      if (md) {
-        // Only the Mailboxes sharing this address matter for the duplicate rule.
-        const peers = index.sharing(raw).map(view).filter((v): v is MailboxView => v !== undefined);
-        const self = view(raw);
-        const all = self && !peers.some((p) => p.name === self.name) ? [...peers, self] : peers;
-        verdict = mailboxVerdicts(md, all).get(name);
-      }
-      const isPublished = md && verdict?.valid ? published(md, spec.value.address, verdict.effective) : false;
+      const { state, md, server } = domainState(namespace, spec.value.domainRef);
+      // Only the Mailboxes sharing this address matter for the duplicate rule.
+      const verdict = md ? mailboxVerdicts(md, peersOf(raw)).get(name) : undefined;
+      const isPublished = server && verdict?.valid ? published(server, spec.value.address, verdict.effective) : false;
       status = decideMailbox({ generation: raw.metadata.generation, previous, domain: state, ...(verdict ? { verdict } : {}), published: isPublished, now: now() });
     }
     await applyStatusIfChanged(manager.client, obj, status, { signal: ctx.signal });
     return undefined;
   }
 
-  const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
-  const byDomain = (md: KubeObject): string[] =>
-    mailboxes.list(md.metadata.namespace).filter((m) => (m.spec as { domainRef?: string }).domainRef === md.metadata.name).map(keyOf);
-  // A MailDomain's status changes often (check results, rollout); its Mailboxes only care
-  // about what domainState reads. Re-evaluating 10,000 Mailboxes for nothing would starve
-  // the queue, so they are enqueued only when that view changed.
-  const lastDomainState = new Map<string, string>();
+  // A MailDomain's or a server's status changes often; its Mailboxes only care about what
+  // domainState reads, so they are enqueued only when that view changed.
+  const lastState = new Map<string, string>();
+  const whenChanged = (k: string, fingerprint: string | undefined, keys: () => string[]): string[] => {
+    if (lastState.get(k) === fingerprint) return [];
+    if (fingerprint === undefined) lastState.delete(k);
+    else lastState.set(k, fingerprint);
+    return keys();
+  };
   const byDomainChange = (md: KubeObject): string[] => {
-    const key = keyOf(md);
+    const k = keyOf(md);
     const { state } = domainState(md.metadata.namespace ?? '', md.metadata.name ?? '');
     // The generation too: aliases (spec) decide AddressNotInDomain.
-    const fingerprint = JSON.stringify([md.metadata.uid, md.metadata.generation, state]);
-    if (lastDomainState.get(key) === fingerprint) return [];
-    if (state.kind === 'Missing') lastDomainState.delete(key);
-    else lastDomainState.set(key, fingerprint);
-    return byDomain(md);
+    const fingerprint = state.kind === 'Missing' ? undefined : JSON.stringify([md.metadata.uid, md.metadata.generation, state]);
+    return whenChanged(`md:${k}`, fingerprint, () => view.mailboxKeysOf(k));
   };
-  // A shard rewrite concerns the Mailboxes whose entry it added, removed or changed, not all
-  // the Mailboxes hashed to it: compare with the last version of the shard seen. The index
-  // (access.json) is not read by the Mailbox status, so it maps to nothing.
-  const lastShard = new Map<string, ShardEntries>();
+  const byServerChange = (server: KubeObject): string[] => {
+    const k = keyOf(server);
+    const status = server.status as MapiServer['status'] | undefined;
+    const alive = view.servers.getByKey(k) ?? view.allServers.getByKey(k);
+    const fingerprint = alive ? JSON.stringify([server.metadata.uid, status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status, status?.rollout?.state, status?.rollout?.reason]) : undefined;
+    return whenChanged(`srv:${k}`, fingerprint, () => view.domainKeysOf(k).flatMap((d) => view.mailboxKeysOf(d)));
+  };
+  // An access ConfigMap rewrite concerns the Mailboxes whose entry it added, removed or
+  // changed: compare with the version seen before.
+  const lastEntries = new Map<string, Entries>();
   const byAccessConfigMap = (cm: KubeObject): string[] => {
-    const shard = shardOfName(cm.metadata.name);
-    if (shard === undefined) return [];
-    const key = keyOf(cm);
-    const live = configMaps.getByKey(key);
-    const current = live ? shardEntries(live, shard) : NO_ENTRIES;
-    const previous = lastShard.get(key);
-    if (live) lastShard.set(key, current);
-    else lastShard.delete(key);
-    if (previous === undefined) {
-      // First sight (start-up, or a new MailDomain): every Mailbox hashed to this shard.
-      const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'MailDomain');
-      const md = owner ? mailDomains.get(cm.metadata.namespace, owner.name) : undefined;
-      if (!md) return [];
-      return byDomain(md).filter((k) => {
-        const address = (mailboxes.getByKey(k)?.spec as { address?: string } | undefined)?.address;
-        return address !== undefined && shardOf(address) === shard;
-      });
-    }
-    if (previous === current) return [];
+    if (!/-mapi-access(-\d+)?$/.test(cm.metadata.name ?? '')) return [];
+    const k = keyOf(cm);
+    const liveCm = view.configMaps.getByKey(k);
+    const current = liveCm ? readAccessConfigMap(liveCm).entries : NO_ENTRIES;
+    const before = lastEntries.get(k) ?? NO_ENTRIES;
+    if (liveCm) lastEntries.set(k, current);
+    else lastEntries.delete(k);
+    if (before === current) return [];
     const changed = new Set<string>();
-    for (const [address, value] of Object.entries(current)) if (previous[address] !== value) changed.add(address);
-    for (const address of Object.keys(previous)) if (!(address in current)) changed.add(address);
+    for (const [address, value] of Object.entries(current)) if (before[address] !== value) changed.add(address);
+    for (const address of Object.keys(before)) if (!(address in current)) changed.add(address);
+    // The index changing its shard count moves every address: look at the server's Mailboxes.
     return [...changed].flatMap((address) => index.declaring(cm.metadata.namespace, address).map(keyOf));
   };
-  // Another Mailbox with the same address appeared, changed or went: the duplicate rule may
-  // now decide differently for this one. Its own events come through the primary watch.
   const sameAddress = (m: KubeObject): string[] => index.sharing(m).filter((o) => o.metadata.name !== m.metadata.name).map(keyOf);
 
   const controller = manager.addController({
-    name: MAILBOX_CONTROLLER_NAME,
-    primary: mailboxes,
+    name: MAILBOX_CONTROLLER,
+    primary: view.mailboxes,
     watches: [
-      { informer: mailDomains, map: byDomainChange },
-      { informer: configMaps, map: byAccessConfigMap },
-      { informer: mailboxes, map: sameAddress },
+      { informer: view.domains, map: byDomainChange },
+      { informer: view.servers, map: byServerChange },
+      { informer: view.configMaps, map: byAccessConfigMap },
+      { informer: view.mailboxes, map: sameAddress },
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

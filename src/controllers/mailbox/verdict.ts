@@ -3,8 +3,6 @@
 // first Mailbox with that address, and what is its effective MAPI setting.
 import type { MailDomain } from '../../api/maildomain.ts';
 import type { MailboxSpec } from '../../api/mailbox.ts';
-import type { MailboxAccess } from '../../builders/access.ts';
-import { mailDomains } from '../../builders/hosts.ts';
 
 export interface MailboxView {
   namespace: string;
@@ -12,6 +10,9 @@ export interface MailboxView {
   creationTimestamp?: string;
   spec: MailboxSpec;
 }
+
+/** The domain and its aliases: every domain a mailbox address of this MailDomain may be in. */
+const mailDomains = (spec: MailDomain['spec']): string[] => [spec.domain, ...spec.aliases];
 
 export type MailboxVerdict =
   | { valid: true; effective: boolean }
@@ -55,13 +56,4 @@ export function mailboxVerdicts(md: MailDomain, mailboxes: MailboxView[]): Map<s
     verdicts.set(m.name, { valid: true, effective: md.spec.mapi.enabled && m.spec.mapiEnabled });
   }
   return verdicts;
-}
-
-/** The effective per-mailbox list written to the access ConfigMaps. */
-export function accessList(md: MailDomain, mailboxes: MailboxView[]): MailboxAccess[] {
-  const verdicts = mailboxVerdicts(md, mailboxes);
-  return mailboxes.flatMap((m) => {
-    const v = verdicts.get(m.name);
-    return v?.valid ? [{ address: m.spec.address, mapiEnabled: v.effective }] : [];
-  });
 }

@@ -1,0 +1,172 @@
+// What the three controllers read, gathered in one place: the informer caches, the objects
+// parsed once per version, and the reverse indexes (server → domains, domain → mailboxes,
+// host → claimants). Nothing here writes to the apiserver.
+import type { Informer, KubeObject, Manager } from '../kube/index.ts';
+import { Indexer } from '../kube/index.ts';
+import type { MapiServer } from '../api/mapiserver.ts';
+import type { MailDomain } from '../api/maildomain.ts';
+import type { MailboxSpec } from '../api/mailbox.ts';
+import type { MailboxView } from './mailbox/verdict.ts';
+import { parseMailDomain, parseMailboxSpec, parseMapiServer, type ParseResult } from '../api/parse.ts';
+import { autodiscoverHosts } from '../builders/hosts.ts';
+import { claimHosts, type Claimant, type HostConflict } from '../policy/host-claims.ts';
+import {
+  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, INGRESSES, ISSUERS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
+  PODDISRUPTIONBUDGETS, SERVICES,
+} from './resources.ts';
+
+export type { MailboxView };
+
+export const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+const claimantOf = (o: KubeObject): Claimant => ({
+  namespace: o.metadata.namespace ?? '',
+  name: o.metadata.name ?? '',
+  ...(o.metadata.creationTimestamp ? { creationTimestamp: o.metadata.creationTimestamp } : {}),
+});
+
+/** Parse results cached per object version: the informer replaces an object on every change,
+ *  so an object seen again is unchanged and is not validated twice. */
+function memoParse<T>(parse: (o: unknown) => ParseResult<T>): (o: KubeObject) => ParseResult<T> {
+  const cache = new WeakMap<object, ParseResult<T>>();
+  return (o) => {
+    let r = cache.get(o);
+    if (!r) cache.set(o, (r = parse(o)));
+    return r;
+  };
+}
+
+export class ClusterView {
+  readonly servers: Informer<KubeObject>;
+  readonly domains: Informer<KubeObject>;
+  /** Every namespace, whatever the operator's shard: host ownership is decided cluster-wide. */
+  readonly allServers: Informer<KubeObject>;
+  readonly allDomains: Informer<KubeObject>;
+  readonly mailboxes: Informer<KubeObject>;
+  readonly deployments: Informer<KubeObject>;
+  readonly services: Informer<KubeObject>;
+  readonly configMaps: Informer<KubeObject>;
+  readonly ingresses: Informer<KubeObject>;
+  readonly certificates: Informer<KubeObject>;
+  readonly pdbs: Informer<KubeObject>;
+  readonly issuers: Informer<KubeObject>;
+
+  readonly parseServer = memoParse<MapiServer>(parseMapiServer);
+  readonly parseDomain = memoParse<MailDomain>(parseMailDomain);
+  readonly parseMailboxSpec = memoParse<MailboxSpec>((o) => parseMailboxSpec((o as KubeObject).spec));
+
+  readonly #domainsByServer: Indexer<KubeObject>;
+  readonly #mailboxesByDomain: Indexer<KubeObject>;
+  readonly #serversByExternalHost: Indexer<KubeObject>;
+  readonly #domainsByAutodiscoverHost: Indexer<KubeObject>;
+  readonly #domainsByIssuer: Indexer<KubeObject>;
+  readonly #serversByIssuer: Indexer<KubeObject>;
+
+  constructor(manager: Manager) {
+    this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
+    this.domains = manager.informer(MAILDOMAINS);
+    this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
+    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [] });
+    this.mailboxes = manager.informer(MAILBOXES);
+    const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
+    this.deployments = owned(DEPLOYMENTS);
+    this.services = owned(SERVICES);
+    this.configMaps = owned(CONFIGMAPS);
+    this.ingresses = owned(INGRESSES);
+    this.certificates = owned(CERTIFICATES);
+    this.pdbs = owned(PODDISRUPTIONBUDGETS);
+    this.issuers = manager.informer(ISSUERS);
+
+    const spec = (o: KubeObject) => (o.spec ?? {}) as Record<string, unknown>;
+    this.#domainsByServer = new Indexer(this.domains, (o) => {
+      const ref = spec(o).serverRef;
+      return typeof ref === 'string' ? [`${o.metadata.namespace}/${ref}`] : [];
+    });
+    this.#mailboxesByDomain = new Indexer(this.mailboxes, (o) => {
+      const ref = spec(o).domainRef;
+      return typeof ref === 'string' ? [`${o.metadata.namespace}/${ref}`] : [];
+    });
+    this.#serversByExternalHost = new Indexer(this.allServers, (o) => {
+      const p = this.parseServer(o);
+      return p.ok && !o.metadata.deletionTimestamp ? [p.value.spec.externalHost] : [];
+    });
+    this.#domainsByAutodiscoverHost = new Indexer(this.allDomains, (o) => {
+      const p = this.parseDomain(o);
+      return p.ok && !o.metadata.deletionTimestamp ? autodiscoverHosts(p.value.spec).map((h) => h.host) : [];
+    });
+    const issuerIndex = (o: KubeObject): string[] => {
+      const ref = (spec(o).tls as { issuerRef?: { kind?: string; name?: string } } | undefined)?.issuerRef;
+      return ref?.kind === 'Issuer' && ref.name ? [`${o.metadata.namespace}/${ref.name}`] : [];
+    };
+    this.#domainsByIssuer = new Indexer(this.domains, issuerIndex);
+    this.#serversByIssuer = new Indexer(this.servers, issuerIndex);
+  }
+
+  /** Keys of the MailDomains whose spec.serverRef names this server (valid or not). */
+  domainKeysOf(serverKey: string): string[] {
+    return this.#domainsByServer.keys(serverKey);
+  }
+
+  /** The server keys a MailDomain pointed at, now and before its last change. */
+  serverKeysOfDomain(domainKey: string): string[] {
+    return this.#domainsByServer.valuesOf(domainKey);
+  }
+
+  mailboxKeysOf(domainKey: string): string[] {
+    return this.#mailboxesByDomain.keys(domainKey);
+  }
+
+  domainKeysUsingIssuer(issuerKey: string): string[] {
+    return this.#domainsByIssuer.keys(issuerKey);
+  }
+
+  serverKeysUsingIssuer(issuerKey: string): string[] {
+    return this.#serversByIssuer.keys(issuerKey);
+  }
+
+  /** Servers (any namespace) declaring this external host. */
+  serverKeysClaiming(host: string): string[] {
+    return this.#serversByExternalHost.keys(host);
+  }
+
+  /** MailDomains (any namespace) declaring this autodiscover host. */
+  domainKeysClaiming(host: string): string[] {
+    return this.#domainsByAutodiscoverHost.keys(host);
+  }
+
+  externalHostClaim(server: MapiServer): { owned: boolean; owner?: { namespace: string; name: string } } {
+    const claimants = (host: string) => this.serverKeysClaiming(host).flatMap((k) => {
+      const o = this.allServers.getByKey(k);
+      return o ? [claimantOf(o)] : [];
+    });
+    const r = claimHosts(claimantOf(server as unknown as KubeObject), [server.spec.externalHost], claimants);
+    return r.conflicts[0] ? { owned: false, owner: r.conflicts[0].owner } : { owned: true };
+  }
+
+  autodiscoverClaims(md: MailDomain): { owned: string[]; conflicts: HostConflict[] } {
+    const claimants = (host: string) => this.domainKeysClaiming(host).flatMap((k) => {
+      const o = this.allDomains.getByKey(k);
+      return o ? [claimantOf(o)] : [];
+    });
+    return claimHosts(claimantOf(md as unknown as KubeObject), autodiscoverHosts(md.spec).map((h) => h.host), claimants);
+  }
+
+  /** A parsed, live (not deleting) MapiServer. */
+  server(namespace: string, name: string): MapiServer | undefined {
+    const o = this.servers.get(namespace, name) ?? this.allServers.get(namespace, name);
+    if (!o || o.metadata.deletionTimestamp) return undefined;
+    const p = this.parseServer(o);
+    return p.ok ? p.value : undefined;
+  }
+
+  /** Valid Mailboxes referencing a MailDomain. */
+  mailboxViews(domainKey: string): MailboxView[] {
+    const views: MailboxView[] = [];
+    for (const k of this.mailboxKeysOf(domainKey)) {
+      const o = this.mailboxes.getByKey(k);
+      if (!o || o.metadata.deletionTimestamp) continue;
+      const p = this.parseMailboxSpec(o);
+      if (p.ok) views.push({ namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '', ...(o.metadata.creationTimestamp ? { creationTimestamp: o.metadata.creationTimestamp } : {}), spec: p.value });
+    }
+    return views;
+  }
+}

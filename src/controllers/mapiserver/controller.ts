@@ -1,0 +1,213 @@
+// The MapiServer controller: gather (caches, indexes, the standings of its MailDomains) →
+// decide (pure, decide.ts: the gate over every hosted domain, the rollout) → apply what
+// drifted → status once. It owns the server's Certificate, Service, Deployment, PDB, the
+// exposure of the external host and the access list of every domain and mailbox it serves.
+import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../../kube/index.ts';
+import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
+import { API_VERSION } from '../../api/common.ts';
+import type { MapiServer } from '../../api/mapiserver.ts';
+import { parseDuration } from '../../api/duration.ts';
+import { serverChildNames, templateHash, type AccessListInput } from '../../builders/index.ts';
+import { serverCheckTarget } from '../../gate/index.ts';
+import { setConditions, transitionEvents } from '../conditions.ts';
+import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
+import { keyOf, type ClusterView } from '../cluster-view.ts';
+import type { CheckRuns } from '../checks/check-runs.ts';
+import type { DomainStandings } from '../domain-standings.ts';
+import { mailboxVerdicts } from '../mailbox/verdict.ts';
+import { observedCertificate, runningDeployment } from '../observed.ts';
+import { decideMapiServer } from './decide.ts';
+
+export const MAPISERVER_CONTROLLER = 'mapiserver';
+
+export interface MapiServerControllerOptions {
+  manager: Manager;
+  view: ClusterView;
+  checks: CheckRuns;
+  standings: DomainStandings;
+  allowClusterIssuers?: boolean;
+  progressDeadlineMs?: number;
+  /** Image of the gatekeeper sidecar (the operator's own); absent: no sidecar. */
+  gatekeeperImage?: string;
+  concurrency?: number;
+  resyncMs?: number;
+  now?: () => Date;
+}
+
+export function registerMapiServerController(opts: MapiServerControllerOptions) {
+  const { manager, view, checks, standings } = opts;
+  const now = opts.now ?? (() => new Date());
+  const live: Record<string, typeof view.deployments> = {
+    Certificate: view.certificates, Deployment: view.deployments, Service: view.services, ConfigMap: view.configMaps,
+    Ingress: view.ingresses, PodDisruptionBudget: view.pdbs,
+  };
+
+  /** Every valid MailDomain of the server, its standing, and its part of the access list. */
+  function gatherDomains(server: MapiServer, serverKey: string) {
+    const domains = [];
+    const access: AccessListInput = { domains: [], mailboxes: [] };
+    for (const domainKey of view.domainKeysOf(serverKey).sort()) {
+      const raw = view.domains.getByKey(domainKey);
+      if (!raw || raw.metadata.deletionTimestamp) continue;
+      const parsed = view.parseDomain(raw);
+      if (!parsed.ok) {
+        domains.push({ name: raw.metadata.name ?? '', domain: String((raw.spec as { domain?: unknown } | undefined)?.domain ?? ''), accepted: false, stalled: { reason: 'InvalidSpec', message: parsed.message } });
+        continue;
+      }
+      const md = parsed.value;
+      // A standing decided for an older generation (or not yet) says nothing about this one.
+      const s = standings.get(domainKey);
+      const current = s && s.generation === md.metadata.generation && s.serverKey === serverKey ? s : undefined;
+      domains.push({
+        name: md.metadata.name,
+        domain: md.spec.domain,
+        accepted: current?.accepted ?? true,
+        ...(current?.stalled ? { stalled: current.stalled } : {}),
+        ...(current?.verdict ? { verdict: current.verdict } : {}),
+        ...(current ? { httpResults: current.httpResults } : {}),
+      });
+      if (current && !current.accepted) continue;
+      access.domains.push({ name: md.metadata.name, domains: [md.spec.domain, ...md.spec.aliases], mapiEnabled: md.spec.mapi.enabled });
+      for (const [mailboxName, verdict] of mailboxVerdicts(md, view.mailboxViews(domainKey))) {
+        if (!verdict.valid) continue;
+        const address = view.mailboxes.get(md.metadata.namespace, mailboxName);
+        const spec = address ? view.parseMailboxSpec(address) : undefined;
+        if (spec?.ok) access.mailboxes.push({ address: spec.value.address, mapiEnabled: verdict.effective });
+      }
+    }
+    return { domains, access };
+  }
+
+  async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const { namespace = '', name } = splitKey(key);
+    const raw = view.servers.get(namespace, name);
+    if (!raw || raw.metadata.deletionTimestamp) {
+      checks.forget('MapiServer', key);
+      return;
+    }
+    const owner = { ...raw, apiVersion: API_VERSION, kind: 'MapiServer' } as KubeObject;
+    const parsed = view.parseServer(raw);
+    if (!parsed.ok) {
+      const previous = (raw.status as MapiServer['status'] | undefined)?.conditions;
+      const conditions = setConditions(previous, invalidSpecConditions(parsed.message, 'MapiServer'), raw.metadata.generation, now());
+      for (const e of transitionEvents(previous, conditions)) void manager.events.record(owner, e.type, e.reason, e.message);
+      await applyStatusIfChanged(manager.client, owner, { ...(raw.status as object), observedGeneration: raw.metadata.generation, conditions }, { signal: ctx.signal });
+      checks.forget('MapiServer', key);
+      return;
+    }
+    const server = parsed.value;
+    const names = serverChildNames(server);
+    const claim = view.externalHostClaim(server);
+    const issuerRef = server.spec.tls.issuerRef;
+    const issuerExists = issuerRef.kind === 'Issuer' && view.issuers.hasSynced() ? view.issuers.get(namespace, issuerRef.name) !== undefined : undefined;
+    const certificate = observedCertificate(view.certificates.get(namespace, names.certificate), [server.spec.externalHost]);
+    const deployment = runningDeployment(view.deployments.get(namespace, names.deployment));
+    const snapshot = checks.snapshot('MapiServer', key);
+    const { domains, access } = gatherDomains(server, key);
+
+    const plan = decideMapiServer({
+      server,
+      externalHostClaim: claim,
+      issuer: issuerExists !== undefined ? { exists: issuerExists } : {},
+      ...(certificate ? { certificate } : {}),
+      ...(deployment ? { deployment } : {}),
+      ...(snapshot ? { checks: snapshot } : {}),
+      domains,
+      access,
+      now: now(),
+      options: {
+        allowClusterIssuers: opts.allowClusterIssuers ?? true,
+        progressDeadlineMs: opts.progressDeadlineMs ?? 600_000,
+        ...(opts.gatekeeperImage ? { gatekeeperImage: opts.gatekeeperImage } : {}),
+      },
+    });
+    const previous = (raw.status as MapiServer['status'] | undefined)?.conditions;
+    await applyPlan({
+      manager, owner, liveOf: (kind) => live[kind], ctx,
+      plan: { ...plan, events: [...plan.events, ...transitionEvents(previous, plan.status.conditions)] },
+    });
+
+    // Server-level probes: tls/ of the external host always, http/ once MAPI pods are ready.
+    if (!claim.owned) {
+      checks.forget('MapiServer', key);
+    } else {
+      const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
+      const caRef = server.spec.checks.caBundle;
+      checks.ensure('MapiServer', key, {
+        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}) }),
+        intervalMs: parseDuration(server.spec.checks.interval),
+        namespace,
+        ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),
+        ...(caRef?.secretKeyRef ? { caBundle: { kind: 'Secret' as const, ...caRef.secretKeyRef } } : {}),
+        ...(server.spec.checks.probeCredentials ? { credentialsSecret: server.spec.checks.probeCredentials.secretName } : {}),
+      });
+    }
+    return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  // A MailDomain appearing, going, or moving to another server: both servers look again
+  // (its verdict changes come through the standings instead).
+  const lastServerOf = new Map<string, string>();
+  const serversOfDomain = (obj: KubeObject): string[] => {
+    const k = keyOf(obj);
+    const ref = (obj.spec as { serverRef?: unknown } | undefined)?.serverRef;
+    const current = view.domains.getByKey(k) && typeof ref === 'string' ? `${obj.metadata.namespace}/${ref}` : undefined;
+    const before = lastServerOf.get(k);
+    if (current === before) return [];
+    if (current) lastServerOf.set(k, current);
+    else lastServerOf.delete(k);
+    return [...new Set([current, before].filter((x): x is string => x !== undefined))];
+  };
+  // Mailboxes change the access list: the server of their MailDomain looks again, only when
+  // the spec changed (not on each Mailbox status write).
+  const mailboxSeen = new Map<string, string>();
+  const serverOfMailbox = (obj: KubeObject): string[] => {
+    const k = keyOf(obj);
+    const ref = (obj.spec as { domainRef?: unknown } | undefined)?.domainRef;
+    const alive = view.mailboxes.getByKey(k) !== undefined;
+    const fingerprint = alive ? `${obj.metadata.generation}/${String(ref)}` : undefined;
+    const before = mailboxSeen.get(k);
+    if (before === fingerprint) return [];
+    if (fingerprint) mailboxSeen.set(k, fingerprint);
+    else mailboxSeen.delete(k);
+    const domains = new Set([typeof ref === 'string' ? `${obj.metadata.namespace}/${ref}` : undefined, before ? `${obj.metadata.namespace}/${before.slice(before.indexOf('/') + 1)}` : undefined]);
+    return [...domains].filter((d): d is string => d !== undefined).flatMap((d) => view.serverKeysOfDomain(d));
+  };
+  // Another server with the same external host appeared, changed or went (claims).
+  const lastHost = new Map<string, string>();
+  const sharingExternalHost = (obj: KubeObject): string[] => {
+    const k = keyOf(obj);
+    const host = (obj.spec as { externalHost?: unknown } | undefined)?.externalHost;
+    const current = view.allServers.getByKey(k) && !obj.metadata.deletionTimestamp && typeof host === 'string' ? host : undefined;
+    const before = lastHost.get(k);
+    if (current) lastHost.set(k, current);
+    else lastHost.delete(k);
+    const out = new Set<string>();
+    for (const h of new Set([current, before].filter((x): x is string => x !== undefined))) {
+      for (const other of view.serverKeysClaiming(h)) if (other !== k && view.servers.getByKey(other)) out.add(other);
+    }
+    return [...out];
+  };
+  const issuerUsers = (obj: KubeObject): string[] => view.serverKeysUsingIssuer(keyOf(obj));
+
+  const controller = manager.addController({
+    name: MAPISERVER_CONTROLLER,
+    primary: view.servers,
+    watches: [
+      { informer: view.deployments, map: 'owner' },
+      { informer: view.services, map: 'owner' },
+      { informer: view.configMaps, map: 'owner' },
+      { informer: view.ingresses, map: 'owner' },
+      { informer: view.certificates, map: 'owner' },
+      { informer: view.pdbs, map: 'owner' },
+      { informer: view.domains, map: serversOfDomain },
+      { informer: view.mailboxes, map: serverOfMailbox },
+      { informer: view.allServers, map: sharingExternalHost },
+      { informer: view.issuers, map: issuerUsers },
+    ],
+    reconcile,
+    concurrency: opts.concurrency ?? 4,
+    resyncMs: opts.resyncMs ?? 5 * 60_000,
+  });
+  return { controller };
+}

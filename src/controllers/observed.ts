@@ -1,0 +1,46 @@
+// Live children as the pure decide functions see them: only the fields a decision reads.
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/index.ts';
+import type { RunningDeployment } from '../rollout/decision.ts';
+import { APPLIED_HASH_ANNOTATION } from './drift.ts';
+
+export interface CertificateObserved {
+  /** cert-manager's Ready condition on our Certificate, if cert-manager wrote one yet. */
+  ready?: { status: string; reason?: string; message?: string };
+  /** Whether the observed status is for the dnsNames we asked for. */
+  current: boolean;
+}
+
+interface CertificateObject extends KubeObject {
+  spec?: { dnsNames?: string[] };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
+}
+
+export function observedCertificate(obj: KubeObject | undefined, hosts: string[]): CertificateObserved | undefined {
+  const cert = obj as CertificateObject | undefined;
+  if (!cert) return undefined;
+  const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
+  const sameNames = JSON.stringify(cert.spec?.dnsNames ?? []) === JSON.stringify(hosts);
+  const fresh = ready?.observedGeneration === undefined || ready.observedGeneration === cert.metadata.generation;
+  return { ...(ready ? { ready } : {}), current: sameNames && fresh };
+}
+
+export function runningDeployment(obj: KubeObject | undefined): RunningDeployment | undefined {
+  const d = obj as unknown as V1Deployment | undefined;
+  if (!d?.spec?.template) return undefined;
+  const conditions = d.status?.conditions ?? [];
+  return {
+    replicas: d.spec.replicas ?? 1,
+    template: d.spec.template,
+    // The rollout memory the operator keeps on the Deployment (survives restarts).
+    annotations: Object.fromEntries(Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('mapi-operator.io/') && k !== APPLIED_HASH_ANNOTATION)),
+    status: {
+      replicas: d.status?.replicas ?? 0,
+      updatedReplicas: d.status?.updatedReplicas ?? 0,
+      readyReplicas: d.status?.readyReplicas ?? 0,
+      observedGeneration: d.status?.observedGeneration ?? 0,
+      generation: d.metadata?.generation ?? 0,
+      progressDeadlineExceeded: conditions.some((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded'),
+    },
+  };
+}

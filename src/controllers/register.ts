@@ -1,0 +1,52 @@
+// Wires the three controllers onto one manager: one cluster view (informers and indexes),
+// one set of check runs, the standings the MailDomains hand to their server.
+import type { Manager } from '../kube/index.ts';
+import type { CheckResult, CheckTarget } from '../checks/types.ts';
+import { ClusterView } from './cluster-view.ts';
+import { CheckRuns, type CheckKind } from './checks/check-runs.ts';
+import { DomainStandings } from './domain-standings.ts';
+import { registerMapiServerController } from './mapiserver/controller.ts';
+import { registerMailDomainController } from './maildomain/controller.ts';
+import { registerMailboxController } from './mailbox/controller.ts';
+
+export interface ControllersOptions {
+  manager: Manager;
+  /** Runs the check engine for a fully resolved target (real IO and the shared cache bound in). */
+  runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
+  onCheckRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
+  allowClusterIssuers?: boolean;
+  progressDeadlineMs?: number;
+  gatekeeperImage?: string;
+  concurrency?: number;
+  resyncMs?: number;
+}
+
+export function registerControllers(opts: ControllersOptions): { checks: CheckRuns } {
+  const { manager } = opts;
+  const view = new ClusterView(manager);
+  const standings = new DomainStandings();
+  const common = { manager, view, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
+  const resync = opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {};
+  let enqueue: (kind: CheckKind, key: string) => void = () => {};
+  const checks = new CheckRuns({
+    client: manager.client,
+    log: manager.logger.child({ component: 'checks' }),
+    runChecks: opts.runChecks,
+    onChange: (kind, key) => enqueue(kind, key),
+    ...(opts.onCheckRun ? { onRun: opts.onCheckRun } : {}),
+  });
+  const servers = registerMapiServerController({
+    ...common, ...resync, checks, standings,
+    ...(opts.allowClusterIssuers !== undefined ? { allowClusterIssuers: opts.allowClusterIssuers } : {}),
+    ...(opts.progressDeadlineMs !== undefined ? { progressDeadlineMs: opts.progressDeadlineMs } : {}),
+    ...(opts.gatekeeperImage ? { gatekeeperImage: opts.gatekeeperImage } : {}),
+  });
+  const domains = registerMailDomainController({
+    ...common, ...resync, checks, standings,
+    enqueueServer: (key) => servers.controller.enqueue(key),
+    ...(opts.allowClusterIssuers !== undefined ? { allowClusterIssuers: opts.allowClusterIssuers } : {}),
+  });
+  registerMailboxController(common);
+  enqueue = (kind, key) => (kind === 'MapiServer' ? servers.controller : domains.controller).enqueue(key);
+  return { checks };
+}

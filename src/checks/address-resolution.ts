@@ -2,12 +2,12 @@
 // checks can say exactly where a chain breaks (dangling, looping, too long) instead of getting
 // one opaque error from a recursive lookup.
 import { normalizeHost } from './host-names.ts';
-import type { DnsFailure, DnsResolver } from './types.ts';
+import type { DnsFailure, DnsResolver, ResolutionFailure } from './types.ts';
+
+export type { ResolutionFailure } from './types.ts';
 
 /** RFC 1034 does not bound chains; resolvers give up around 8-16 hops. Past 8 is a misconfiguration. */
 export const MAX_CNAME_HOPS = 8;
-
-export type ResolutionFailure = DnsFailure | 'DANGLING_CNAME' | 'CNAME_LOOP' | 'CHAIN_TOO_LONG';
 
 export type AddressResolution =
   | { ok: true; chain: string[]; addresses: string[] }

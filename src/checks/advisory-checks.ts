@@ -3,8 +3,9 @@
 import { AUTODISCOVER_PATH } from './autodiscover-pox.ts';
 import { normalizeHost } from './host-names.ts';
 import { describeConnectFailure } from './http-check.ts';
-import { judgeTlsHandshake } from './tls-check.ts';
-import type { CertificateState, CheckResult, HttpClient, TlsHandshake } from './types.ts';
+import { combineAddressResults } from './per-address.ts';
+import { dnsProblem, judgeTlsHandshake } from './tls-check.ts';
+import type { CertificateState, CheckResult, HttpClient, HttpResponse, SingleTlsHandshake, TlsHandshake } from './types.ts';
 
 export function rootDomainCheckName(domain: string): string {
   return `rootdomain/${normalizeHost(domain)}`;
@@ -12,28 +13,86 @@ export function rootDomainCheckName(domain: string): string {
 
 /**
  * Outlook tries https://<domain>/autodiscover/autodiscover.xml before autodiscover.<domain>
- * (KB 3211279). A web site there with a certificate not valid for <domain> makes Outlook warn
- * before it ever reaches the autodiscover host.
+ * (Microsoft KB 3211279, "Outlook 2016 implementation of Autodiscover"). What is there decides
+ * whether that first step costs the user anything:
+ * - nothing (no address, connection refused or reset): the request fails at once and Outlook
+ *   moves on — harmless, so Passed;
+ * - a certificate not valid for <domain>: Outlook may show a certificate warning — Warning;
+ * - a peer that accepts TCP (or TLS) and never answers: every Outlook waits for its own
+ *   time-out before moving on — Warning. The fixes: answer (any status, a 404 will do) or
+ *   refuse on 443, or the ExcludeHttpsRootDomain client policy (DWORD 1 under
+ *   HKCU\Software\Microsoft\Office\16.0\Outlook\AutoDiscover, Microsoft KB 2212902
+ *   "Unexpected Autodiscover behavior when you have registry settings under the \Autodiscover
+ *   key"), which skips this step;
+ * - packets dropped (TCP connect times out): Outlook waits for the TCP time-out too — Warning,
+ *   unless a firewall between the checker and the Internet is the cause, which the message says.
+ * `answers` are the POX requests sent to each address that completed the handshake (only when
+ * the http/ probes run), by address.
  */
-export function judgeRootDomain(domainName: string, handshake: TlsHandshake, now: number): CheckResult {
+export function judgeRootDomain(domainName: string, handshake: TlsHandshake, now: number, answers: Record<string, HttpResponse> = {}): CheckResult {
   const domain = normalizeHost(domainName);
+  const perAddress = handshake.perAddress ?? [];
+  if (perAddress.length === 0) return judgeRootAddress(domain, handshake, now, undefined);
+  return combineAddressResults(domain, perAddress.map((h, i) => ({
+    address: h.address ?? `address ${i + 1}`,
+    result: judgeRootAddress(domain, h, now, h.address ? answers[h.address] : undefined),
+  })), handshake.addressesNotProbed ?? 0);
+}
+
+function rootFixes(domain: string): string {
+  return `make https://${domain} answer at once (any HTTP status) or refuse connections on port 443, or deploy the ExcludeHttpsRootDomain Outlook policy so clients skip https://${domain}`;
+}
+
+function judgeRootAddress(domain: string, handshake: SingleTlsHandshake, now: number, answer: HttpResponse | undefined): CheckResult {
   const name = rootDomainCheckName(domain);
+  const where = handshake.address ? `https://${domain} (${handshake.address})` : `https://${domain}`;
   if (!handshake.ok) {
+    const details = { failure: handshake.failure, detail: handshake.detail, address: handshake.address };
+    if (handshake.failure === 'NOT_RESOLVED') {
+      const dns = dnsProblem(domain, { dnsFailure: handshake.dnsFailure, dnsChain: handshake.dnsChain, detail: handshake.detail });
+      if (dns.status === 'Unknown') return { name, status: 'Unknown', reason: dns.reason, message: dns.message, details: { ...details, dnsFailure: handshake.dnsFailure } };
+      return { name, status: 'Passed', reason: 'RootDomainNotServing', message: `${domain} has no address (${handshake.dnsFailure ?? handshake.detail}), so Outlook moves on to the autodiscover host at once`, details };
+    }
+    if (handshake.failure === 'TIMEOUT' && handshake.connected) {
+      return {
+        name, status: 'Warning', reason: 'RootDomainStalls',
+        message: `${where} accepts TCP connections and never completes TLS (${handshake.detail}): Outlook tries https://${domain}${AUTODISCOVER_PATH} first and every user waits for its time-out; ${rootFixes(domain)}`,
+        details,
+      };
+    }
+    if (handshake.failure === 'TIMEOUT') {
+      return {
+        name, status: 'Warning', reason: 'RootDomainConnectTimedOut',
+        message: `${where} does not accept or refuse TCP connections (${handshake.detail}): if packets are dropped on the Internet too, Outlook waits for the TCP time-out before it moves on; ${rootFixes(domain)} (if only this checker's network drops them, ignore this)`,
+        details,
+      };
+    }
+    if (handshake.failure === 'NOT_ALLOWED') {
+      return { name, status: 'Unknown', reason: 'RootDomainNotProbed', message: `${where} was not probed: ${handshake.detail}`, details };
+    }
     return {
-      name, status: 'Passed', reason: 'RootDomainNotServing',
-      message: `https://${domain} does not answer (${describeConnectFailure(handshake.failure)}), so Outlook moves on to the autodiscover host without a prompt`,
-      details: { failure: handshake.failure, detail: handshake.detail },
+      name, status: 'Passed', reason: handshake.failure === 'REFUSED' ? 'RootDomainRefuses' : 'RootDomainNotServing',
+      message: `${where} does not answer (${describeConnectFailure(handshake.failure)}), which fails at once, so Outlook moves on to the autodiscover host without a prompt or a wait`,
+      details,
     };
   }
   const tls = judgeTlsHandshake(domain, handshake, now);
   if (tls.status === 'Failed') {
     return {
       name, status: 'Warning', reason: 'RootDomainCertificateInvalid',
-      message: `https://${domain} answers with a certificate not valid for ${domain} (${tls.message}); Outlook tries https://${domain}${AUTODISCOVER_PATH} first and may show a certificate warning: serve a valid certificate for ${domain} or stop answering on port 443`,
+      message: `${where} answers with a certificate not valid for ${domain} (${tls.message}); Outlook tries https://${domain}${AUTODISCOVER_PATH} first and may show a certificate warning: serve a valid certificate for ${domain} or stop answering on port 443`,
       details: { ...tls.details, tlsReason: tls.reason },
     };
   }
-  return { name, status: 'Passed', reason: 'RootDomainCertificateValid', message: `https://${domain} answers with a valid certificate for ${domain}`, details: tls.details };
+  if (answer && !answer.ok && (answer.failure === 'TIMEOUT' || answer.failure === 'INCOMPLETE') && answer.connected) {
+    return {
+      name, status: 'Warning', reason: 'RootDomainStalls',
+      message: `${where} completes TLS but does not answer POST ${AUTODISCOVER_PATH} (${answer.detail}): Outlook tries it first and every user waits for its time-out; ${rootFixes(domain)}`,
+      details: { ...tls.details, answer: answer.detail },
+    };
+  }
+  const answered = answer?.ok ? ` and answers POST ${AUTODISCOVER_PATH} with HTTP ${answer.status}` : '';
+  return { name, status: 'Passed', reason: 'RootDomainCertificateValid', message: `${where} answers with a valid certificate for ${domain}${answered}`, details: tls.details };
 }
 
 export function redirectCheckName(host: string): string {

@@ -95,3 +95,40 @@ function escapeXml(text: string): string {
 function unescapeXml(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
+
+/**
+ * Whether `xml` is one whole Autodiscover document: a single <Autodiscover> root whose every
+ * element is closed in order, nothing but whitespace (comments, processing instructions)
+ * after it. Outlook's XML parser rejects anything less, so a body cut off at the size cap or
+ * by a closed connection is no answer however it begins. Returns why not, or null.
+ * Not a full XML validator (entities and attribute syntax are not checked): it catches
+ * truncation and foreign documents, which is what a front in the way produces.
+ */
+export function incompleteAutodiscoverDocument(xml: string): string | null {
+  // Comments, CDATA, processing instructions and the doctype carry no elements.
+  const text = xml.replace(/<!--[\s\S]*?-->/g, '').replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '').replace(/<\?[\s\S]*?\?>/g, '').replace(/<!DOCTYPE[^>]*>/gi, '');
+  const tags = text.matchAll(/<(\/?)([A-Za-z_][\w.:-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g);
+  const open: string[] = [];
+  let root: string | undefined;
+  let rootClosedAt = -1;
+  for (const tag of tags) {
+    const [whole, closing, name = '', , selfClosing] = tag;
+    if (rootClosedAt >= 0) return `content after the closing </${root}>`;
+    if (closing) {
+      const expected = open.pop();
+      if (expected !== name) return expected ? `</${name}> closes <${expected}>` : `</${name}> without an opening tag`;
+    } else if (!selfClosing) {
+      if (open.length === 0 && root !== undefined) return 'more than one root element';
+      root ??= name;
+      open.push(name);
+    } else {
+      root ??= name;
+    }
+    if (open.length === 0) rootClosedAt = (tag.index ?? 0) + whole.length;
+  }
+  if (root === undefined) return 'no XML element';
+  if (!/^(?:\w+:)?Autodiscover$/.test(root)) return `the root element is <${root}>, not <Autodiscover>`;
+  if (open.length > 0) return `the document ends inside <${open[open.length - 1]}> (no closing </${open[0]}>)`;
+  if (text.slice(rootClosedAt).trim() !== '' || /</.test(text.slice(rootClosedAt))) return `content after the closing </${root}>`;
+  return null;
+}

@@ -1,16 +1,19 @@
 // The check engine: turns a CheckTarget into the list of check results, in a stable order
-// (certificate, dns/, tls/, rootdomain/, http/, redirect/), each probe bounded and, when a
-// ProbeCache is given, reused across callers for the cache's TTL.
+// (certificate, dns/, tls/ of the served hosts then of SRV targets, rootdomain/, http/,
+// redirect/), each probe bounded and, when a ProbeCache is given, reused across callers for
+// the cache's TTL.
 import { createHash } from 'node:crypto';
 import { resolveAddresses, type AddressResolution } from './address-resolution.ts';
 import { checkHttpRedirect, judgeCertificate, judgeRootDomain, redirectCheckName, rootDomainCheckName } from './advisory-checks.ts';
 import { checkAutodiscoverDns, dnsCheckName } from './dns-check.ts';
 import { normalizeHost } from './host-names.ts';
-import { checkHttpServed, httpCheckName } from './http-check.ts';
+import { MAX_ADDRESSES_PER_HOST } from './address-policy.ts';
+import { AUTODISCOVER_PATH, poxRequestBody, poxRequestHeaders } from './autodiscover-pox.ts';
+import { checkHttpServedOnAddresses, httpCheckName } from './http-check.ts';
 import type { ProbeCache } from './probe-cache.ts';
 import { boundedIO, ConcurrencyLimiter } from './probe-limits.ts';
 import { judgeTlsHandshake, tlsCheckName } from './tls-check.ts';
-import type { AutodiscoverHost, CheckIO, CheckResult, CheckTarget, ProbeCredentials } from './types.ts';
+import type { AutodiscoverHost, CheckIO, CheckResult, CheckTarget, HttpClient, HttpResponse, ProbeCredentials, TlsHandshake } from './types.ts';
 
 export interface RunChecksOptions {
   /** Shared across runs (and MailDomains) so one host is probed once per interval. */
@@ -35,45 +38,99 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   const autodiscover = uniqueBy(target.autodiscoverHosts.map((h) => ({ domain: normalizeHost(h.domain), host: normalizeHost(h.host) })), (h) => h.host);
   const servedHosts = unique([externalHost, ...autodiscover.map((h) => h.host)]);
   const domains = unique([target.domain, ...target.aliases].map(normalizeHost));
-  const bounded = boundedIO(io, probeableHosts(target), new ConcurrencyLimiter(settings.globalConcurrency, settings.perHostConcurrency));
+  const limiter = new ConcurrencyLimiter(settings.globalConcurrency, settings.perHostConcurrency);
+  const bounded = boundedIO(io, probeableHosts(target), limiter);
   // Probe results depend on the world as these name servers and trust anchors describe it.
   const context = { nameservers: [...target.nameservers].sort(), caBundle: sha256(target.caBundlePem ?? '') };
+  const now = () => io.clock.now();
+  // The dns/ row that already explains a host's DNS, so tls/ and http/ can point at it.
+  const dnsCheckFor = (host: string) => (autodiscover.some((h) => h.host === host) ? dnsCheckName(host) : undefined);
 
   const run = (name: string, inputs: Record<string, unknown>, probe: () => Promise<CheckResult>): Promise<CheckResult> => {
     const guarded = () => withDeadline(name, settings.checkDeadlineMs, probe);
     return settings.cache ? settings.cache.get(name, { ...context, ...inputs }, guarded) : guarded();
   };
 
-  let external: Promise<AddressResolution> | undefined;
-  const externalResolution = () => (external ??= resolveAddresses(externalHost, io.dns));
+  // One resolution per host and run, shared by the dns/ rows and the per-address http/ probes.
+  const resolutions = new Map<string, Promise<AddressResolution>>();
+  const resolutionOf = (host: string) => {
+    let pending = resolutions.get(host);
+    if (!pending) resolutions.set(host, (pending = resolveAddresses(host, io.dns)));
+    return pending;
+  };
 
-  const checks: Promise<CheckResult>[] = [];
-  if (target.certificate) checks.push(Promise.resolve(judgeCertificate(target.certificate)));
-  for (const entry of autodiscover) {
-    checks.push(run(dnsCheckName(entry.host), { entry, externalHost, servedHosts }, async () =>
-      checkAutodiscoverDns({ entry, externalHost, servedHosts, external: await externalResolution() }, io.dns)));
-  }
-  for (const host of servedHosts) {
-    checks.push(run(tlsCheckName(host), { host }, async () => judgeTlsHandshake(host, await bounded.tls.handshake(host), io.clock.now())));
-  }
-  for (const domain of domains.filter((d) => !servedHosts.includes(d))) {
-    checks.push(run(rootDomainCheckName(domain), { domain }, async () => judgeRootDomain(domain, await bounded.tls.handshake(domain), io.clock.now())));
-  }
+  const certificate = target.certificate ? [Promise.resolve(judgeCertificate(target.certificate))] : [];
+  const dnsChecks = autodiscover.map((entry) => run(dnsCheckName(entry.host), { entry, externalHost, servedHosts }, async () =>
+    checkAutodiscoverDns({ entry, externalHost, servedHosts, external: await resolutionOf(externalHost) }, io.dns)));
+  const tlsChecks = servedHosts.map((host) => run(tlsCheckName(host), { host }, async () =>
+    judgeTlsHandshake(host, await bounded.tls.handshake(host), now(), { dnsCheck: dnsCheckFor(host) })));
+  const srvTargetChecks = judgeSrvTargets(dnsChecks, servedHosts, (srvTargets) => {
+    // An SRV target published for a declared domain is the one host beyond the declared ones
+    // the checks connect to: TLS on 443 only (the dns/ row only names targets on port 443).
+    const srvIO = boundedIO(io, srvTargets, limiter);
+    return srvTargets.map((host) => run(tlsCheckName(host), { host }, async () => judgeTlsHandshake(host, await srvIO.tls.handshake(host), now())));
+  });
+  const rootChecks = domains.filter((d) => !servedHosts.includes(d)).map((domain) =>
+    run(rootDomainCheckName(domain), { domain, includeHttp: target.includeHttp }, async () => {
+      const handshake = await bounded.tls.handshake(domain);
+      const answers = target.includeHttp ? await rootDomainAnswers(domain, handshake, bounded.http) : {};
+      return judgeRootDomain(domain, handshake, now(), answers);
+    }));
+  const httpChecks: Promise<CheckResult>[] = [];
   if (target.includeHttp) {
     const authHost = target.probeCredentials ? authenticatedProbeHost(target.probeCredentials, autodiscover, externalHost) : undefined;
     for (const host of servedHosts) {
       const entry = autodiscover.find((h) => h.host === host);
       const credentials = host === authHost ? target.probeCredentials : undefined;
-      const input = { host, role: host === externalHost ? 'external' as const : 'autodiscover' as const, domain: entry?.domain ?? normalizeHost(target.domain), externalHost };
+      const dnsCheck = dnsCheckFor(host);
+      const input = {
+        host, role: host === externalHost ? 'external' as const : 'autodiscover' as const, domain: entry?.domain ?? normalizeHost(target.domain), externalHost,
+        ...(dnsCheck ? { dnsCheck } : {}),
+      };
       // The cache key carries a hash of the credentials, never the password itself.
-      checks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, () =>
-        checkHttpServed(credentials ? { ...input, credentials } : input, bounded.http)));
+      httpChecks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, async () => {
+        const resolution = await resolutionOf(host);
+        const addresses = resolution.ok ? unique(resolution.addresses) : [];
+        return checkHttpServedOnAddresses(credentials ? { ...input, credentials } : input, bounded.http,
+          addresses.slice(0, MAX_ADDRESSES_PER_HOST), Math.max(0, addresses.length - MAX_ADDRESSES_PER_HOST));
+      }));
     }
     for (const entry of autodiscover) {
-      checks.push(run(redirectCheckName(entry.host), { host: entry.host }, () => checkHttpRedirect(entry.host, bounded.http)));
+      httpChecks.push(run(redirectCheckName(entry.host), { host: entry.host }, () => checkHttpRedirect(entry.host, bounded.http)));
     }
   }
-  return markSrvPublishedHosts(await Promise.all(checks), externalHost);
+  const results = [
+    ...(await Promise.all([...certificate, ...dnsChecks, ...tlsChecks])),
+    ...(await srvTargetChecks),
+    ...(await Promise.all([...rootChecks, ...httpChecks])),
+  ];
+  return markSrvPublishedHosts(results, externalHost);
+}
+
+/** tls/ rows for the SRV targets the dns/ rows name that are not served hosts (each once). */
+async function judgeSrvTargets(
+  dnsChecks: Promise<CheckResult>[], servedHosts: string[], probe: (targets: string[]) => Promise<CheckResult>[],
+): Promise<CheckResult[]> {
+  const dns = await Promise.all(dnsChecks);
+  const targets = unique(dns.flatMap((r) => {
+    const srvTarget = r.details['srvTarget'];
+    return r.reason === 'SrvRecordOnly' && typeof srvTarget === 'string' ? [normalizeHost(srvTarget)] : [];
+  })).filter((t) => t !== '' && !servedHosts.includes(t));
+  return Promise.all(probe(targets));
+}
+
+/**
+ * The POX request Outlook sends to https://<domain> first, to every address that completed the
+ * TLS handshake: whether each answers, or holds the connection until the time-out.
+ */
+async function rootDomainAnswers(domain: string, handshake: TlsHandshake, http: HttpClient): Promise<Record<string, HttpResponse>> {
+  const reached = (handshake.perAddress ?? []).flatMap((h) => (h.ok ? [h.address] : []));
+  const address = `autodiscover-probe@${domain}`;
+  const answers = await Promise.all(reached.map(async (a) => [a, await http.request({
+    scheme: 'https', host: domain, method: 'POST', path: AUTODISCOVER_PATH,
+    headers: poxRequestHeaders(address), body: poxRequestBody(address), verifyTls: false, address: a,
+  })] as const));
+  return Object.fromEntries(answers);
 }
 
 /**

@@ -4,9 +4,11 @@
 // Outlook a mapiHttp block pointing at https://<externalHost> ([MS-OXDSCLI] response schema, Protocol Type="mapiHttp"), and
 // those MAPI endpoints must answer a PING ([MS-OXCMAPIHTTP]: the X-ResponseCode header).
 import { randomUUID } from 'node:crypto';
-import { AUTODISCOVER_PATH, parsePoxResponse, poxRequestBody, poxRequestHeaders, POX_ERROR_CODES } from './autodiscover-pox.ts';
+import { AUTODISCOVER_PATH, incompleteAutodiscoverDocument, parsePoxResponse, poxRequestBody, poxRequestHeaders, POX_ERROR_CODES } from './autodiscover-pox.ts';
 import { normalizeHost } from './host-names.ts';
-import type { CheckResult, ConnectFailure, HttpClient, HttpResponse, ProbeCredentials } from './types.ts';
+import { combineAddressResults } from './per-address.ts';
+import { dnsProblem } from './tls-check.ts';
+import type { CheckResult, ConnectFailure, HttpClient, HttpRequest, HttpResponse, ProbeCredentials, ResolutionCause } from './types.ts';
 
 export const MAPI_ENDPOINTS = ['/mapi/emsmdb/', '/mapi/nspi/'] as const;
 
@@ -19,6 +21,8 @@ export interface HttpCheckInput {
   externalHost: string;
   /** Given to the one host that runs the authenticated probes. */
   credentials?: ProbeCredentials;
+  /** The dns/ row that explains this host's DNS, if there is one. */
+  dnsCheck?: string;
 }
 
 export interface ProbeRecord {
@@ -27,6 +31,8 @@ export interface ProbeRecord {
   served: boolean;
   status?: number;
   outcome: string;
+  /** Why the host did not resolve, when it did not. */
+  dns?: ResolutionCause;
 }
 
 export function httpCheckName(host: string): string {
@@ -58,8 +64,12 @@ export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): 
   }
   probes.push(...(await Promise.all(unauthenticated)));
   const notServed = probes.filter((p) => !p.served);
-  if (notServed.length > 0 && notServed.every((p) => p.outcome.startsWith('not resolved'))) {
-    return result('Failed', 'HostNotResolved', `The host name ${host} could not be resolved in DNS, so its HTTP endpoints cannot be reached (see dns/ and tls/)`);
+  const unresolved = notServed.find((p) => p.dns);
+  if (unresolved?.dns && notServed.every((p) => p.dns)) {
+    const verdict = dnsProblem(host, { ...unresolved.dns, dnsCheck: input.dnsCheck });
+    return result(verdict.status, verdict.reason, verdict.status === 'Failed'
+      ? `${verdict.message}; until then its HTTP endpoints cannot be reached (see tls/${host})`
+      : verdict.message, { dnsFailure: unresolved.dns.dnsFailure });
   }
   if (notServed.length > 0) {
     const mapiDown = notServed.some((p) => p.probe.startsWith('/mapi'));
@@ -88,7 +98,14 @@ async function authenticatedProbes(
   });
   if (!answer.ok) {
     probes.push({ probe: 'autodiscover (authenticated)', request, served: false, outcome: describeConnectFailure(answer.failure) });
+    if (answer.failure === 'INCOMPLETE') {
+      return result('Failed', 'AutodiscoverIncomplete', `The authenticated autodiscover answer from ${host} never ended (${answer.detail}): Outlook waits for it and then gives up; check the mail server and that the front does not hold the response`);
+    }
     return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} failed (${describeConnectFailure(answer.failure)}: ${answer.detail}); credentials are only sent over a verified TLS connection, see tls/${host}`);
+  }
+  if (answer.truncated) {
+    probes.push({ probe: 'autodiscover (authenticated)', request, served: false, status: answer.status, outcome: `HTTP ${answer.status}, cut at the size cap` });
+    return result('Failed', 'AutodiscoverIncomplete', `The authenticated autodiscover answer from ${host} is larger than the ${capKiB(answer)} KiB the checks read: an autodiscover answer is a few KiB, this is not one (a front answering with another document?)`);
   }
   probes.push({ probe: 'autodiscover (authenticated)', request, served: answer.status === 200, status: answer.status, outcome: `HTTP ${answer.status}` });
   if (answer.status === 401 || answer.status === 403) {
@@ -97,6 +114,10 @@ async function authenticatedProbes(
   }
   if (answer.status !== 200) {
     return result('Failed', 'AutodiscoverNotServed', `The authenticated autodiscover request to ${host} answered HTTP ${answer.status}, expected 200`);
+  }
+  const whole = incompleteAutodiscoverDocument(answer.body);
+  if (whole !== null && /<(?:\w+:)?Autodiscover[\s>]/.test(answer.body)) {
+    return result('Failed', 'AutodiscoverIncomplete', `The autodiscover answer from ${host} is not a whole document (${whole}): Outlook cannot read it; check the mail server and that nothing cuts the response`);
   }
   const pox = parsePoxResponse(answer.body);
   switch (pox.kind) {
@@ -133,17 +154,17 @@ async function authenticatedProbes(
       scheme: 'https', host: normalizeHost(url.hostname), method: 'POST', path,
       headers: { ...mapiPingHeaders(), Authorization: authorization }, body: '', verifyTls: true,
     });
-    const served = ping.ok && ping.status === 200 && ping.headers['x-responsecode'] !== undefined;
+    const served = ping.ok && ping.status === 200 && ping.headers['x-responsecode'] !== undefined && incompleteMapiBody(ping) === null;
     probes.push({
       probe: `${url.pathname} (authenticated)`,
       request: `POST ${url.origin}${path} (PING as ${credentials.username})`,
       served,
       ...(ping.ok ? { status: ping.status } : {}),
-      outcome: ping.ok ? `HTTP ${ping.status}, X-ResponseCode ${ping.headers['x-responsecode'] ?? 'missing'}` : describeConnectFailure(ping.failure),
+      outcome: ping.ok ? `HTTP ${ping.status}, X-ResponseCode ${ping.headers['x-responsecode'] ?? 'missing'}${incompleteMapiBody(ping) ? `, ${incompleteMapiBody(ping)}` : ''}` : `${describeConnectFailure(ping.failure)} (${ping.detail})`,
     });
     if (!served) {
       return result('Failed', 'MapiPingFailed',
-        `The MAPI endpoint ${url.origin}${url.pathname} did not answer an authenticated PING with an X-ResponseCode (${ping.ok ? `HTTP ${ping.status}` : describeConnectFailure(ping.failure)}): check the MAPI pods and that /mapi is not buffered by the front`);
+        `The MAPI endpoint ${url.origin}${url.pathname} did not answer an authenticated PING with a whole answer and an X-ResponseCode (${ping.ok ? `HTTP ${ping.status}${incompleteMapiBody(ping) ? `, ${incompleteMapiBody(ping)}` : ''}` : `${describeConnectFailure(ping.failure)}: ${ping.detail}`}): check the MAPI pods and that /mapi is not buffered by the front`);
     }
   }
   return result('Passed', 'Served',
@@ -165,16 +186,22 @@ export function mapiPingHeaders(): Record<string, string> {
 }
 
 /**
- * Served = the mail server answered: 401 with a WWW-Authenticate challenge, or 200 that only a
- * MAPI server (X-ResponseCode) or autodiscover service (<Autodiscover>) gives. A 404, a 5xx,
- * a redirect, a 401 without challenge (some fronts), a reset or a time-out is not.
+ * Served = the mail server answered, completely: 401 with a WWW-Authenticate challenge, or 200
+ * that only a MAPI server (X-ResponseCode) or autodiscover service (a whole <Autodiscover>
+ * document) gives, the body ended within the time-out and the size cap. A 404, a 5xx, a
+ * redirect, a 401 without challenge (some fronts), a body cut at the cap or one that never
+ * ends, a reset or a time-out is not: Outlook would wait or fail on each of them.
  */
 export function judgeServed(probe: string, request: string, response: HttpResponse, kind: 'autodiscover' | 'mapi'): ProbeRecord {
   if (!response.ok) {
     const outcome = `${describeConnectFailure(response.failure)} (${response.detail})`;
-    return { probe, request, served: false, outcome };
+    const dns = response.failure === 'NOT_RESOLVED' ? { dnsFailure: response.dnsFailure, dnsChain: response.dnsChain } : undefined;
+    return { probe, request, served: false, outcome, ...(dns ? { dns } : {}) };
   }
   const status = response.status;
+  if (response.truncated) {
+    return { probe, request, served: false, status, outcome: `HTTP ${status} with a body cut at the ${capKiB(response)} KiB size cap (not a whole answer: an autodiscover or MAPI answer is a few KiB)` };
+  }
   const challenge = response.headers['www-authenticate'];
   if (status === 401) {
     return challenge
@@ -183,14 +210,57 @@ export function judgeServed(probe: string, request: string, response: HttpRespon
   }
   if (status === 200) {
     const code = response.headers['x-responsecode'];
-    if (kind === 'mapi' && code !== undefined) return { probe, request, served: true, status, outcome: `200, X-ResponseCode ${code}` };
-    if (kind === 'autodiscover' && /<(?:\w+:)?Autodiscover[\s>]/.test(response.body)) return { probe, request, served: true, status, outcome: '200 autodiscover answer' };
+    if (kind === 'mapi' && code !== undefined) {
+      const incomplete = incompleteMapiBody(response);
+      return incomplete
+        ? { probe, request, served: false, status, outcome: `200, X-ResponseCode ${code}, but ${incomplete}` }
+        : { probe, request, served: true, status, outcome: `200, X-ResponseCode ${code}` };
+    }
+    if (kind === 'autodiscover' && /<(?:\w+:)?Autodiscover[\s>]/.test(response.body)) {
+      const incomplete = incompleteAutodiscoverDocument(response.body);
+      return incomplete
+        ? { probe, request, served: false, status, outcome: `200 with an incomplete autodiscover answer (${incomplete})` }
+        : { probe, request, served: true, status, outcome: '200 autodiscover answer' };
+    }
     return { probe, request, served: false, status, outcome: `200 without ${kind === 'mapi' ? 'X-ResponseCode' : 'an autodiscover answer'} (not the mail server)` };
   }
   if (status >= 300 && status < 400) {
     return { probe, request, served: false, status, outcome: `An Unexpected Redirect Response was Received (${status} → ${response.headers.location ?? 'no Location'})` };
   }
   return { probe, request, served: false, status, outcome: `HTTP ${status}` };
+}
+
+/**
+ * [MS-OXCMAPIHTTP] response bodies start with PROCESSING/PENDING meta-tag lines and end with
+ * DONE: one that started and never said DONE is cut off. An empty body (some servers answer a
+ * PING with headers only) is whole.
+ */
+export function incompleteMapiBody(response: HttpResponse & { ok: true }): string | null {
+  const body = response.body;
+  if (body.trim() === '') return null;
+  if (/^(?:PROCESSING|PENDING)\r?\n/.test(body) && !/(?:^|\n)DONE\r?\n/.test(body)) return 'the body has no DONE meta-tag (cut off)';
+  return null;
+}
+
+function capKiB(response: HttpResponse & { ok: true }): number {
+  return Math.round(Buffer.byteLength(response.body) / 1024);
+}
+
+/** The client with every request for `host` sent to one of its addresses (other hosts unchanged). */
+export function pinnedTo(http: HttpClient, host: string, address: string): HttpClient {
+  return { request: (req: HttpRequest) => http.request(normalizeHost(req.host) === host ? { ...req, address } : req) };
+}
+
+/**
+ * http/<host> on each of its addresses (at most 8, as resolved for this run): one row whose
+ * status is the worst address's. Without addresses (the host did not resolve) one unpinned run
+ * reports why.
+ */
+export async function checkHttpServedOnAddresses(input: HttpCheckInput, http: HttpClient, addresses: string[], notProbed = 0): Promise<CheckResult> {
+  const host = normalizeHost(input.host);
+  if (addresses.length === 0) return checkHttpServed(input, http);
+  const perAddress = await Promise.all(addresses.map(async (address) => ({ address, result: await checkHttpServed(input, pinnedTo(http, host, address)) })));
+  return combineAddressResults(host, perAddress, notProbed);
 }
 
 function isHttpsOn(url: string, host: string): boolean {
@@ -205,10 +275,12 @@ function isHttpsOn(url: string, host: string): boolean {
 export function describeConnectFailure(failure: ConnectFailure): string {
   switch (failure) {
     case 'NOT_RESOLVED': return 'not resolved in DNS';
+    case 'NOT_ALLOWED': return 'address not allowed';
     case 'REFUSED': return 'connection refused';
     case 'TIMEOUT': return 'timed out';
     case 'RESET': return 'connection reset';
     case 'HANDSHAKE': return 'TLS handshake failed';
+    case 'INCOMPLETE': return 'answer never completed';
     case 'ERROR': return 'connection failed';
   }
 }

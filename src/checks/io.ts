@@ -10,10 +10,11 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { resolveAddresses } from './address-resolution.ts';
+import { MAX_ADDRESSES_PER_HOST, refusedAddress } from './address-policy.ts';
 import { certificateInfo, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
 import type {
   ChainStatus, CheckIO, Clock, ConnectFailure, DnsAnswer, DnsFailure, DnsResolver, HttpClient,
-  HttpRequest, HttpResponse, SrvRecord, TlsDialer, TlsHandshake,
+  HttpRequest, HttpResponse, ResolutionCause, SingleTlsHandshake, SrvRecord, TlsDialer, TlsHandshake,
 } from './types.ts';
 
 export interface ProbeLimits {
@@ -45,6 +46,8 @@ export interface RealCheckIOOptions {
   /** Production: 80 (the HTTP redirect method). Tests only. */
   httpPortFor?: (host: string) => number;
   clock?: Clock;
+  /** Addresses of one host dialled at once by a handshake (default: the engine's per-host limit, 2). */
+  addressConcurrency?: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -63,7 +66,7 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const lookup = addressLookup(dns, clock);
   return {
     dns,
-    tls: createTlsDialer(lookup, trust, httpsPortFor, limits),
+    tls: createTlsDialer(lookup, trust, httpsPortFor, limits, options.addressConcurrency ?? 2),
     http: createHttpClient(lookup, trust, httpsPortFor, httpPortFor, limits),
     clock,
   };
@@ -122,7 +125,9 @@ function connectFailureOf(err: NodeJS.ErrnoException): ConnectFailure {
   return 'ERROR';
 }
 
-type Target = { ok: true; address: string } | { ok: false; detail: string };
+type Target =
+  | { ok: true; addresses: string[] }
+  | ({ ok: false; detail: string } & ResolutionCause);
 
 type AddressLookup = (host: string) => Promise<Target>;
 
@@ -130,72 +135,109 @@ type AddressLookup = (host: string) => Promise<Target>;
 function addressLookup(dns: DnsResolver, clock: Clock, ttlMs = 30_000): AddressLookup {
   const memo = new Map<string, { at: number; target: Promise<Target> }>();
   return (host) => {
-    if (net.isIP(host)) return Promise.resolve({ ok: true, address: host });
+    if (net.isIP(host)) return Promise.resolve({ ok: true, addresses: [host] });
     const now = clock.now();
     const hit = memo.get(host);
     if (hit && now - hit.at < ttlMs) return hit.target;
     const target = resolveAddresses(host, dns).then((resolution): Target => {
-      if (!resolution.ok) return { ok: false, detail: resolution.failure === 'DANGLING_CNAME' ? 'dangling CNAME' : resolution.failure };
-      return { ok: true, address: resolution.addresses[0] as string };
+      if (!resolution.ok) {
+        return {
+          ok: false,
+          detail: resolution.failure === 'DANGLING_CNAME' ? `dangling CNAME (${resolution.chain.join(' → ')}: ${resolution.cause ?? 'no address'})` : resolution.failure,
+          dnsFailure: resolution.failure,
+          dnsChain: resolution.chain,
+        };
+      }
+      return { ok: true, addresses: [...new Set(resolution.addresses)] };
     });
     memo.set(host, { at: now, target });
     return target;
   };
 }
 
-function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits): TlsDialer {
+/** Runs `tasks` at most `limit` at a time, results in input order. */
+async function inBatches<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits, addressConcurrency: number): TlsDialer {
   return {
     async handshake(host: string): Promise<TlsHandshake> {
       const port = portFor(host);
       const target = await lookup(host);
-      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, port };
-      const address = target.address;
-      return new Promise<TlsHandshake>((resolve) => {
-        let settled = false;
-        const raw = net.connect({ host: address, port });
-        let secure: tls.TLSSocket | undefined;
-        const finish = (outcome: TlsHandshake) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(connectTimer);
-          clearTimeout(totalTimer);
-          secure?.destroy();
-          raw.destroy();
-          resolve(outcome);
-        };
-        const fail = (failure: ConnectFailure, detail: string) => finish({ ok: false, failure, detail, address, port });
-        const connectTimer = setTimeout(() => fail('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
-        const totalTimer = setTimeout(() => fail('TIMEOUT', `no TLS handshake within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
-        raw.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err), err.code ?? err.message));
-        raw.once('connect', () => {
-          clearTimeout(connectTimer);
-          secure = tls.connect({ socket: raw, servername: host, ca: trust.pem, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-          secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
-          secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
-          secure.once('secureConnect', () => {
-            // This runs in a socket event: an exception here would end the whole operator
-            // process, so whatever a peer presents becomes a result, never a throw.
-            try {
-              const socket = secure as tls.TLSSocket;
-              const presented = peerChain(socket);
-              const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
-              finish({
-                ok: true,
-                address,
-                port,
-                protocol: socket.getProtocol(),
-                chain: presented.map(certificateInfo),
-                chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
-                verifyError,
-              });
-            } catch (err) {
-              fail('HANDSHAKE', `the certificate the server presented could not be read: ${(err as Error).message}`);
-            }
-          });
-        });
+      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, port, dnsFailure: target.dnsFailure, dnsChain: target.dnsChain };
+      // Clients pick any of the addresses (round robin, happy eyeballs): each front must hold.
+      const dialled = target.addresses.slice(0, MAX_ADDRESSES_PER_HOST);
+      const perAddress = await inBatches(dialled, addressConcurrency, (address): Promise<SingleTlsHandshake> => {
+        const refusal = refusedAddress(address);
+        if (refusal) return Promise.resolve({ ok: false, failure: 'NOT_ALLOWED', detail: refusal, address, port });
+        return handshakeWith(host, address, port, trust, limits);
       });
+      const first = perAddress[0] as SingleTlsHandshake;
+      const notProbed = target.addresses.length - dialled.length;
+      return { ...first, perAddress, ...(notProbed > 0 ? { addressesNotProbed: notProbed } : {}) };
     },
   };
+}
+
+function handshakeWith(host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits): Promise<SingleTlsHandshake> {
+  return new Promise<SingleTlsHandshake>((resolve) => {
+    let settled = false;
+    let connected = false;
+    const raw = net.connect({ host: address, port });
+    let secure: tls.TLSSocket | undefined;
+    const finish = (outcome: SingleTlsHandshake) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(totalTimer);
+      secure?.destroy();
+      raw.destroy();
+      resolve(outcome);
+    };
+    const fail = (failure: ConnectFailure, detail: string) => finish({ ok: false, failure, detail, address, port, connected });
+    const connectTimer = setTimeout(() => fail('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
+    const totalTimer = setTimeout(() => fail('TIMEOUT', connected
+      ? `the TCP connection was accepted but no TLS handshake completed within ${limits.totalTimeoutMs} ms`
+      : `no TLS handshake within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
+    raw.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err), err.code ?? err.message));
+    raw.once('connect', () => {
+      connected = true;
+      clearTimeout(connectTimer);
+      secure = tls.connect({ socket: raw, servername: host, ca: trust.pem, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
+      secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
+      secure.once('secureConnect', () => {
+        // This runs in a socket event: an exception here would end the whole operator
+        // process, so whatever a peer presents becomes a result, never a throw.
+        try {
+          const socket = secure as tls.TLSSocket;
+          const presented = peerChain(socket);
+          const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
+          finish({
+            ok: true,
+            address,
+            port,
+            protocol: socket.getProtocol(),
+            chain: presented.map(certificateInfo),
+            chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
+            verifyError,
+          });
+        } catch (err) {
+          fail('HANDSHAKE', `the certificate the server presented could not be read: ${(err as Error).message}`);
+        }
+      });
+    });
+  });
 }
 
 /** Leaf first, then each issuer Node reports (the presented chain, completed from the trust store). */
@@ -230,58 +272,88 @@ function createHttpClient(
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
       const target = await lookup(req.host);
-      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail };
-      const headers: Record<string, string> = { ...req.headers, Host: req.host };
-      if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
-      const common = { host: target.address, method: req.method, path: req.path, headers, agent: false as const };
-      return new Promise<HttpResponse>((resolve) => {
-        let settled = false;
-        const finish = (outcome: HttpResponse) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(connectTimer);
-          clearTimeout(totalTimer);
-          request.destroy();
-          resolve(outcome);
-        };
-        const request = req.scheme === 'https'
-          ? https.request({
-              ...common,
-              port: httpsPortFor(req.host),
-              servername: req.host,
-              ca: trust.pem,
-              rejectUnauthorized: req.verifyTls,
-              checkServerIdentity: (_name, cert) => (req.verifyTls ? tls.checkServerIdentity(req.host, cert) : undefined),
-            })
-          : http.request({ ...common, port: httpPortFor(req.host) });
-        const connectTimer = setTimeout(() => finish({ ok: false, failure: 'TIMEOUT', detail: `TCP connect took over ${limits.connectTimeoutMs} ms` }), limits.connectTimeoutMs);
-        const totalTimer = setTimeout(() => finish({ ok: false, failure: 'TIMEOUT', detail: `no complete answer within ${limits.totalTimeoutMs} ms` }), limits.totalTimeoutMs);
-        request.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
-        request.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: connectFailureOf(err), detail: err.code ?? err.message }));
-        request.once('response', (res) => {
-          clearTimeout(connectTimer);
-          const chunks: Buffer[] = [];
-          let size = 0;
-          const respond = (truncated: boolean) => finish({
-            ok: true,
-            status: res.statusCode ?? 0,
-            headers: flattenHeaders(res.headers),
-            body: Buffer.concat(chunks).toString('utf8'),
-            truncated,
-          });
-          res.on('data', (chunk: Buffer) => {
-            const room = limits.maxBodyBytes - size;
-            chunks.push(chunk.subarray(0, Math.max(0, room)));
-            size += chunk.length;
-            if (size > limits.maxBodyBytes) respond(true);
-          });
-          res.once('end', () => respond(false));
-          res.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: connectFailureOf(err), detail: err.code ?? err.message }));
-        });
-        request.end(req.body);
-      });
+      if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, dnsFailure: target.dnsFailure, dnsChain: target.dnsChain };
+      // A pinned address must be one the host resolves to: the caller picks among the host's
+      // fronts, never an arbitrary destination.
+      const address = req.address ?? target.addresses[0] as string;
+      if (!target.addresses.includes(address)) {
+        return { ok: false, failure: 'NOT_ALLOWED', detail: `${address} is not an address of ${req.host}`, address };
+      }
+      const refusal = refusedAddress(address);
+      if (refusal) return { ok: false, failure: 'NOT_ALLOWED', detail: refusal, address };
+      return requestAt(req, address, trust, httpsPortFor, httpPortFor, limits);
     },
   };
+}
+
+function requestAt(
+  req: HttpRequest, address: string, trust: TrustStore,
+  httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits,
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = { ...req.headers, Host: req.host };
+  if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
+  const common = { host: address, method: req.method, path: req.path, headers, agent: false as const };
+  return new Promise<HttpResponse>((resolve) => {
+    let settled = false;
+    let connected = false;
+    // Set once the status line and headers arrived: from then on a failure is a cut-off body.
+    let answer: { status: number; bytes: number } | undefined;
+    const finish = (outcome: HttpResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(totalTimer);
+      request.destroy();
+      resolve(outcome);
+    };
+    const failed = (failure: ConnectFailure, detail: string) => finish(answer
+      ? { ok: false, failure: 'INCOMPLETE', detail: `HTTP ${answer.status} answer started but ${detail} after ${answer.bytes} bytes of body`, address, connected }
+      : { ok: false, failure, detail, address, connected });
+    const request = req.scheme === 'https'
+      ? https.request({
+          ...common,
+          port: httpsPortFor(req.host),
+          servername: req.host,
+          ca: trust.pem,
+          rejectUnauthorized: req.verifyTls,
+          checkServerIdentity: (_name, cert) => (req.verifyTls ? tls.checkServerIdentity(req.host, cert) : undefined),
+        })
+      : http.request({ ...common, port: httpPortFor(req.host) });
+    const connectTimer = setTimeout(() => failed('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
+    const totalTimer = setTimeout(() => failed('TIMEOUT', answer
+      ? `the body did not end within ${limits.totalTimeoutMs} ms`
+      : connected ? `the connection was accepted but no answer came within ${limits.totalTimeoutMs} ms` : `no complete answer within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
+    request.once('socket', (socket) => socket.once('connect', () => {
+      connected = true;
+      clearTimeout(connectTimer);
+    }));
+    request.once('error', (err: NodeJS.ErrnoException) => failed(connectFailureOf(err), answer ? 'the connection broke' : err.code ?? err.message));
+    request.once('response', (res) => {
+      clearTimeout(connectTimer);
+      answer = { status: res.statusCode ?? 0, bytes: 0 };
+      const started = answer;
+      const chunks: Buffer[] = [];
+      const respond = (truncated: boolean) => finish({
+        ok: true,
+        status: started.status,
+        headers: flattenHeaders(res.headers),
+        body: Buffer.concat(chunks).toString('utf8'),
+        truncated,
+        address,
+      });
+      res.on('data', (chunk: Buffer) => {
+        const room = limits.maxBodyBytes - started.bytes;
+        chunks.push(chunk.subarray(0, Math.max(0, room)));
+        started.bytes += chunk.length;
+        if (started.bytes > limits.maxBodyBytes) respond(true);
+      });
+      res.once('end', () => respond(false));
+      res.once('error', () => failed('INCOMPLETE', 'the connection broke'));
+      // A peer that closes mid-body: 'close' without 'end' (Node also reports 'aborted').
+      res.once('close', () => { if (!res.complete) failed('INCOMPLETE', 'the peer closed the connection'); });
+    });
+    request.end(req.body);
+  });
 }
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {

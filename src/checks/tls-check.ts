@@ -2,7 +2,8 @@
 // handshake is done by the injected dialer (SNI = host, port 443); this module only judges it,
 // in the order the Remote Connectivity Analyzer tests: name, chain, dates.
 import { certificateCoversHost, normalizeHost } from './host-names.ts';
-import type { CertificateInfo, CheckResult, TlsHandshake } from './types.ts';
+import { combineAddressResults } from './per-address.ts';
+import type { CertificateInfo, CheckResult, CheckStatus, ResolutionCause, SingleTlsHandshake, TlsHandshake } from './types.ts';
 
 /** A certificate that ends within this window still works but is about to break Outlook. */
 export const EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
@@ -16,12 +17,36 @@ interface Problem {
   message: string;
 }
 
-export function judgeTlsHandshake(hostName: string, handshake: TlsHandshake, now: number): CheckResult {
+export interface JudgeOptions {
+  /** The dns/ row that already explains this host's DNS (autodiscover hosts have one). */
+  dnsCheck?: string;
+}
+
+/**
+ * tls/<host>, judged on every address the dialer reached: one row whose status is the worst
+ * address's, each address's outcome in `details.addresses`.
+ */
+export function judgeTlsHandshake(hostName: string, handshake: TlsHandshake, now: number, options: JudgeOptions = {}): CheckResult {
   const host = normalizeHost(hostName);
+  const perAddress = handshake.perAddress ?? [];
+  if (perAddress.length === 0) return judgeOneAddress(host, handshake, now, options);
+  return combineAddressResults(host, perAddress.map((h, i) => ({
+    address: h.address ?? `address ${i + 1}`,
+    result: judgeOneAddress(host, h, now, options),
+  })), handshake.addressesNotProbed ?? 0);
+}
+
+function judgeOneAddress(host: string, handshake: SingleTlsHandshake, now: number, options: JudgeOptions): CheckResult {
   const name = tlsCheckName(host);
   if (!handshake.ok) {
-    const { reason, message } = connectProblem(host, handshake.failure, handshake.detail);
-    return { name, status: 'Failed', reason, message, details: { failure: handshake.failure, detail: handshake.detail, address: handshake.address, port: handshake.port } };
+    const { status, reason, message } = connectProblem(host, handshake.failure, handshake.detail, { ...handshake, ...options });
+    return {
+      name, status, reason, message,
+      details: {
+        failure: handshake.failure, detail: handshake.detail, address: handshake.address, port: handshake.port,
+        ...(handshake.dnsFailure ? { dnsFailure: handshake.dnsFailure } : {}),
+      },
+    };
   }
   const leaf = handshake.chain[0];
   const details: Record<string, unknown> = {
@@ -62,20 +87,61 @@ export function judgeTlsHandshake(hostName: string, handshake: TlsHandshake, now
   return { name, status: 'Passed', reason: 'CertificateValid', message: `${host}: trusted certificate for ${host}, valid until ${until}`, details };
 }
 
-function connectProblem(host: string, failure: string, detail: string): Problem {
+interface ConnectVerdict {
+  status: CheckStatus;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Why a host could not be resolved, told apart the way the advice differs: a name that does
+ * not exist (publish a record) versus a name server that could not be asked (nothing to
+ * publish; fix the name server or checks.nameservers, see dns/). Shared by tls/, http/ and
+ * rootdomain/.
+ */
+export function dnsProblem(host: string, cause: ResolutionCause & { detail?: string; dnsCheck?: string }): ConnectVerdict {
+  const see = cause.dnsCheck ? `see ${cause.dnsCheck}` : 'see the dns/ checks';
+  const chain = cause.dnsChain && cause.dnsChain.length > 1 ? cause.dnsChain.join(' → ') : undefined;
+  switch (cause.dnsFailure) {
+    case 'TIMEOUT':
+      return {
+        status: 'Unknown', reason: 'NameServerUnreachable',
+        message: `No name server answered for ${host} (time-out), so it could not be probed; this says nothing about its records: ${see}, and check checks.nameservers and that port 53 is reachable`,
+      };
+    case 'REFUSED':
+    case 'SERVFAIL':
+    case 'ERROR':
+      return {
+        status: 'Unknown', reason: 'DnsLookupFailed',
+        message: `The name server could not answer for ${host} (${cause.dnsFailure}), so it could not be probed; this says nothing about its records: ${see} (${cause.dnsFailure === 'SERVFAIL' ? 'a zone that does not load or fails DNSSEC' : cause.dnsFailure === 'REFUSED' ? 'the name server does not serve this zone: check checks.nameservers and the delegation' : cause.detail ?? 'resolver error'})`,
+      };
+    case 'DANGLING_CNAME':
+      return { status: 'Failed', reason: 'HostNotResolved', message: `${host} is a CNAME (${chain ?? host}) that ends at a name without an address: publish an A/AAAA record for the last name or point the CNAME elsewhere (${see})` };
+    case 'CNAME_LOOP':
+    case 'CHAIN_TOO_LONG':
+      return { status: 'Failed', reason: 'HostNotResolved', message: `${host} does not resolve: its CNAME chain ${cause.dnsFailure === 'CNAME_LOOP' ? 'loops' : 'is too long'} (${chain ?? host}); fix the CNAME records (${see})` };
+    default:
+      return { status: 'Failed', reason: 'HostNotResolved', message: `The host name ${host} could not be resolved in DNS (${cause.dnsFailure ?? cause.detail ?? 'no address'}): publish an A/AAAA or CNAME record` };
+  }
+}
+
+function connectProblem(host: string, failure: string, detail: string, cause: ResolutionCause & { dnsCheck?: string; address?: string }): ConnectVerdict {
+  const at = cause.address ? `${host} (${cause.address})` : host;
   switch (failure) {
     case 'NOT_RESOLVED':
-      return { reason: 'HostNotResolved', message: `The host name ${host} could not be resolved in DNS (${detail}): publish an A/AAAA or CNAME record` };
+      return dnsProblem(host, { ...cause, detail });
+    case 'NOT_ALLOWED':
+      return { status: 'Failed', reason: 'AddressNotAllowed', message: `${host} resolves to an address the checks never connect to (${detail}), nor can Outlook clients use it: publish the public address of the front` };
     case 'REFUSED':
-      return { reason: 'ConnectionRefused', message: `Testing TCP port 443 on ${host} failed: connection refused (${detail}); check the ingress/load balancer listens on 443` };
+      return { status: 'Failed', reason: 'ConnectionRefused', message: `Testing TCP port 443 on ${at} failed: connection refused (${detail}); check the ingress/load balancer listens on 443` };
     case 'TIMEOUT':
-      return { reason: 'ConnectionTimedOut', message: `Testing TCP port 443 on ${host} failed: no answer in time (${detail}); check firewalls and the load balancer` };
+      return { status: 'Failed', reason: 'ConnectionTimedOut', message: `Testing TCP port 443 on ${at} failed: no answer in time (${detail}); check firewalls and the load balancer` };
     case 'RESET':
-      return { reason: 'ConnectionReset', message: `The connection to ${host}:443 was reset during the TLS handshake (${detail}); check the front serves TLS for ${host}` };
+      return { status: 'Failed', reason: 'ConnectionReset', message: `The connection to ${at}:443 was reset during the TLS handshake (${detail}); check the front serves TLS for ${host}` };
     case 'HANDSHAKE':
-      return { reason: 'HandshakeFailed', message: `The TLS handshake with ${host} failed (${detail}); check the front has a certificate for ${host} (SNI)` };
+      return { status: 'Failed', reason: 'HandshakeFailed', message: `The TLS handshake with ${at} failed (${detail}); check the front has a certificate for ${host} (SNI)` };
     default:
-      return { reason: 'ConnectFailed', message: `Could not connect to ${host}:443 (${detail})` };
+      return { status: 'Failed', reason: 'ConnectFailed', message: `Could not connect to ${at}:443 (${detail})` };
   }
 }
 
@@ -88,7 +154,7 @@ function nameProblems(host: string, leaf: CertificateInfo): Problem[] {
   }];
 }
 
-function chainProblems(host: string, leaf: CertificateInfo, handshake: TlsHandshake & { ok: true }): Problem[] {
+function chainProblems(host: string, leaf: CertificateInfo, handshake: SingleTlsHandshake & { ok: true }): Problem[] {
   switch (handshake.chainStatus) {
     case 'Trusted':
       return [];

@@ -107,9 +107,32 @@ export interface CertificateInfo {
  */
 export type ChainStatus = 'Trusted' | 'SelfSigned' | 'UntrustedRoot' | 'MissingIntermediate' | 'Invalid';
 
-export type ConnectFailure = 'NOT_RESOLVED' | 'REFUSED' | 'TIMEOUT' | 'RESET' | 'HANDSHAKE' | 'ERROR';
+/** Why a name gave no address: a DNS answer (DnsFailure) or a CNAME chain that breaks. */
+export type ResolutionFailure = DnsFailure | 'DANGLING_CNAME' | 'CNAME_LOOP' | 'CHAIN_TOO_LONG';
 
-export type TlsHandshake =
+/**
+ * NOT_ALLOWED: the address is one the checks never connect to (link-local, cloud metadata);
+ * INCOMPLETE: an HTTP answer started but its body never ended, or the peer closed mid-body.
+ */
+export type ConnectFailure = 'NOT_RESOLVED' | 'NOT_ALLOWED' | 'REFUSED' | 'TIMEOUT' | 'RESET' | 'HANDSHAKE' | 'INCOMPLETE' | 'ERROR';
+
+/** How a name failed to resolve, carried by NOT_RESOLVED outcomes so the judges can tell
+ *  "no such record" (publish one) from "the name server could not be asked" (see dns/). */
+export interface ResolutionCause {
+  dnsFailure?: ResolutionFailure;
+  /** The names visited, the queried host first (CNAME chains). */
+  dnsChain?: string[];
+}
+
+/** A handshake with one address; `handshake(host)` also says how every other address fared. */
+export type TlsHandshake = SingleTlsHandshake & {
+  /** One outcome per address dialled (at most 8), in DNS order; absent when none was dialled. */
+  perAddress?: SingleTlsHandshake[];
+  /** Addresses the host has beyond the 8 dialled. */
+  addressesNotProbed?: number;
+};
+
+export type SingleTlsHandshake =
   | {
       ok: true;
       address: string;
@@ -121,10 +144,18 @@ export type TlsHandshake =
       /** OpenSSL's verdict, kept for the report (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
       verifyError: string | null;
     }
-  | { ok: false; failure: ConnectFailure; detail: string; address?: string; port?: number };
+  | ({
+      ok: false; failure: ConnectFailure; detail: string; address?: string; port?: number;
+      /** The TCP connection was accepted before the failure (a peer that stalls, not one that drops packets). */
+      connected?: boolean;
+    } & ResolutionCause);
 
 export interface TlsDialer {
-  /** TLS handshake with SNI = host, on the port the IO decides (443 in production). */
+  /**
+   * TLS handshake with SNI = host with every address the host resolves to (at most 8, a few
+   * at a time), on the port the IO decides (443 in production). The top-level outcome is the
+   * first address's; `perAddress` has them all.
+   */
   handshake(host: string): Promise<TlsHandshake>;
 }
 
@@ -139,11 +170,13 @@ export interface HttpRequest {
   body?: string;
   /** Verify the chain and host name; required whenever credentials are sent. */
   verifyTls: boolean;
+  /** Connect to this address of `host` (one it resolves to); default: its first address. */
+  address?: string;
 }
 
 export type HttpResponse =
-  | { ok: true; status: number; headers: Record<string, string>; body: string; truncated: boolean }
-  | { ok: false; failure: ConnectFailure; detail: string };
+  | { ok: true; status: number; headers: Record<string, string>; body: string; truncated: boolean; address?: string }
+  | ({ ok: false; failure: ConnectFailure; detail: string; address?: string; connected?: boolean } & ResolutionCause);
 
 export interface HttpClient {
   /** One request, no redirect followed, body capped, bounded in time. */

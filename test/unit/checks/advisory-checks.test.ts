@@ -5,9 +5,50 @@ import type { HttpResponse } from '../../../src/checks/types.ts';
 import { certificate, fakeHttp, handshake, NOW, response } from './fake-io.ts';
 
 describe('judgeRootDomain (never blocks)', () => {
-  it('passes when https://<domain> does not answer', () => {
+  it('passes when https://<domain> refuses: the request fails at once and Outlook moves on', () => {
     const result = judgeRootDomain('example.com', { ok: false, failure: 'REFUSED', detail: 'ECONNREFUSED' }, NOW);
-    assert.deepEqual([result.name, result.status, result.reason], ['rootdomain/example.com', 'Passed', 'RootDomainNotServing']);
+    assert.deepEqual([result.name, result.status, result.reason], ['rootdomain/example.com', 'Passed', 'RootDomainRefuses']);
+    assert.match(result.message, /fails at once/);
+  });
+  it('passes when the domain has no address (NXDOMAIN/NODATA)', () => {
+    const result = judgeRootDomain('example.com', { ok: false, failure: 'NOT_RESOLVED', detail: 'NODATA', dnsFailure: 'NODATA' }, NOW);
+    assert.deepEqual([result.status, result.reason], ['Passed', 'RootDomainNotServing']);
+  });
+  it('says Unknown, not Passed, when the name server could not be asked', () => {
+    const result = judgeRootDomain('example.com', { ok: false, failure: 'NOT_RESOLVED', detail: 'TIMEOUT', dnsFailure: 'TIMEOUT' }, NOW);
+    assert.deepEqual([result.status, result.reason], ['Unknown', 'NameServerUnreachable']);
+  });
+  it('warns when https://<domain> accepts TCP and never completes TLS, naming the fixes', () => {
+    const result = judgeRootDomain('example.com', { ok: false, failure: 'TIMEOUT', detail: 'no TLS handshake within 10000 ms', connected: true, address: '203.0.113.9' }, NOW);
+    assert.deepEqual([result.status, result.reason], ['Warning', 'RootDomainStalls']);
+    assert.match(result.message, /every user waits.*answer at once \(any HTTP status\) or refuse connections on port 443.*ExcludeHttpsRootDomain/);
+  });
+  it('warns when the TCP connect itself times out (packets dropped), saying it may be local', () => {
+    const result = judgeRootDomain('example.com', { ok: false, failure: 'TIMEOUT', detail: 'TCP connect took over 5000 ms', connected: false }, NOW);
+    assert.deepEqual([result.status, result.reason], ['Warning', 'RootDomainConnectTimedOut']);
+    assert.match(result.message, /if only this checker's network drops them/);
+  });
+  it('warns when TLS completes but the autodiscover POST is never answered', () => {
+    const ok = handshake({ chain: [certificate({ dnsNames: ['example.com'] })] });
+    const result = judgeRootDomain('example.com', { ...ok, perAddress: [ok] }, NOW, {
+      '203.0.113.7': { ok: false, failure: 'TIMEOUT', detail: 'the connection was accepted but no answer came within 10000 ms', connected: true },
+    });
+    assert.deepEqual([result.status, result.reason], ['Warning', 'RootDomainStalls']);
+    assert.match(result.message, /completes TLS but does not answer POST \/autodiscover\/autodiscover\.xml/);
+  });
+  it('passes when TLS completes and the POST is answered (any status)', () => {
+    const ok = handshake({ chain: [certificate({ dnsNames: ['example.com'] })] });
+    const result = judgeRootDomain('example.com', { ...ok, perAddress: [ok] }, NOW, { '203.0.113.7': response(404) });
+    assert.deepEqual([result.status, result.reason], ['Passed', 'RootDomainCertificateValid']);
+    assert.match(result.message, /HTTP 404/);
+  });
+  it('one stalling address among two is a Warning that names it', () => {
+    const ok = handshake({ address: '203.0.113.7', chain: [certificate({ dnsNames: ['example.com'] })] });
+    const stall = { ok: false as const, failure: 'TIMEOUT' as const, detail: 'no TLS handshake', connected: true, address: '203.0.113.8' };
+    const result = judgeRootDomain('example.com', { ...ok, perAddress: [ok, stall] }, NOW);
+    assert.deepEqual([result.status, result.reason], ['Warning', 'RootDomainStalls']);
+    assert.match(result.message, /address 203\.0\.113\.8: .*203\.0\.113\.7 Passed/);
+    assert.deepEqual((result.details['addresses'] as { address: string; status: string }[]).map((a) => `${a.address} ${a.status}`), ['203.0.113.7 Passed', '203.0.113.8 Warning']);
   });
   it('passes with a valid certificate for the domain', () => {
     const result = judgeRootDomain('example.com', handshake({ chain: [certificate({ dnsNames: ['example.com', 'www.example.com'] })] }), NOW);
@@ -16,7 +57,7 @@ describe('judgeRootDomain (never blocks)', () => {
   it('warns when the web site there has a certificate for another name', () => {
     const result = judgeRootDomain('example.com', handshake({ chain: [certificate({ dnsNames: ['www.example.com'] })] }), NOW);
     assert.deepEqual([result.status, result.reason], ['Warning', 'RootDomainCertificateInvalid']);
-    assert.match(result.message, /https:\/\/example\.com answers with a certificate not valid for example\.com .*SSL Certificate Name Mismatch/);
+    assert.match(result.message, /https:\/\/example\.com \(203\.0\.113\.7\) answers with a certificate not valid for example\.com .*SSL Certificate Name Mismatch/);
   });
 });
 

@@ -40,8 +40,8 @@ const cases: Case[] = [
     status: 'Warning', reason: 'SrvRecordOnly', message: ['mail.example.com:443'], srvTarget: EXTERNAL,
   },
   {
-    name: 'SRV to a host this MailDomain does not serve', zone: { [SRV]: { srv: [{ name: 'mail.hoster.net', port: 443, priority: 0, weight: 0 }] } },
-    status: 'Failed', reason: 'SrvTargetNotServed', message: ['mail.hoster.net:443', `point the SRV record at ${EXTERNAL}`], srvTarget: 'mail.hoster.net',
+    name: 'SRV to a host this MailDomain does not serve (a hoster\'s shared name): published, with the prompt', zone: { [SRV]: { srv: [{ name: 'mail.hoster.net', port: 443, priority: 0, weight: 0 }] } },
+    status: 'Warning', reason: 'SrvRecordOnly', message: ['mail.hoster.net:443', 'outside this MailDomain', 'allow the redirect', 'see tls/mail.hoster.net'], srvTarget: 'mail.hoster.net',
   },
   { name: 'SRV "." (service not offered)', zone: { [SRV]: { srv: [{ name: '.', port: 0, priority: 0, weight: 0 }] } }, status: 'Failed', reason: 'NameNotFound', message: ['NXDOMAIN'] },
   { name: 'dangling CNAME', zone: { [HOST]: { cname: 'old-lb.example.net' } }, status: 'Failed', reason: 'DanglingCname', message: ['CNAME to old-lb.example.net', 'NXDOMAIN', 'publish a CNAME'] },

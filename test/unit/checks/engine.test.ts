@@ -40,12 +40,14 @@ describe('runChecks', () => {
       'certificate',
       'dns/autodiscover.example.com', 'dns/autodiscover.example.org',
       'tls/mail.example.com', 'tls/autodiscover.example.com', 'tls/autodiscover.example.org',
+      'tls/mail.hoster.net',
       'rootdomain/example.com', 'rootdomain/example.org',
       'http/mail.example.com', 'http/autodiscover.example.com', 'http/autodiscover.example.org',
       'redirect/autodiscover.example.com', 'redirect/autodiscover.example.org',
     ]);
-    assert.deepEqual(results.slice(0, 3).map((r) => r.status), ['Passed', 'Passed', 'Failed']);
-    assert.equal(results[2]?.reason, 'SrvTargetNotServed');
+    assert.deepEqual(results.slice(0, 3).map((r) => r.status), ['Passed', 'Passed', 'Warning']);
+    assert.equal(results[2]?.reason, 'SrvRecordOnly');
+    assert.equal(results[2]?.details['srvTarget'], 'mail.hoster.net');
   });
 
   it('has no certificate check without a cluster and no http/ or redirect/ before pods exist', async () => {
@@ -55,12 +57,62 @@ describe('runChecks', () => {
     assert.equal(http.requests.length, 0);
   });
 
-  it('probes only hosts the target declares (never an SRV target it does not serve)', async () => {
+  it('probes only hosts the target declares, plus TLS (only) to the SRV target a declared domain publishes', async () => {
     const { io, tls, http } = world();
-    await runChecks(target(), io);
+    const results = await runChecks(target(), io);
     const allowed = probeableHosts(target());
-    for (const host of [...tls.hosts, ...http.requests.map((r) => r.host)]) assert.ok(allowed.includes(host), `${host} was probed`);
+    for (const host of http.requests.map((r) => r.host)) assert.ok(allowed.includes(host), `${host} got an HTTP request`);
+    for (const host of tls.hosts) assert.ok([...allowed, 'mail.hoster.net'].includes(host), `${host} was dialled`);
+    assert.deepEqual(tls.hosts.filter((h) => h === 'mail.hoster.net'), ['mail.hoster.net']);
+    const srvTls = results.find((r) => r.name === 'tls/mail.hoster.net');
+    assert.equal(srvTls?.reason, 'HostNotResolved', 'the fake has no handshake for it: judged, not skipped');
+  });
+
+  it('never dials an SRV target that no declared domain publishes', async () => {
+    const { tls } = world();
+    const dns = fakeDns({ 'mail.example.com': { a: ['203.0.113.7'] }, 'autodiscover.example.com': { cname: 'mail.example.com' } });
+    await runChecks(target(), fakeIO({ dns, tls }));
     assert.ok(!tls.hosts.includes('mail.hoster.net'));
+  });
+
+  it('an SRV target outside the declared hosts with a valid certificate: dns/ Warning SrvRecordOnly, tls/<target> Passed', async () => {
+    const { dns, http } = world();
+    const ok = handshake({ chain: [certificate({ dnsNames: SANS })] });
+    const tls = fakeTls({ 'mail.example.com': ok, 'autodiscover.example.com': ok, 'mail.hoster.net': handshake({ chain: [certificate({ dnsNames: ['mail.hoster.net'] })] }) });
+    const results = await runChecks(target(), fakeIO({ dns, tls, http }));
+    const rows = results.filter((r) => r.name === 'dns/autodiscover.example.org' || r.name === 'tls/mail.hoster.net');
+    assert.deepEqual(rows.map((r) => `${r.name} ${r.status} ${r.reason}`), ['dns/autodiscover.example.org Warning SrvRecordOnly', 'tls/mail.hoster.net Passed CertificateValid']);
+  });
+
+  it('http/ probes every address of a host and names the one that fails', async () => {
+    const { tls } = world();
+    const dns = fakeDns({
+      'mail.example.com': { a: ['203.0.113.7', '203.0.113.8'] },
+      'autodiscover.example.com': { cname: 'mail.example.com' },
+      'autodiscover.example.org': { cname: 'mail.example.com' },
+    });
+    const http = fakeHttp((req) => (req.scheme === 'http' ? response(302, { location: `https://${req.host}${req.path}` })
+      : req.address === '203.0.113.8' ? response(502) : response(401, { 'www-authenticate': 'Basic' })));
+    const results = await runChecks(target(), fakeIO({ dns, tls, http }));
+    const row = results.find((r) => r.name === 'http/mail.example.com');
+    assert.deepEqual([row?.status, row?.reason], ['Failed', 'MapiNotServed']);
+    assert.match(row?.message ?? '', /address 203\.0\.113\.8: .*HTTP 502.*203\.0\.113\.7 Passed/);
+    assert.deepEqual((row?.details['addresses'] as { address: string; status: string }[]).map((a) => `${a.address} ${a.status}`), ['203.0.113.7 Passed', '203.0.113.8 Failed']);
+    assert.deepEqual([...new Set(http.requests.filter((r) => r.host === 'mail.example.com').map((r) => r.address))].sort(), ['203.0.113.7', '203.0.113.8']);
+  });
+
+  it('a dead name server: tls/ and http/ say Unknown with the DNS cause and point at dns/, never "publish a record"', async () => {
+    const dns = fakeDns({ 'mail.example.com': { fail: 'TIMEOUT' }, 'autodiscover.example.com': { fail: 'TIMEOUT' }, 'autodiscover.example.org': { fail: 'TIMEOUT' }, '_autodiscover._tcp.example.org': { fail: 'TIMEOUT' } });
+    const unresolved = { ok: false as const, failure: 'NOT_RESOLVED' as const, detail: 'TIMEOUT', dnsFailure: 'TIMEOUT' as const };
+    const tls = fakeTls({ 'mail.example.com': unresolved, 'autodiscover.example.com': unresolved, 'autodiscover.example.org': unresolved });
+    const http = fakeHttp(() => unresolved);
+    const results = await runChecks(target(), fakeIO({ dns, tls, http }));
+    for (const name of ['tls/mail.example.com', 'tls/autodiscover.example.com', 'http/mail.example.com', 'http/autodiscover.example.com']) {
+      const row = results.find((r) => r.name === name);
+      assert.deepEqual([row?.status, row?.reason], ['Unknown', 'NameServerUnreachable'], name);
+      assert.doesNotMatch(row?.message ?? '', /publish an A/);
+    }
+    assert.match(results.find((r) => r.name === 'tls/autodiscover.example.com')?.message ?? '', /see dns\/autodiscover\.example\.com/);
   });
 
   it('with a shared ProbeCache probes each host once per interval across runs', async () => {
@@ -87,7 +139,7 @@ describe('runChecks', () => {
   it('marks tls/ and http/ of an SRV-only autodiscover host as published by SRV, not failed', async () => {
     const { tls } = world();
     const http = fakeHttp((req) => (req.host === 'autodiscover.example.org'
-      ? { ok: false, failure: 'NOT_RESOLVED', detail: 'NXDOMAIN' }
+      ? { ok: false, failure: 'NOT_RESOLVED', detail: 'NXDOMAIN', dnsFailure: 'NXDOMAIN' }
       : req.scheme === 'http' ? response(302, { location: `https://${req.host}${req.path}` }) : response(401, { 'www-authenticate': 'Basic' })));
     const dns = fakeDns({
       'mail.example.com': { a: ['203.0.113.7'] },

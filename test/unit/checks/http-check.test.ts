@@ -24,7 +24,7 @@ function server(overrides: { anonymous?: HttpResponse; pox?: HttpResponse; ping?
 describe('checkHttpServed without credentials', () => {
   const cases: { name: string; role: 'external' | 'autodiscover'; answer: HttpResponse; status: string; reason: string; message: RegExp }[] = [
     { name: '401 with a challenge', role: 'external', answer: response(401, CHALLENGE), status: 'Passed', reason: 'Served', message: /401 challenge \(Basic, Negotiate\)/ },
-    { name: '200 with X-ResponseCode (MAPI) is served', role: 'external', answer: response(200, { 'x-responsecode': '0' }, '<Autodiscover>'), status: 'Passed', reason: 'Served', message: /X-ResponseCode 0/ },
+    { name: '200 with X-ResponseCode (MAPI) is served', role: 'external', answer: response(200, { 'x-responsecode': '0' }, '<Autodiscover></Autodiscover>'), status: 'Passed', reason: 'Served', message: /X-ResponseCode 0/ },
     { name: '401 without a challenge', role: 'autodiscover', answer: response(401), status: 'Failed', reason: 'AutodiscoverNotServed', message: /401 without a WWW-Authenticate challenge/ },
     { name: '404', role: 'external', answer: response(404), status: 'Failed', reason: 'MapiNotServed', message: /HTTP 404/ },
     { name: '503', role: 'autodiscover', answer: response(503), status: 'Failed', reason: 'AutodiscoverNotServed', message: /HTTP 503/ },
@@ -32,7 +32,14 @@ describe('checkHttpServed without credentials', () => {
     { name: '200 from something else', role: 'external', answer: response(200, {}, '<html>welcome</html>'), status: 'Failed', reason: 'MapiNotServed', message: /not the mail server/ },
     { name: 'reset', role: 'external', answer: { ok: false, failure: 'RESET', detail: 'ECONNRESET' }, status: 'Failed', reason: 'MapiNotServed', message: /connection reset/ },
     { name: 'time-out', role: 'autodiscover', answer: { ok: false, failure: 'TIMEOUT', detail: 'no complete answer within 10000 ms' }, status: 'Failed', reason: 'AutodiscoverNotServed', message: /timed out/ },
-    { name: 'not resolved', role: 'autodiscover', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'NXDOMAIN' }, status: 'Failed', reason: 'HostNotResolved', message: /could not be resolved in DNS/ },
+    { name: 'not resolved', role: 'autodiscover', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'NXDOMAIN', dnsFailure: 'NXDOMAIN' }, status: 'Failed', reason: 'HostNotResolved', message: /could not be resolved in DNS \(NXDOMAIN\): publish an A\/AAAA or CNAME record/ },
+    { name: 'name server time-out', role: 'autodiscover', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'TIMEOUT', dnsFailure: 'TIMEOUT' }, status: 'Unknown', reason: 'NameServerUnreachable', message: /No name server answered .*see the dns\/ checks/ },
+    { name: 'name server refuses', role: 'external', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'REFUSED', dnsFailure: 'REFUSED' }, status: 'Unknown', reason: 'DnsLookupFailed', message: /^(?!.*publish an A).*\(REFUSED\)/ },
+    { name: 'a cut-off <Autodiscover opening', role: 'autodiscover', answer: response(200, {}, '<?xml version="1.0"?><Autodiscover xmlns="x"><Response>'), status: 'Failed', reason: 'AutodiscoverNotServed', message: /incomplete autodiscover answer \(the document ends inside <Response>/ },
+    { name: 'a body cut at the cap', role: 'autodiscover', answer: { ...response(200, {}, `<Autodiscover>${'x'.repeat(65_536 - 14)}`), truncated: true } as HttpResponse, status: 'Failed', reason: 'AutodiscoverNotServed', message: /body cut at the 64 KiB size cap/ },
+    { name: 'a 401 whose body is cut at the cap', role: 'autodiscover', answer: { ...response(401, CHALLENGE, 'x'.repeat(65_536)), truncated: true } as HttpResponse, status: 'Failed', reason: 'AutodiscoverNotServed', message: /cut at the 64 KiB size cap/ },
+    { name: 'a body that never ends', role: 'autodiscover', answer: { ok: false, failure: 'INCOMPLETE', detail: 'HTTP 200 answer started but the body did not end within 10000 ms after 120 bytes of body' }, status: 'Failed', reason: 'AutodiscoverNotServed', message: /answer never completed \(HTTP 200 answer started but the body did not end/ },
+    { name: 'a MAPI answer without DONE', role: 'external', answer: response(200, { 'x-responsecode': '0' }, 'PROCESSING\r\n'), status: 'Failed', reason: 'MapiNotServed', message: /no DONE meta-tag/ },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.reason}`, async () => {

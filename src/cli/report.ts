@@ -1,7 +1,7 @@
 // The `mapi-operator check` report: per host, like Microsoft's Remote Connectivity Analyzer,
 // then one line with the gate. `--json` gets exactly one object: {gate, checks}.
 import type { CheckResult, CheckStatus } from '../checks/types.ts';
-import type { GateDecision } from '../gate/gate-decision.ts';
+import type { GateDecision } from '../gate/index.ts';
 
 export interface ReportSubject {
   domain: string;

@@ -1,6 +1,11 @@
 // One condition helper for every controller: metav1.Condition semantics, where
 // lastTransitionTime moves only when the status flips (kstatus and `kubectl wait` rely on it).
 import type { Condition } from '../api/conditions.ts';
+import type { CheckRow } from '../api/common.ts';
+import type { CheckResult } from '../checks/types.ts';
+import type { CertificateObserved } from './observed.ts';
+
+export type { CertificateObserved } from './observed.ts';
 
 export interface ConditionInput {
   type: string;
@@ -19,3 +24,97 @@ export function setConditions(previous: Condition[] | undefined, next: Condition
 }
 
 export const findCondition = (conditions: Condition[] | undefined, type: string): Condition | undefined => conditions?.find((c) => c.type === type);
+
+export interface ControllerEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+interface TransitionRule {
+  type: string;
+  to: 'True' | 'False';
+  event: 'Normal' | 'Warning';
+  reason?: string;
+}
+
+// Which condition changes a person cares to see in `kubectl describe` / `kubectl get events`.
+const TRANSITIONS: TransitionRule[] = [
+  { type: 'RolloutHeld', to: 'True', event: 'Warning' },
+  { type: 'ChecksPassed', to: 'True', event: 'Normal', reason: 'ChecksPassed' },
+  { type: 'ChecksPassed', to: 'False', event: 'Warning' },
+  { type: 'CertificateReady', to: 'True', event: 'Normal', reason: 'CertificateReady' },
+  { type: 'CertificateReady', to: 'False', event: 'Warning' },
+  { type: 'AutodiscoverPublished', to: 'True', event: 'Normal', reason: 'AutodiscoverPublished' },
+  { type: 'Accepted', to: 'False', event: 'Warning' },
+  { type: 'Stalled', to: 'True', event: 'Warning' },
+  { type: 'MapiAvailable', to: 'True', event: 'Normal', reason: 'MapiAvailable' },
+  { type: 'Degraded', to: 'True', event: 'Warning' },
+  { type: 'Ready', to: 'True', event: 'Normal', reason: 'Ready' },
+];
+
+// States every new object passes through on its way: not news, so no Event.
+const TRANSIENT_REASONS = new Set(['ChecksPending', 'Pending', 'DoesNotExist', 'Issuing', 'InProgress']);
+
+/** Events for conditions that changed status (or reason) between the stored and the new status. */
+export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): ControllerEvent[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c]));
+  const events: ControllerEvent[] = [];
+  for (const c of next ?? []) {
+    const old = before.get(c.type);
+    // A new status, or the same status for a new reason (held first for the certificate,
+    // then for DNS): both are news to a person.
+    if (old && old.status === c.status && old.reason === c.reason) continue;
+    if (TRANSIENT_REASONS.has(c.reason)) continue;
+    const rule = TRANSITIONS.find((r) => r.type === c.type && r.to === c.status);
+    if (rule) events.push({ type: rule.event, reason: rule.reason ?? c.reason, message: c.message });
+  }
+  return events;
+}
+
+/** Rows change only when a result changes, so an unchanged world costs no API writes. */
+export function checkRows(previous: CheckRow[] | undefined, results: readonly CheckResult[], now: Date): CheckRow[] {
+  const before = new Map((previous ?? []).map((r) => [r.name, r]));
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return results.map((r) => {
+    const old = before.get(r.name);
+    const same = old && old.status === r.status && old.reason === r.reason && old.message === r.message;
+    return { name: r.name, status: r.status, reason: r.reason, message: r.message, lastTransitionTime: same ? old.lastTransitionTime : stamp };
+  });
+}
+
+/** cert-manager's view of one of our Certificates as the `certificate` check row. */
+export function certificateCheck(name: string, certificate: CertificateObserved | undefined): CheckResult {
+  const ready = certificate?.ready;
+  if (!certificate || !ready || !certificate.current) {
+    return { name: 'certificate', status: 'Unknown', reason: 'Pending', message: `waiting for cert-manager to issue Certificate ${name}`, details: {} };
+  }
+  if (ready.status === 'True') {
+    return { name: 'certificate', status: 'Passed', reason: ready.reason ?? 'Ready', message: ready.message ?? `Certificate ${name} is up to date and has not expired`, details: {} };
+  }
+  return { name: 'certificate', status: 'Failed', reason: ready.reason ?? 'NotReady', message: `Certificate ${name} is not ready: ${ready.message ?? 'no message from cert-manager'}`, details: {} };
+}
+
+export const conditionStatus = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False');
+
+export interface Objection {
+  reason: string;
+  message: string;
+}
+
+/**
+ * The issuer policies both kinds share (cert-manager style: the first objection wins). An
+ * Issuer must live in the resource's namespace; ClusterIssuers only while the chart allows them.
+ */
+export function issuerObjection(
+  issuerRef: { name: string; kind: 'Issuer' | 'ClusterIssuer' }, field: string, namespace: string,
+  issuer: { exists?: boolean }, allowClusterIssuers: boolean,
+): Objection | undefined {
+  if (issuerRef.kind === 'ClusterIssuer' && !allowClusterIssuers) {
+    return { reason: 'ClusterIssuerNotAllowed', message: `${field}: ClusterIssuers are turned off for this operator; name an Issuer in namespace ${namespace}` };
+  }
+  if (issuerRef.kind === 'Issuer' && issuer.exists === false) {
+    return { reason: 'IssuerNotFound', message: `${field}: Issuer ${issuerRef.name} does not exist in namespace ${namespace}; create it there (an Issuer must live in the same namespace) or name a ClusterIssuer` };
+  }
+  return undefined;
+}

@@ -1,5 +1,16 @@
-// The rollout half of the gate (DESIGN.md, "The gate" table), as one pure function:
-// check results and the running Deployment in, the Deployment to apply and a report out.
+// The rollout half of the gate, as one pure function: the server's gate verdict and the running
+// Deployment in, the Deployment to apply and a report out.
+//
+//   never rolled out, gate closed   Enforce: held at 0 replicas   Warn: roll out, report
+//   running, gate closed            the running pods and template are kept, never scaled down;
+//                                   a new template is held (Enforce) or rolled out (Warn)
+//   running, stalled                nothing moves, in either mode: the server's hosts or issuer
+//                                   are not its own, so no new release and no scale-down
+//   new pods fail http/ probes      rolled back to the last good template past the progress
+//                                   deadline (Enforce), reported (Warn)
+//
+// Switching MAPI off for a domain or a mailbox is the access list's job, never the
+// Deployment's: one server serves every domain, so no switch may scale it.
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { TEMPLATE_HASH_ANNOTATION } from '../builders/names.ts';
 import { templateHash } from '../builders/workload.ts';
@@ -9,7 +20,7 @@ export const LAST_GOOD_TEMPLATE_ANNOTATION = 'mapi-operator.io/last-good-templat
 export const FAILED_TEMPLATE_HASH_ANNOTATION = 'mapi-operator.io/failed-template-hash';
 export const ROLLOUT_STARTED_ANNOTATION = 'mapi-operator.io/rollout-started';
 
-export type RolloutState = 'Held' | 'Progressing' | 'Available' | 'RolledBack' | 'Disabled';
+export type RolloutState = 'Held' | 'Progressing' | 'Available' | 'RolledBack';
 
 export interface GateVerdict {
   open: boolean;
@@ -25,9 +36,10 @@ export interface RunningDeployment {
 }
 
 export interface RolloutInput {
-  mapiEnabled: boolean;
   mode: 'Enforce' | 'Warn';
   gate: GateVerdict;
+  /** A policy objection that needs a person (HostConflict, IssuerNotFound …): nothing moves. */
+  stalled?: { reason: string; message: string };
   specReplicas: number;
   desiredTemplate: V1PodTemplateSpec;
   current?: RunningDeployment;
@@ -81,15 +93,20 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const annotations = { ...(cur?.annotations ?? {}) };
   const desiredHash = hashOf(desired);
 
-  if (!input.mapiEnabled) {
-    return {
-      replicas: 0, template: cur?.template ?? desired, annotations, state: 'Disabled', held: false,
-      reason: 'MapiDisabled', message: 'MAPI is switched off for this domain (spec.mapi.enabled: false); certificate, autodiscover and the other paths stay', events: [],
-    };
-  }
-
   const lastGood = parseTemplate(annotations[LAST_GOOD_TEMPLATE_ANNOTATION]);
   const released = cur !== undefined && (lastGood !== undefined || cur.replicas > 0 || annotations[ROLLOUT_STARTED_ANNOTATION] !== undefined);
+
+  // Stalled: freeze. Not even Warn releases a template for a server whose hosts or issuer are
+  // not its own, and pods already serving keep serving (template, replicas and memory as they are).
+  if (input.stalled) {
+    const { reason, message } = input.stalled;
+    if (!cur || !released) return { replicas: 0, template: desired, annotations, state: 'Held', held: true, reason, message: `rollout held: ${message}`, events: [] };
+    const changed = hashOf(desired) !== hashOf(cur.template);
+    return {
+      replicas: cur.replicas, template: cur.template, annotations, state: 'Held', held: changed, reason,
+      message: `${imageOf(cur.template)} keeps running unchanged${changed ? `; ${imageOf(desired)} is held` : ''} while the server is stalled: ${message}`, events: [],
+    };
+  }
 
   // Never rolled out: hold at zero replicas until the gate first opens (bm-mapi would
   // crash-loop instead; we hold before any pod starts and say why).
@@ -110,8 +127,9 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const curHash = hashOf(cur.template);
   const lastGoodHash = lastGood ? hashOf(lastGood) : undefined;
   const failedHash = annotations[FAILED_TEMPLATE_HASH_ANNOTATION];
-  // A DNS blip never scales a running MAPI service down: with the gate closed in Enforce
-  // mode the running replica count and template stay as they are.
+  // A DNS blip, a domain that starts failing or a new domain that is not ready never scales a
+  // running MAPI server down: with the gate closed in Enforce mode the running replica count and
+  // template stay as they are.
   const replicas = mayRelease ? input.specReplicas : cur.replicas;
   const events: RolloutEvent[] = [];
 
@@ -174,7 +192,7 @@ function finishWithSpecChange(
   const runningHash = hashOf(running);
   if (desiredHash === runningHash) return { replicas, template: running, annotations, state, held: false, reason, message, events };
   if (desiredHash === annotations[FAILED_TEMPLATE_HASH_ANNOTATION]) {
-    const msg = `${imageOf(desired)} was rolled back because it did not answer; ${imageOf(running)} keeps serving. Change spec.mapi to try again`;
+    const msg = `${imageOf(desired)} was rolled back because it did not answer; ${imageOf(running)} keeps serving. Change spec.image (or the pod spec) to try again`;
     return { replicas, template: running, annotations, state: 'RolledBack', held: false, reason: 'RolledBack', message: msg, degraded: { reason: 'RolledBack', message: msg }, events };
   }
   if (gate.open || mode === 'Warn') {

@@ -1,0 +1,207 @@
+// The MapiServer reconcile, minus the I/O: what the caches, the host claims and the check
+// scheduler know goes in; the objects to apply, the objects to remove, the status to write and
+// the Events to emit come out. Policies first (cert-manager style: the first objection wins),
+// then the gate (src/gate), then the rollout (src/rollout). The rollout memory lives in
+// annotations of the Deployment, so it survives operator restarts.
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { Condition } from '../../api/conditions.ts';
+import type { MapiServer, MapiServerStatus } from '../../api/mapiserver.ts';
+import type { AccessListInput } from '../../builders/access.ts';
+import { unneededAccessShardNames, desiredServerObjects, desiredServerPodTemplate, externalURL, serverChildNames } from '../../builders/index.ts';
+import type { CheckResult } from '../../checks/types.ts';
+import { serverVerdict, type DomainVerdict, type ServerVerdict } from '../../gate/index.ts';
+import { decideRollout, type RolloutDecision, type RunningDeployment } from '../../rollout/decision.ts';
+import {
+  certificateCheck, checkRows, conditionStatus, issuerObjection, setConditions, transitionEvents,
+  type CertificateObserved, type ConditionInput, type ControllerEvent, type Objection,
+} from '../conditions.ts';
+
+export interface HostedDomain {
+  /** The MailDomain's object name. */
+  name: string;
+  /** spec.domain. */
+  domain: string;
+  accepted: boolean;
+  stalled?: Objection;
+  verdict?: DomainVerdict;
+  /** http/ rows of its published autodiscover hosts: whether the running release answers. */
+  httpResults?: CheckResult[];
+}
+
+export interface MapiServerInputs {
+  server: MapiServer;
+  externalHostClaim: { owned: boolean; owner?: { namespace: string; name: string } };
+  /** kind Issuer: whether it exists in the namespace (undefined: not looked up). */
+  issuer: { exists?: boolean };
+  certificate?: CertificateObserved;
+  deployment?: RunningDeployment;
+  /** Server rows: tls/<externalHost>, http/<externalHost>. */
+  checks?: { results: CheckResult[]; checkedAt: Date };
+  domains: HostedDomain[];
+  access: AccessListInput;
+  now: Date;
+  options: { allowClusterIssuers: boolean; progressDeadlineMs: number; gatekeeperImage?: string };
+}
+
+export interface MapiServerPlan {
+  apply: object[];
+  prune: { kind: 'Certificate' | 'Ingress' | 'ConfigMap'; name: string }[];
+  status: MapiServerStatus;
+  events: ControllerEvent[];
+  requeueAfterMs?: number;
+  /** For the caller's metrics and logs. */
+  verdict: ServerVerdict;
+  rollout: RolloutDecision;
+}
+
+// Policies that stop the reconcile before anything depends on them, first objection wins.
+function stallingPolicy({ server, externalHostClaim, issuer, options }: MapiServerInputs): Objection | undefined {
+  if (!externalHostClaim.owned) {
+    const owner = externalHostClaim.owner ? `MapiServer ${externalHostClaim.owner.namespace}/${externalHostClaim.owner.name}` : 'another MapiServer';
+    return {
+      reason: 'HostConflict',
+      message: `spec.externalHost ${server.spec.externalHost} is already served by ${owner} (the older claim wins): choose another externalHost, or delete that MapiServer`,
+    };
+  }
+  return issuerObjection(server.spec.tls.issuerRef, 'spec.tls.issuerRef', server.metadata.namespace, issuer, options.allowClusterIssuers);
+}
+
+// Whether the running release answers: the external host and every published autodiscover
+// host of an accepted domain. An unpublished host cannot be reached and says nothing about it.
+function servingVerdict(inputs: MapiServerInputs): { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date } {
+  const externalHttp = `http/${inputs.server.spec.externalHost}`;
+  const http = [
+    ...(inputs.checks?.results ?? []).filter((r) => r.name === externalHttp),
+    ...inputs.domains.filter((d) => d.accepted && !d.stalled).flatMap((d) => d.httpResults ?? []),
+  ];
+  const checkedAt = inputs.checks ? { checkedAt: inputs.checks.checkedAt } : {};
+  if (http.length === 0) return { status: 'Unknown', message: 'the MAPI endpoints have not been probed yet', ...checkedAt };
+  const failed = http.filter((r) => r.status === 'Failed' || r.status === 'Unknown');
+  if (failed.length === 0) return { status: 'Passed', message: 'MAPI and autodiscover answer', ...checkedAt };
+  return { status: 'Failed', message: failed.slice(0, 5).map((r) => r.message).join('; '), ...checkedAt };
+}
+
+export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
+  const { server, now, options } = inputs;
+  const spec = server.spec;
+  const generation = server.metadata.generation;
+  const names = serverChildNames(server);
+  const stall = stallingPolicy(inputs);
+
+  const cert = certificateCheck(names.certificate, inputs.certificate);
+  const serverRows = (inputs.checks?.results ?? []).filter((r) => r.name !== 'certificate');
+  const verdict = serverVerdict({
+    externalHost: spec.externalHost,
+    certificate: cert,
+    results: serverRows,
+    domains: inputs.domains,
+    policy: spec.gate,
+    checksRan: inputs.checks !== undefined,
+  });
+
+  const rollout = decideRollout({
+    mode: spec.gate.mode,
+    gate: verdict,
+    ...(stall ? { stalled: stall } : {}),
+    specReplicas: spec.replicas,
+    desiredTemplate: desiredServerPodTemplate(server, options.gatekeeperImage ? { gatekeeperImage: options.gatekeeperImage } : {}),
+    ...(inputs.deployment ? { current: inputs.deployment } : {}),
+    serving: servingVerdict(inputs),
+    now,
+    progressDeadlineMs: options.progressDeadlineMs,
+  });
+
+  // A server whose external host is another's gets no route and no certificate name for it;
+  // an issuer objection keeps the Certificate as it is (never re-issued by a refused issuer).
+  const exposeExternalHost = stall?.reason !== 'HostConflict';
+  const objects = desiredServerObjects({
+    server,
+    exposeExternalHost,
+    deployment: { replicas: rollout.replicas, template: rollout.template, annotations: rollout.annotations },
+    access: inputs.access,
+  }).filter((o) => !(stall && (o as { kind?: string }).kind === 'Certificate'));
+  const configMaps = (objects as V1ConfigMap[]).filter((o) => o.kind === 'ConfigMap');
+  const prune: MapiServerPlan['prune'] = [
+    ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }, { kind: 'Ingress' as const, name: names.ingress }]),
+    // Access shards the list no longer needs (it shrank); the projected volume lists all of them
+    // as optional, so removing one never changes the pod template.
+    // The caller deletes them after applying the rest, and only those it owns.
+    ...unneededAccessShardNames(server, configMaps).map((name) => ({ kind: 'ConfigMap' as const, name })),
+  ];
+
+  const conditions = setConditions(server.status?.conditions as Condition[] | undefined, serverConditions(inputs, stall, cert, verdict, rollout), generation, now);
+  const status: MapiServerStatus = {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    conditions,
+    externalURL: externalURL(spec.externalHost),
+    domains: {
+      accepted: verdict.accepted,
+      passing: verdict.passing,
+      summary: `${verdict.passing}/${verdict.accepted}`,
+      ...(verdict.blocking.length > 0 ? { blocking: verdict.blocking } : {}),
+    },
+    checks: checkRows(server.status?.checks, [cert, ...serverRows], now),
+    rollout: {
+      state: rollout.state,
+      reason: rollout.reason,
+      message: rollout.message,
+      currentImage: inputs.deployment?.template.spec?.containers?.find((c) => c.name === 'mapi')?.image ?? inputs.deployment?.template.spec?.containers?.[0]?.image ?? '',
+      desiredImage: spec.image,
+    },
+  };
+  return {
+    apply: objects,
+    prune,
+    status,
+    events: [...rollout.events, ...transitionEvents(server.status?.conditions as Condition[] | undefined, conditions)],
+    ...(rollout.requeueAfterMs ? { requeueAfterMs: rollout.requeueAfterMs } : {}),
+    verdict,
+    rollout,
+  };
+}
+
+function serverConditions(inputs: MapiServerInputs, stall: Objection | undefined, cert: CheckResult, verdict: ServerVerdict, rollout: RolloutDecision): ConditionInput[] {
+  const d = inputs.deployment;
+  // Pods answering at all, whichever release they run (a held upgrade leaves the old one serving).
+  const available = d !== undefined && d.replicas > 0 && d.status.readyReplicas > 0;
+  const warnOnly = inputs.server.spec.gate.mode === 'Warn' && !verdict.open;
+  const out: ConditionInput[] = [];
+  out.push(cert.status === 'Passed'
+    ? { type: 'CertificateReady', status: 'True', reason: 'CertificateReady', message: cert.message }
+    : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? 'Pending' : 'CertificateNotReady', message: cert.message });
+  out.push({
+    type: 'ChecksPassed',
+    status: verdict.open ? 'True' : verdict.reason === 'ChecksPending' ? 'Unknown' : 'False',
+    reason: verdict.reason,
+    message: warnOnly ? `gate.mode Warn: not blocking the rollout; ${verdict.message}` : verdict.message,
+  });
+  out.push(rollout.held
+    ? { type: 'RolloutHeld', status: 'True', reason: rollout.reason, message: rollout.message }
+    : { type: 'RolloutHeld', status: 'False', reason: 'NotHeld', message: 'the rollout is not held' });
+  out.push(available
+    ? { type: 'MapiAvailable', status: 'True', reason: 'MapiAvailable', message: `${d.status.readyReplicas}/${d.replicas} MAPI pods ready; ${rollout.message}` }
+    : { type: 'MapiAvailable', status: 'False', reason: rollout.held ? 'RolloutHeld' : rollout.reason, message: rollout.message });
+  out.push(rollout.degraded
+    ? { type: 'Degraded', status: 'True', reason: rollout.degraded.reason, message: rollout.degraded.message }
+    : { type: 'Degraded', status: 'False', reason: 'NotDegraded', message: 'the MAPI release answers' });
+
+  // kstatus: Stalled = needs a person; Reconciling = still converging; Ready = the desired
+  // release runs and answers. A domain that starts failing leaves a serving server Ready (it
+  // keeps serving; ChecksPassed and status.domains report it); a held upgrade does not.
+  const serving = rollout.state === 'Available' && available;
+  const ready = !stall && cert.status === 'Passed' && serving && !rollout.held && !rollout.degraded;
+  const notReady: Objection = stall
+    ?? (rollout.held ? { reason: rollout.reason, message: rollout.message }
+      : cert.status !== 'Passed' ? { reason: 'CertificateNotReady', message: cert.message }
+        : rollout.degraded ?? { reason: rollout.reason, message: rollout.message });
+  out.push(stall
+    ? { type: 'Stalled', status: 'True', reason: stall.reason, message: stall.message }
+    : { type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'nothing blocks reconciliation' });
+  out.push(!ready && !stall
+    ? { type: 'Reconciling', status: 'True', reason: notReady.reason, message: notReady.message }
+    : { type: 'Reconciling', status: 'False', reason: stall ? stall.reason : 'Reconciled', message: stall ? stall.message : 'up to date' });
+  out.push(ready
+    ? { type: 'Ready', status: conditionStatus(true), reason: 'Ready', message: `MAPI is served at ${externalURL(inputs.server.spec.externalHost)} for ${verdict.passing}/${verdict.accepted} passing MailDomains` }
+    : { type: 'Ready', status: 'False', reason: notReady.reason, message: notReady.message });
+  return out;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePoxResponse, poxRequestBody, poxRequestHeaders } from '../../../src/checks/autodiscover-pox.ts';
+import { incompleteAutodiscoverDocument, parsePoxResponse, poxRequestBody, poxRequestHeaders } from '../../../src/checks/autodiscover-pox.ts';
 
 const settings = (protocols: string) => `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
@@ -54,4 +54,24 @@ describe('parsePoxResponse', () => {
   it('calls anything else unreadable', () => {
     assert.equal(parsePoxResponse('<html>login</html>').kind, 'unreadable');
   });
+});
+
+describe('incompleteAutodiscoverDocument (whole answers only)', () => {
+  const whole = '<?xml version="1.0" encoding="utf-8"?>\n<Autodiscover xmlns="x"><Response xmlns="y"><Account><Action>settings</Action><Protocol Type="mapiHttp"/></Account></Response></Autodiscover>\n';
+  it('accepts a whole document (comments and a trailing newline allowed)', () => {
+    assert.equal(incompleteAutodiscoverDocument(whole), null);
+    assert.equal(incompleteAutodiscoverDocument(`${whole}<!-- served by x -->\n`), null);
+    assert.equal(incompleteAutodiscoverDocument('<a:Autodiscover xmlns:a="x"><a:Response/></a:Autodiscover>'), null);
+  });
+  const broken: [string, string, RegExp][] = [
+    ['a cut-off opening', '<Autodiscover xmlns="x"', /no XML element/],
+    ['an opening without its end', '<Autodiscover xmlns="x"><Response>', /ends inside <Response> \(no closing <\/Autodiscover>\)/],
+    ['a cut in the middle', whole.slice(0, 120), /ends inside/],
+    ['crossed tags', '<Autodiscover><Response></Autodiscover></Response>', /<\/Autodiscover> closes <Response>/],
+    ['another root', '<html><body>Autodiscover</body></html>', /root element is <html>/],
+    ['content after the root', `${whole}<Autodiscover></Autodiscover>`, /content after the closing/],
+  ];
+  for (const [name, xml, why] of broken) {
+    it(`rejects ${name}`, () => assert.match(incompleteAutodiscoverDocument(xml) ?? 'whole', why));
+  }
 });

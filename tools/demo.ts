@@ -2,9 +2,11 @@
 // `npm run demo`: the whole product on a local control plane, start to finish, in about two
 // minutes. Everything runs on this machine: kube-apiserver, etcd, the controller manager and
 // kwok (pods become Ready without containers), cert-manager's real controller with a test CA,
-// BIND serving the mail domain's DNS, and a stand-in for the ingress controller.
-//   1. a MailDomain whose autodiscover is not published yet: the rollout is held, and says why;
-//   2. autodiscover published for the alias domain: the gate opens by itself, MAPI rolls out;
+// BIND serving the mail domains' DNS, and a stand-in for the ingress controller.
+//   1. one MapiServer hosting two MailDomains: example.test publishes autodiscover,
+//      example-shop.test does not yet — the server's rollout is held, naming it;
+//   2. autodiscover published for example-shop.test's alias: the gate opens by itself, MAPI
+//      rolls out;
 //   3. `mapi-operator check`, the Remote-Connectivity-Analyzer-style report, against it;
 //   4. Mailboxes: MAPI on for one, off for another (Get-CASMailbox view).
 // `npm run demo -- --keep` leaves it all running until Ctrl-C.
@@ -15,7 +17,7 @@ import path from 'node:path';
 import { startTestEnvironment } from '../src/dev/controlplane-environment.ts';
 import { startOperator } from '../src/dev/operator.ts';
 import { waitFor } from '../src/dev/wait.ts';
-import { e2eMailDomain, startWorld, toFront } from '../src/dev/world.ts';
+import { e2eDomain, e2eMailbox, e2eServer, startWorld, toFront } from '../src/dev/world.ts';
 import { freshNamespace } from '../src/dev/kube.ts';
 import { repoRoot } from '../src/dev/controlplane-assets.ts';
 
@@ -30,8 +32,8 @@ const env = await startTestEnvironment();
 process.env.MAPI_TEST_KUBECONFIG = env.controlPlane.kubeconfigPath;
 console.log(`  ready in ${((Date.now() - started) / 1000).toFixed(1)} s — export KUBECONFIG=${env.controlPlane.kubeconfigPath}`);
 
-const zonesWithout = { 'example.test': toFront('mail'), 'example-alias.test': [] as string[] };
-const zonesWith = { 'example.test': toFront('mail'), 'example-alias.test': ['autodiscover IN CNAME mail.example.test.'] };
+const zonesWithout = { 'example.test': toFront('mail', 'autodiscover'), 'example-shop.test': [] as string[], 'shop-alias.test': [] as string[] };
+const zonesWith = { ...zonesWithout, 'shop-alias.test': ['autodiscover IN CNAME mail.example.test.'] };
 const world = await startWorld(zonesWithout);
 const k = world.k;
 const show = async (args: string[]) => console.log((await k.ok(args)).replace(/^/gm, '  '));
@@ -46,35 +48,40 @@ const shutdown = async () => {
 try {
   await freshNamespace(k, ns);
   await world.publishCa(ns);
-  step(`DNS (BIND on ${world.dns.nameserver}): mail.example.test → the front; no autodiscover record anywhere yet`);
+  step(`DNS (BIND on ${world.dns.nameserver}): mail.example.test and autodiscover.example.test → the front; nothing for example-shop.test yet`);
   operator = await startOperator({ kubeconfig: world.kubeconfig, namespaces: [ns], name: 'demo', args: world.operatorArgs });
   console.log(`  operator running (log ${operator.logFile}, metrics ${operator.metricsUrl()}/metrics)`);
 
-  step('kubectl apply: MailDomain example.test (alias example-alias.test)');
-  const md = e2eMailDomain({ name: 'example', namespace: ns, domain: 'example.test', aliases: ['example-alias.test'], nameserver: world.dns.nameserver });
-  const manifest = path.join(tmpdir(), 'mapi-demo-maildomain.json');
-  writeFileSync(manifest, JSON.stringify(md, null, 2));
+  step('kubectl apply: MapiServer bluemind (mail.example.test) hosting MailDomains example.test and example-shop.test (alias shop-alias.test)');
+  const manifest = path.join(tmpdir(), 'mapi-demo.json');
+  writeFileSync(manifest, JSON.stringify({
+    apiVersion: 'v1', kind: 'List', items: [
+      e2eServer({ name: 'bluemind', namespace: ns, externalHost: 'mail.example.test', nameserver: world.dns.nameserver }),
+      e2eDomain({ name: 'example', namespace: ns, server: 'bluemind', domain: 'example.test' }),
+      e2eDomain({ name: 'shop', namespace: ns, server: 'bluemind', domain: 'example-shop.test', aliases: ['shop-alias.test'] }),
+    ],
+  }, null, 2));
   await k.ok(['apply', '-f', manifest]);
   await waitFor(async () => {
-    const o = await k.tryGet<{ status?: { rollout?: { reason: string } } }>('maildomain', ns, 'example');
-    return o?.status?.rollout?.reason === 'AutodiscoverNotPublished';
-  }, { describe: 'the rollout held for autodiscover', timeoutMs: 120_000 });
-  await show(['get', 'maildomain', '-n', ns, '-o', 'wide']);
-  console.log('  Why (kubectl get md example -o jsonpath=\'{.status.conditions[?(@.type=="RolloutHeld")].message}\'):');
-  await show(['get', 'md', '-n', ns, 'example', '-o', 'jsonpath={.status.conditions[?(@.type=="RolloutHeld")].message}{"\\n"}']);
+    const o = await k.tryGet<{ status?: { rollout?: { reason: string }; domains?: { accepted: number; passing: number } } }>('mapiserver', ns, 'bluemind');
+    return o?.status?.rollout?.reason === 'DomainsNotReady' && o.status.domains?.passing === 1;
+  }, { describe: 'the rollout held for example-shop.test', timeoutMs: 120_000 });
+  await show(['get', 'mapi', '-n', ns]);
+  console.log('  Why (kubectl get mapisrv bluemind -o jsonpath=\'{.status.conditions[?(@.type=="RolloutHeld")].message}\'):');
+  await show(['get', 'mapisrv', '-n', ns, 'bluemind', '-o', 'jsonpath={.status.conditions[?(@.type=="RolloutHeld")].message}{"\\n"}']);
   await show(['get', 'deployment', '-n', ns]);
 
-  step('Publishing autodiscover.example-alias.test (CNAME → mail.example.test): the gate opens on its own (require: Any)');
+  step('Publishing autodiscover.shop-alias.test (CNAME → mail.example.test): the gate opens on its own (the domain or one alias is enough)');
   await world.setZones(zonesWith);
-  await k.ok(['wait', '--for=condition=Ready', 'maildomain/example', '-n', ns, '--timeout=180s']);
-  await show(['get', 'maildomain,certificate,ingress,deployment', '-n', ns]);
+  await k.ok(['wait', '--for=condition=Ready', 'mapiserver/bluemind', 'maildomain/example', 'maildomain/shop', '-n', ns, '--timeout=180s']);
+  await show(['get', 'mapi,certificate,ingress,deployment,poddisruptionbudget', '-n', ns]);
   await show(['get', 'pods', '-n', ns, '-o', 'wide']);
 
   step('mapi-operator check — the same checks from anywhere (here pointed at the local front and DNS)');
   const caFile = path.join(tmpdir(), 'mapi-demo-ca.pem');
   writeFileSync(caFile, world.caPem);
   const report = await new Promise<string>((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), 'check', '--domain', 'example.test', '--alias', 'example-alias.test',
+    execFile(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), 'check', '--domain', 'example-shop.test', '--alias', 'shop-alias.test',
       '--external-host', 'mail.example.test', '--nameserver', world.dns.nameserver, '--ca-file', caFile,
       '--https-port', String(world.front.httpsPort), '--http-port', String(world.front.httpPort)],
     { timeout: 90_000 }, (err, stdout, stderr) => resolve(`${stdout}${stderr}${err ? `(exit ${(err as { code?: number }).code})\n` : '(exit 0)\n'}`));
@@ -82,16 +89,16 @@ try {
   console.log(report.replace(/^/gm, '  '));
 
   step('Mailboxes: MAPI per mailbox, like Set-CASMailbox -MAPIEnabled (kubectl get mbx is the Get-CASMailbox view)');
-  for (const [name, address, mapiEnabled] of [['ken', 'ken.sanchez@example.test', true], ['pilar', 'pilar.pinilla@example-alias.test', false]] as const) {
-    await k.apply({ apiVersion: 'mapi-operator.io/v1alpha1', kind: 'Mailbox', metadata: { name, namespace: ns }, spec: { domainRef: 'example', address, mapiEnabled } });
+  for (const [name, domainRef, address, mapiEnabled] of [['ken', 'example', 'ken.sanchez@example.test', true], ['pilar', 'shop', 'pilar.pinilla@shop-alias.test', false]] as const) {
+    await k.apply(e2eMailbox({ name, namespace: ns, domainRef, address, mapiEnabled }));
   }
   await k.ok(['wait', '--for=condition=Ready', 'mailbox/ken', 'mailbox/pilar', '-n', ns, '--timeout=120s']);
   await show(['get', 'mailboxes', '-n', ns]);
-  console.log('  The MAPI pods read this list from /etc/mapi-operator/access (no restart on change):');
-  await show(['get', 'configmap', '-n', ns, 'example-mapi-access', '-o', 'jsonpath={.data.access\\.json}']);
+  console.log('  The gatekeeper in every MAPI pod reads this list from /etc/mapi-operator/access (no restart on change):');
+  await show(['get', 'configmap', '-n', ns, 'bluemind-mapi-access', '-o', 'jsonpath={.data.access\\.json}{"\\n"}{.data.mailboxes-0\\.json}{"\\n"}']);
 
   step('Events');
-  await show(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=MailDomain', '--sort-by=.metadata.creationTimestamp']);
+  await show(['get', 'events', '-n', ns, '--sort-by=.metadata.creationTimestamp']);
 
   if (keep) {
     console.log(`\nStill running. export KUBECONFIG=${env.controlPlane.kubeconfigPath}  — Ctrl-C to stop.`);

@@ -54,32 +54,66 @@ export async function startWorld(zones: Zones): Promise<World> {
 /** Zone records sending `names` (relative to the origin) to the front on 127.0.0.1. */
 export const toFront = (...names: string[]): string[] => names.map((n) => `${n} IN A 127.0.0.1`);
 
-export interface E2eMailDomainOptions {
+export interface E2eServerOptions {
   name: string;
   namespace: string;
-  domain: string;
-  aliases?: string[];
+  externalHost: string;
   image?: string;
   replicas?: number;
   mode?: 'Enforce' | 'Warn';
-  require?: 'Any' | 'All';
+  domains?: 'All' | 'Any';
   nameserver: string;
-  mapiEnabled?: boolean;
+  gatekeeper?: boolean;
 }
 
-export function e2eMailDomain(o: E2eMailDomainOptions) {
+/** A MapiServer as the end-to-end tests and the demo declare it: the test CA's ClusterIssuer,
+ *  checks every 30 s against the test DNS server, the test CA trusted through caBundle. */
+export function e2eServer(o: E2eServerOptions) {
   return {
-    apiVersion: 'mapi-operator.io/v1alpha1', kind: 'MailDomain', metadata: { name: o.name, namespace: o.namespace },
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', metadata: { name: o.name, namespace: o.namespace },
     spec: {
-      domain: o.domain, aliases: o.aliases ?? [], externalHost: `mail.${o.domain}`,
+      externalHost: o.externalHost,
+      image: o.image ?? 'registry.example/bm-mapi:5.3.0',
+      replicas: o.replicas ?? 2,
       tls: { issuerRef: { name: testIssuerRef.name, kind: testIssuerRef.kind } },
-      ingress: { className: 'nginx' },
-      mapi: { image: o.image ?? 'registry.example/bm-mapi:4.1.0', replicas: o.replicas ?? 2, ...(o.mapiEnabled === false ? { enabled: false } : {}) },
+      exposure: { ingress: { className: 'nginx' } },
+      gate: { mode: o.mode ?? 'Enforce', domains: o.domains ?? 'All' },
       checks: {
-        mode: o.mode ?? 'Enforce', require: o.require ?? 'Any', interval: '10s',
+        interval: '30s',
         nameservers: [o.nameserver],
         caBundle: { configMapKeyRef: { name: 'test-ca', key: 'ca.crt' } },
       },
+      ...(o.gatekeeper === false ? { gatekeeper: { enabled: false } } : {}),
     },
+  };
+}
+
+export interface E2eDomainOptions {
+  name: string;
+  namespace: string;
+  server: string;
+  domain: string;
+  aliases?: string[];
+  require?: 'Any' | 'All';
+  mapiEnabled?: boolean;
+}
+
+export function e2eDomain(o: E2eDomainOptions) {
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MailDomain', metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      serverRef: o.server,
+      domain: o.domain,
+      aliases: o.aliases ?? [],
+      autodiscover: { require: o.require ?? 'Any' },
+      ...(o.mapiEnabled === false ? { mapi: { enabled: false } } : {}),
+    },
+  };
+}
+
+export function e2eMailbox(o: { name: string; namespace: string; domainRef: string; address: string; mapiEnabled?: boolean }) {
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'Mailbox', metadata: { name: o.name, namespace: o.namespace },
+    spec: { domainRef: o.domainRef, address: o.address, mapiEnabled: o.mapiEnabled ?? true },
   };
 }

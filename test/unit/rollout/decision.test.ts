@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailDomain } from '../../support/fixtures.ts';
-import { desiredPodTemplate } from '../../../src/builders/workload.ts';
+import { mapiServer } from '../gate/fixtures.ts';
+import { desiredServerPodTemplate } from '../../../src/builders/server.ts';
 import {
   decideRollout, LAST_GOOD_TEMPLATE_ANNOTATION, FAILED_TEMPLATE_HASH_ANNOTATION, ROLLOUT_STARTED_ANNOTATION,
   type RolloutInput, type RunningDeployment,
 } from '../../../src/rollout/decision.ts';
 
 const now = new Date('2026-11-22T12:00:00Z');
-const v1 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:1' } }));
-const v2 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:2' } }));
+const v1 = desiredServerPodTemplate(mapiServer({ image: 'bm-mapi:1' }));
+const v2 = desiredServerPodTemplate(mapiServer({ image: 'bm-mapi:2' }));
 const open = { open: true, reason: 'ChecksPassed', message: 'all checks pass' };
-const closed = { open: false, reason: 'AutodiscoverNotPublished', message: 'autodiscover.example.com has no A/AAAA/CNAME record' };
+const closed = { open: false, reason: 'DomainsNotReady', message: '1/2 MailDomains pass; blocking (1): example.org (AutodiscoverNotPublished: dns/autodiscover.example.org Failed)' };
 
 function running(template = v1, extra: Partial<RunningDeployment> = {}, annotations: Record<string, string> = {}): RunningDeployment {
   return {
@@ -24,7 +24,7 @@ function running(template = v1, extra: Partial<RunningDeployment> = {}, annotati
 
 function input(over: Partial<RolloutInput>): RolloutInput {
   return {
-    mapiEnabled: true, mode: 'Enforce', gate: open, specReplicas: 2, desiredTemplate: v1,
+    mode: 'Enforce', gate: open, specReplicas: 2, desiredTemplate: v1,
     serving: { status: 'Passed', message: 'ok', checkedAt: now }, now, progressDeadlineMs: 60_000, ...over,
   };
 }
@@ -36,8 +36,8 @@ test('never rolled out, gate closed, Enforce: held at 0 replicas with the gate r
   assert.equal(d.replicas, 0);
   assert.equal(d.state, 'Held');
   assert.equal(d.held, true);
-  assert.equal(d.reason, 'AutodiscoverNotPublished');
-  assert.match(d.message, /autodiscover\.example\.com/);
+  assert.equal(d.reason, 'DomainsNotReady');
+  assert.match(d.message, /rollout held: .*blocking \(1\): example\.org/);
 });
 
 test('never rolled out, gate closed, Warn: rolls out anyway', () => {
@@ -114,7 +114,7 @@ test('new pods up but probes fail past the deadline: rolled back to the last goo
   const after = decideRollout(input({ desiredTemplate: v2, current: running(v1, {}, d.annotations) }));
   assert.equal(image(after), 'bm-mapi:1');
   assert.equal(after.state, 'RolledBack');
-  const v3 = desiredPodTemplate(mailDomain({ mapi: { image: 'bm-mapi:3' } }));
+  const v3 = desiredServerPodTemplate(mapiServer({ image: 'bm-mapi:3' }));
   assert.equal(image(decideRollout(input({ desiredTemplate: v3, current: running(v1, {}, d.annotations) }))), 'bm-mapi:3');
 });
 
@@ -134,9 +134,34 @@ test('Warn mode: a failing release is reported, not rolled back', () => {
   assert.notEqual(d.state, 'RolledBack');
 });
 
-test('mapi.enabled=false: 0 replicas, template untouched', () => {
-  const d = decideRollout(input({ mapiEnabled: false, desiredTemplate: v2, current: running() }));
-  assert.equal(d.replicas, 0);
+const stalled = { reason: 'HostConflict', message: 'spec.externalHost mail.hoster.example is already served by MapiServer other/first' };
+
+test('stalled, never rolled out: held at 0 even in Warn mode with the gate open', () => {
+  for (const mode of ['Enforce', 'Warn'] as const) {
+    const d = decideRollout(input({ mode, gate: open, stalled, current: undefined }));
+    assert.deepEqual([d.replicas, d.state, d.held, d.reason], [0, 'Held', true, 'HostConflict'], mode);
+  }
+});
+
+test('stalled, running, spec changed, Warn: the new template is not released and nothing scales down', () => {
+  const d = decideRollout(input({ mode: 'Warn', gate: closed, stalled, desiredTemplate: v2, specReplicas: 1, current: running() }));
   assert.equal(image(d), 'bm-mapi:1');
-  assert.equal(d.state, 'Disabled');
+  assert.equal(d.replicas, 2);
+  assert.deepEqual([d.state, d.held, d.reason], ['Held', true, 'HostConflict']);
+  assert.match(d.message, /bm-mapi:1 keeps running unchanged; bm-mapi:2 is held while the server is stalled/);
+  assert.deepEqual(d.events, []);
+});
+
+test('stalled while a new release fails past the deadline: frozen, not rolled back (nothing moves)', () => {
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:50:00.000Z' });
+  const d = decideRollout(input({ stalled, desiredTemplate: v2, current: cur, serving: { status: 'Failed', message: '503', checkedAt: now } }));
+  assert.equal(image(d), 'bm-mapi:2');
+  assert.equal(d.replicas, 2);
+  assert.deepEqual(d.annotations, cur.annotations);
+});
+
+test('gate closed in Enforce, user lowers spec.replicas: the running count stays until the gate opens', () => {
+  const d = decideRollout(input({ gate: closed, specReplicas: 1, current: running() }));
+  assert.equal(d.replicas, 2);
+  assert.equal(decideRollout(input({ gate: open, specReplicas: 1, current: running() })).replicas, 1);
 });

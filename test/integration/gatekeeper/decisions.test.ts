@@ -33,7 +33,7 @@ const metric = async (line: RegExp): Promise<number> => {
   return found ? Number(found.split(' ').pop()) : 0;
 };
 
-test('Autodiscover: a mailbox with MAPI off gets its settings without the mapiHttp block; its neighbour keeps it', async () => {
+test('Autodiscover: a mailbox with MAPI off gets its settings without the mapiHttp block; its neighbour keeps it', { timeout: 60_000 }, async () => {
   const off = await autodiscover(rig.url, KEN);
   assert.equal(off.status, 200);
   assert.doesNotMatch(off.body, /mapiHttp|\/mapi\//);
@@ -44,20 +44,20 @@ test('Autodiscover: a mailbox with MAPI off gets its settings without the mapiHt
   assert.match(on.body, new RegExp(`MailboxId=${rig.server.mailboxIdOf(PILAR)}@example.com`));
 });
 
-test('Autodiscover: a domain with MAPI off loses the block for all its addresses; an unlisted domain is the server\'s business', async () => {
+test('Autodiscover: a domain with MAPI off loses the block for all its addresses; an unlisted domain is the server\'s business', { timeout: 60_000 }, async () => {
   assert.doesNotMatch((await autodiscover(rig.url, ANA)).body, /mapiHttp/);
   assert.match((await autodiscover(rig.url, OUTSIDER)).body, /mapiHttp/);
   assert.ok(await metric(/^mapi_gatekeeper_requests_total\{kind="autodiscover",decision="refused",reason="domain-disabled"\}/) >= 1);
   assert.ok(await metric(/^mapi_gatekeeper_requests_total\{kind="autodiscover",decision="allowed",reason="unknown-domain"\}/) >= 1);
 });
 
-test('Autodiscover without credentials: the server\'s 401 challenge passes unchanged', async () => {
+test('Autodiscover without credentials: the server\'s 401 challenge passes unchanged', { timeout: 60_000 }, async () => {
   const r = await request(rig.url, { path: '/autodiscover/autodiscover.xml', headers: { 'Content-Type': 'text/xml' }, body: poxRequest(KEN) });
   assert.equal(r.status, 401);
   assert.match(String(r.headers['www-authenticate']), /NTLM/);
 });
 
-test('Autodiscover: malformed, entity-bomb and oversized requests never reach the server', async () => {
+test('Autodiscover: malformed, entity-bomb and oversized requests never reach the server', { timeout: 60_000 }, async () => {
   const seen = rig.server.requests.length;
   const malformed = await request(rig.url, { path: '/autodiscover/autodiscover.xml', headers: { Authorization: basic(KEN) }, body: '<Autodiscover><Request><EMailAddress>x' });
   assert.equal(malformed.status, 200);
@@ -73,7 +73,7 @@ test('Autodiscover: malformed, entity-bomb and oversized requests never reach th
   assert.ok(await metric(/^mapi_gatekeeper_requests_total\{kind="autodiscover",decision="refused",reason="malformed-pox"\}/) >= 3);
 });
 
-test('MAPI: a mailbox with MAPI off is refused with X-ResponseCode 11 (HTTP 200); its neighbour connects', async () => {
+test('MAPI: a mailbox with MAPI off is refused with X-ResponseCode 11 (HTTP 200); its neighbour connects', { timeout: 60_000 }, async () => {
   await autodiscover(rig.url, KEN); // the gatekeeper learns KEN's MailboxId from the answer
   const seen = rig.server.requests.length;
   for (const path of [mailStore(KEN), mailStore(KEN).replace('emsmdb', 'nspi')]) {
@@ -95,7 +95,7 @@ test('MAPI: a mailbox with MAPI off is refused with X-ResponseCode 11 (HTTP 200)
   assert.match(execute.body, /^PROCESSING\r\nDONE\r\n/);
 });
 
-test('MAPI: the user\'s own identity refuses too — Basic on any request, NTLM for the rest of its connection', async () => {
+test('MAPI: the user\'s own identity refuses too — Basic on any request, NTLM for the rest of its connection', { timeout: 60_000 }, async () => {
   const r = await request(rig.url, { path: '/mapi/emsmdb/', headers: mapiHeaders('Connect', KEN) });
   assert.equal(r.headers['x-responsecode'], '11');
   // NTLM authenticates a connection: the AUTHENTICATE message comes once, later requests on the
@@ -112,20 +112,20 @@ test('MAPI: the user\'s own identity refuses too — Basic on any request, NTLM 
   }
 });
 
-test('MAPI: the MailboxId domain alone refuses a domain with MAPI off, even for a GUID never learned', async () => {
+test('MAPI: the MailboxId domain alone refuses a domain with MAPI off, even for a GUID never learned', { timeout: 60_000 }, async () => {
   const r = await request(rig.url, { path: '/mapi/nspi/?MailboxId=00000000-0000-0000-0000-000000000001@other.example', headers: mapiHeaders('Bind', PILAR) });
   assert.equal(r.headers['x-responsecode'], '11');
   assert.ok(await metric(/^mapi_gatekeeper_requests_total\{kind="nspi",decision="refused",reason="domain-disabled"\}/) >= 1);
 });
 
-test('MAPI: spellings of the path that the server routes the same are decided the same', async () => {
+test('MAPI: spellings of the path that the server routes the same are decided the same', { timeout: 60_000 }, async () => {
   for (const path of [`/MAPI//emsmdb/?MailboxId=${rig.server.mailboxIdOf(KEN)}@example.com`, '/mapi/%65msmdb/?MailboxId=x@other.example']) {
     const r = await request(rig.url, { path, headers: mapiHeaders('Connect', PILAR) });
     assert.equal(r.headers['x-responsecode'], '11', path);
   }
 });
 
-test('MAPI: a request nobody can be told from passes to the server (its own 401) and is counted', async () => {
+test('MAPI: a request nobody can be told from passes to the server (its own 401) and is counted', { timeout: 60_000 }, async () => {
   const before = await metric(/^mapi_gatekeeper_unattributed_requests_total\{kind="emsmdb"\}/);
   const { Authorization: _a, ...anonymous } = mapiHeaders('PING', PILAR);
   const r = await request(rig.url, { path: '/mapi/emsmdb/', headers: anonymous });
@@ -134,7 +134,7 @@ test('MAPI: a request nobody can be told from passes to the server (its own 401)
   assert.equal(await metric(/^mapi_gatekeeper_unattributed_requests_total\{kind="emsmdb"\}/), before + 1);
 });
 
-test('everything else passes untouched, even for a mailbox with MAPI off: path, Host, headers, body', async () => {
+test('everything else passes untouched, even for a mailbox with MAPI off: path, Host, headers, body', { timeout: 60_000 }, async () => {
   const r = await request(rig.url, { method: 'POST', path: '/ews/exchange.asmx?x=1', headers: { Host: 'mail.example.com', 'X-Custom': 'kept', Authorization: basic(KEN) }, body: 'soap' });
   assert.equal(r.status, 200);
   assert.equal(r.body, 'served POST /ews/exchange.asmx?x=1\n');
@@ -144,14 +144,14 @@ test('everything else passes untouched, even for a mailbox with MAPI off: path, 
   assert.equal((await request(rig.url, { method: 'GET', path: '/nothing' })).status, 404);
 });
 
-test('a header block over the bound is refused by the gatekeeper (431), not passed on', async () => {
+test('a header block over the bound is refused by the gatekeeper (431), not passed on', { timeout: 60_000 }, async () => {
   const seen = rig.server.requests.length;
   const r = await request(rig.url, { method: 'GET', path: '/ews/', headers: { 'X-Big': 'x'.repeat(20_000) } }).catch((err: Error) => err);
   if (!(r instanceof Error)) assert.equal(r.status, 431);
   assert.equal(rig.server.requests.length, seen);
 });
 
-test('a switch in the access directory applies within seconds, without a restart; a bad list keeps the last good one', async () => {
+test('a switch in the access directory applies within seconds, without a restart; a bad list keeps the last good one', { timeout: 60_000 }, async () => {
   rig.access.write(accessFiles({ ...content, mailboxes: { ...content.mailboxes, [KEN]: true, [PILAR]: false } }));
   await eventually('KEN allowed and PILAR refused after the switch', async () => {
     const ken = await request(rig.url, { path: mailStore(KEN), headers: mapiHeaders('PING', KEN) });
@@ -176,7 +176,7 @@ test('a switch in the access directory applies within seconds, without a restart
   rig.access.write(accessFiles(content));
 });
 
-test('a long poll of a mailbox switched off ends within seconds of the switch', async () => {
+test('a long poll of a mailbox switched off ends within seconds of the switch', { timeout: 60_000 }, async () => {
   rig.access.write(accessFiles(content));
   await eventually('the original list is back', async () => (await request(rig.url, { path: mailStore(PILAR), headers: mapiHeaders('PING', PILAR) })).headers['x-responsecode'] === '0');
   const connect = await request(rig.url, { path: mailStore(PILAR), headers: mapiHeaders('Connect', PILAR) });

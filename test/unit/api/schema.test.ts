@@ -1,81 +1,141 @@
-import { test } from 'node:test';
+// The zod schemas of v1alpha2 (MapiServer, MailDomain, Mailbox) against the same table of
+// cases the integration test sends to the apiserver: each bad spec is rejected naming the
+// same field and the fix, each good one accepted.
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMailDomainSpec, parseMailboxSpec } from '../../../src/api/parse.ts';
-import { kinds, customResourceDefinition } from '../../../src/api/crd.ts';
+import { parseMapiServerSpec, parseMailDomainSpec, parseMailboxSpec, parseMapiServer, parseMailDomain, parseMailbox, type ParseResult } from '../../../src/api/parse.ts';
+import { rejections, acceptances, escapeRegExp, type Kind } from '../../support/api-cases.ts';
+import { mapiServer, mailDomain, mailbox, mapiServerManifest, mailDomainManifest, mailboxManifest } from '../../support/fixtures.ts';
 
-const valid = {
-  domain: 'example.com',
-  externalHost: 'mail.example.com',
-  tls: { issuerRef: { name: 'letsencrypt' } },
-  mapi: { image: 'registry.example/bm-mapi:4.1.0' },
+const parsers: Record<Kind, (spec: unknown) => ParseResult<unknown>> = {
+  MapiServer: parseMapiServerSpec,
+  MailDomain: parseMailDomainSpec,
+  Mailbox: parseMailboxSpec,
 };
 
-test('a minimal MailDomain spec is accepted and defaulted like the CRD defaults it', () => {
-  const r = parseMailDomainSpec(valid);
-  assert.ok(r.ok, r.ok ? '' : r.message);
-  assert.deepEqual(r.value.aliases, []);
-  assert.deepEqual(r.value.autodiscover, { hosts: [] });
-  assert.deepEqual(r.value.tls.issuerRef, { name: 'letsencrypt', kind: 'ClusterIssuer', group: 'cert-manager.io' });
-  assert.equal(r.value.mapi.enabled, true);
-  assert.equal(r.value.mapi.replicas, 2);
-  assert.equal(r.value.mapi.port, 8080);
-  assert.deepEqual(r.value.checks, { mode: 'Enforce', require: 'Any', interval: '5m', nameservers: [] });
-});
-
-const rejected: { name: string; patch: Record<string, unknown>; field: string; says: RegExp }[] = [
-  { name: 'upper-case domain', patch: { domain: 'Example.com' }, field: 'spec.domain', says: /lower-case/ },
-  { name: 'trailing-dot domain', patch: { domain: 'example.com.' }, field: 'spec.domain', says: /must not end with a dot/ },
-  { name: 'invalid DNS name', patch: { domain: 'exa_mple.com' }, field: 'spec.domain', says: /valid DNS name/ },
-  { name: 'single-label domain', patch: { domain: 'localhost' }, field: 'spec.domain', says: /valid DNS name/ },
-  { name: 'alias equal to domain', patch: { aliases: ['example.com'] }, field: 'spec.aliases', says: /must not contain spec.domain/ },
-  { name: 'duplicate aliases', patch: { aliases: ['example.org', 'example.org'] }, field: 'spec.aliases[1]', says: /duplicate alias/ },
-  {
-    name: 'more than 100 aliases',
-    patch: { aliases: Array.from({ length: 101 }, (_, i) => `d${i}.example.org`) },
-    field: 'spec.aliases',
-    says: /100/,
-  },
-  { name: 'missing externalHost', patch: { externalHost: undefined }, field: 'spec.externalHost', says: /./ },
-  { name: 'unknown checks.mode', patch: { checks: { mode: 'Block' } }, field: 'spec.checks.mode', says: /Enforce|Warn/ },
-  { name: 'unknown checks.require', patch: { checks: { require: 'Most' } }, field: 'spec.checks.require', says: /Any|All/ },
-  { name: 'negative replicas', patch: { mapi: { image: 'x', replicas: -1 } }, field: 'spec.mapi.replicas', says: /0/ },
-  { name: 'nameserver that is not an address', patch: { checks: { nameservers: ['dns.example.com'] } }, field: 'spec.checks.nameservers[0]', says: /IP address/ },
-];
-
-for (const c of rejected) {
-  test(`MailDomain rejects ${c.name}, naming ${c.field}`, () => {
-    const r = parseMailDomainSpec({ ...valid, ...c.patch });
-    assert.equal(r.ok, false);
-    if (r.ok) return;
-    const hit = r.errors.find((e) => e.startsWith(`${c.field}:`));
-    assert.ok(hit, `no error for ${c.field} in: ${r.message}`);
-    assert.match(hit, c.says);
-  });
-}
-
-test('Mailbox: address must be an e-mail address; mapiEnabled defaults to true', () => {
-  const ok = parseMailboxSpec({ domainRef: 'example-com', address: 'Ken.Sanchez@example.com' });
-  assert.ok(ok.ok);
-  assert.equal(ok.value.mapiEnabled, true);
-  for (const address of ['ken.sanchez', 'ken@', '@example.com', 'ken sanchez@example.com', 'ken@example']) {
-    const r = parseMailboxSpec({ domainRef: 'example-com', address });
-    assert.equal(r.ok, false, address);
-    if (!r.ok) assert.match(r.message, /^spec\.address: must be an e-mail address/);
+describe('zod rejects what the apiserver rejects, naming the same field', () => {
+  for (const c of rejections) {
+    test(`${c.kind}: ${c.name} → ${c.field}`, () => {
+      const r = parsers[c.kind](c.spec);
+      assert.equal(r.ok, false, `${c.name} was accepted`);
+      if (r.ok) return;
+      // zod may name the entry of a list the apiserver's rule names as a whole (hosts[1]).
+      const field = new RegExp(`^${escapeRegExp(c.field)}(\\[\\d+\\])?: `);
+      const hit = r.errors.find((e) => field.test(e));
+      assert.ok(hit, `no error for ${c.field} in: ${r.message}`);
+      assert.match(hit, c.says);
+      // One mistake, one message: a person fixes what they read first and is done.
+      assert.equal(r.errors.length, 1, `more than one error for one mistake: ${r.message}`);
+    });
   }
 });
 
-test('every CEL rule in the generated CRDs carries a message a person can act on', () => {
-  const rules: { rule: string; message?: string }[] = [];
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) n.forEach(walk);
-    else if (n && typeof n === 'object') {
-      for (const [k, v] of Object.entries(n)) {
-        if (k === 'x-kubernetes-validations') rules.push(...(v as typeof rules));
-        else walk(v);
-      }
-    }
-  };
-  for (const k of kinds) walk(customResourceDefinition(k));
-  assert.ok(rules.length >= 10);
-  for (const r of rules) assert.ok(r.message && r.message.length > 10, `rule ${r.rule} has no message`);
+describe('zod accepts the valid specs', () => {
+  for (const c of acceptances) {
+    test(`${c.kind}: ${c.name}`, () => {
+      const r = parsers[c.kind](c.spec);
+      assert.ok(r.ok, r.ok ? '' : r.message);
+    });
+  }
+});
+
+test('a minimal MapiServer is defaulted: 2 replicas on 8080, Enforce over All domains, checks every 5m, ClusterIssuer, Ingress, gatekeeper on', () => {
+  const r = parseMapiServerSpec(mapiServerManifest().spec);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual(r.value, {
+    externalHost: 'mail.example.com',
+    image: 'registry.example/bm-mapi:5.3.0',
+    replicas: 2,
+    port: 8080,
+    env: [],
+    resources: {},
+    pod: {},
+    tls: { issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer', group: 'cert-manager.io' } },
+    exposure: { ingress: { annotations: {} } },
+    gate: { mode: 'Enforce', domains: 'All' },
+    checks: { interval: '5m', nameservers: [] },
+    gatekeeper: { enabled: true },
+  });
+});
+
+test('partial objects are completed field by field, not replaced by the object default', () => {
+  const r = parseMapiServerSpec(mapiServerManifest('mapi', 'mail', { gate: { mode: 'Warn' }, checks: { interval: '30s' }, exposure: { ingress: { className: 'nginx' } } }).spec);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual(r.value.gate, { mode: 'Warn', domains: 'All' });
+  assert.deepEqual(r.value.checks, { interval: '30s', nameservers: [] });
+  assert.deepEqual(r.value.exposure, { ingress: { className: 'nginx', annotations: {} } });
+});
+
+test('a minimal MailDomain is defaulted: no aliases, autodiscover.<domain> for Any, the server’s issuer, MAPI on', () => {
+  const r = parseMailDomainSpec(mailDomainManifest().spec);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual(r.value, {
+    serverRef: 'mapi',
+    domain: 'example.com',
+    aliases: [],
+    autodiscover: { hosts: [], require: 'Any' },
+    tls: {},
+    mapi: { enabled: true },
+  });
+  const own = parseMailDomainSpec(mailDomainManifest('example-com', 'mail', { tls: { issuerRef: { name: 'corp-ca', kind: 'Issuer' } }, autodiscover: { require: 'All' } }).spec);
+  assert.ok(own.ok, own.ok ? '' : own.message);
+  assert.deepEqual(own.value.tls, { issuerRef: { name: 'corp-ca', kind: 'Issuer', group: 'cert-manager.io' } });
+  assert.deepEqual(own.value.autodiscover, { hosts: [], require: 'All' });
+});
+
+test('Mailbox: mapiEnabled defaults to true; the address keeps its case (domains compare lower-cased later)', () => {
+  const r = parseMailboxSpec({ domainRef: 'example-com', address: 'Ken.Sanchez@Example.com' });
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual(r.value, { domainRef: 'example-com', address: 'Ken.Sanchez@Example.com', mapiEnabled: true });
+});
+
+test('an autodiscover host may be the domain or an alias itself, or any name under one', () => {
+  for (const hosts of [['example.com'], ['example.org'], ['autodiscover.example.org'], ['a.b.example.com']]) {
+    const r = parseMailDomainSpec({ serverRef: 'mapi', domain: 'example.com', aliases: ['example.org'], autodiscover: { hosts } });
+    assert.ok(r.ok, `${hosts.join(',')}: ${r.ok ? '' : r.message}`);
+  }
+  // zod names the entry; the apiserver names the list (its rule sees the list as a whole).
+  const r = parseMailDomainSpec({ serverRef: 'mapi', domain: 'example.com', autodiscover: { hosts: ['autodiscover.example.com', 'autodiscover.example.net'] } });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.message, /^spec\.autodiscover\.hosts\[1\]: must be the domain or an alias/);
+});
+
+test('unknown fields are errors naming the key (the apiserver rejects them under strict field validation, or prunes them)', () => {
+  const top = parseMapiServerSpec({ ...mapiServerManifest().spec, replica: 3 });
+  assert.equal(top.ok, false);
+  if (!top.ok) assert.deepEqual(top.errors, ['spec: Unrecognized key: "replica"']);
+  const nested = parseMailDomainSpec({ ...mailDomainManifest().spec, autodiscover: { host: ['autodiscover.example.com'] } });
+  assert.equal(nested.ok, false);
+  if (!nested.ok) assert.deepEqual(nested.errors, ['spec.autodiscover: Unrecognized key: "host"']);
+  // Pass-through content (resources, env entries, affinity) keeps what it does not know.
+  const loose = parseMapiServerSpec({ ...mapiServerManifest().spec, env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], resources: { limits: { cpu: '1' } } });
+  assert.ok(loose.ok, loose.ok ? '' : loose.message);
+  assert.deepEqual(loose.value.env, [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }]);
+  assert.deepEqual(loose.value.resources, { limits: { cpu: '1' } });
+});
+
+test('whole objects: kind and apiVersion are checked, v1alpha1 is refused with the way out', () => {
+  const old = parseMailDomain({ ...mailDomainManifest(), apiVersion: 'mapi-operator.io/v1alpha1' });
+  assert.equal(old.ok, false);
+  if (!old.ok) assert.match(old.message, /^apiVersion: must be mapi-operator\.io\/v1alpha2 \(got mapi-operator\.io\/v1alpha1\)/);
+  const wrongKind = parseMapiServer(mailDomainManifest());
+  assert.equal(wrongKind.ok, false);
+  if (!wrongKind.ok) assert.equal(wrongKind.message, 'kind: expected MapiServer, got MailDomain');
+  const noName = parseMailbox({ ...mailboxManifest('ken'), metadata: {} });
+  assert.equal(noName.ok, false);
+  if (!noName.ok) assert.equal(noName.message, 'metadata.name: required');
+  const ok = parseMailbox(mailboxManifest('ken'));
+  assert.ok(ok.ok, ok.ok ? '' : ok.message);
+  assert.equal(ok.value.spec.mapiEnabled, true);
+});
+
+test('fixtures build valid, defaulted v1alpha2 objects and refuse invalid overrides', () => {
+  const s = mapiServer();
+  assert.equal(s.apiVersion, 'mapi-operator.io/v1alpha2');
+  assert.equal(s.spec.replicas, 2);
+  assert.equal(mailDomain('example-org', 'mail', { domain: 'example.org' }).spec.autodiscover.require, 'Any');
+  assert.equal(mailbox('ken').spec.address, 'ken@example.com');
+  assert.equal(mailDomain('x', 'mail', {}, { creationTimestamp: '2026-03-04T00:00:00Z' }).metadata.creationTimestamp, '2026-03-04T00:00:00Z');
+  assert.equal(mapiServerManifest('mapi', 'mail', { image: undefined }).spec.image, undefined);
+  assert.throws(() => mapiServer('mapi', 'mail', { externalHost: 'Mail.example.com' }), /spec\.externalHost: must be lower-case/);
 });

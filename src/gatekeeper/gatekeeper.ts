@@ -51,20 +51,9 @@ async function listen(server: http.Server, port: number, host: string | undefine
 export async function startGatekeeper(opts: GatekeeperOptions): Promise<Gatekeeper> {
   const { logger } = opts;
   const metrics = new GatekeeperMetrics(opts.processMetrics ?? true);
-  let proxy: GatekeeperProxy | undefined;
-  const reader = new AccessReader({
-    dir: opts.accessDir,
-    logger,
-    ...(opts.accessPollMs ? { pollMs: opts.accessPollMs } : {}),
-    onReload: (result) => metrics.accessListReloads.inc({ result }),
-    onChange: (list) => {
-      metrics.accessListLoaded.set(1);
-      logger.info({ server: list.server, domains: list.domains.size, shards: list.shards.length }, 'access list loaded');
-      proxy?.reevaluate();
-    },
-  });
-  await reader.start();
-  proxy = new GatekeeperProxy({
+  // The proxy reads the list through the reader, which re-decides the proxy's requests in
+  // flight on every change.
+  const p: GatekeeperProxy = new GatekeeperProxy({
     upstreamHost: opts.upstreamHost ?? '127.0.0.1',
     upstreamPort: opts.upstreamPort,
     access: () => reader.list,
@@ -73,7 +62,18 @@ export async function startGatekeeper(opts: GatekeeperOptions): Promise<Gatekeep
     ...(opts.maxHeaderSize ? { maxHeaderSize: opts.maxHeaderSize } : {}),
     ...(opts.upstreamIdleMs ? { upstreamIdleMs: opts.upstreamIdleMs } : {}),
   });
-  const p = proxy;
+  const reader: AccessReader = new AccessReader({
+    dir: opts.accessDir,
+    logger,
+    ...(opts.accessPollMs ? { pollMs: opts.accessPollMs } : {}),
+    onReload: (result) => metrics.accessListReloads.inc({ result }),
+    onChange: (list) => {
+      metrics.accessListLoaded.set(1);
+      logger.info({ server: list.server, domains: list.domains.size, shards: list.shards.length }, 'access list loaded');
+      p.reevaluate();
+    },
+  });
+  await reader.start();
 
   const server = http.createServer({
     ...(opts.maxHeaderSize ? { maxHeaderSize: opts.maxHeaderSize } : {}),

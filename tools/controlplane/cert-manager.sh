@@ -32,6 +32,10 @@ fi
 # (pkg/controller/...). The wrapper pins the Kubernetes libraries to the control plane's
 # staging version, so the Go build cache of build.sh is reused.
 if [ "${1:-}" = controller ] && [ ! -x "$dest/bin/cert-manager-controller" ]; then
+  # Two test runs starting at once must not build into the same work folder.
+  mkdir -p "$dest"; exec 9>"$dest/.build.lock"; flock 9
+fi
+if [ "${1:-}" = controller ] && [ ! -x "$dest/bin/cert-manager-controller" ]; then
   start=$(date +%s)
   w="$dest/work"; rm -rf "$w"; mkdir -p "$w" "$dest/bin"
   cp "$here/cert-manager-controller/main.go" "$w/main.go"

@@ -35,6 +35,9 @@ export interface DomainVerdict {
 export interface DomainVerdictInput {
   require: RequireMode;
   autodiscoverHosts: readonly { domain: string; host: string }[];
+  /** The domain and its aliases. With require All each needs a working host, so explicit
+   *  spec.autodiscover.hosts that leave one out cannot pass; default: the hosts' domains. */
+  domains?: readonly string[];
   /** The `certificate` row; absent outside a cluster (`mapi-operator check`), then not required. */
   certificate?: CheckResult;
 }
@@ -54,7 +57,7 @@ export function domainVerdict(results: readonly CheckResult[], input: DomainVerd
   });
 
   // Per mail domain: a domain with two hosts passes when one of them does.
-  const domains = [...new Set(hosts.map((h) => h.domain))];
+  const domains = [...new Set([...(input.domains ?? []).map(normalizeHost), ...hosts.map((h) => h.domain)])];
   const ok = (pred: (h: HostVerdict) => boolean) => (d: string) => hosts.some((h) => h.domain === d && pred(h));
   const enough = (pred: (h: HostVerdict) => boolean): boolean =>
     domains.length > 0 && (input.require === 'All' ? domains.every(ok(pred)) : domains.some(ok(pred)));
@@ -77,7 +80,10 @@ export function domainVerdict(results: readonly CheckResult[], input: DomainVerd
     return verdict(true, 'ChecksPassed', `autodiscover is published and served for ${listSome(good)} (require: ${input.require})`);
   }
   const failing = domains.filter((d) => !ok((h) => h.published && h.served)(d));
-  const why = failing.map((d) => `${d}: ${hosts.filter((h) => h.domain === d).map((h) => h.missing).join('; ')}`);
+  const why = failing.map((d) => {
+    const own = hosts.filter((h) => h.domain === d);
+    return `${d}: ${own.length === 0 ? 'no autodiscover host is declared for it in spec.autodiscover.hosts' : own.map((h) => h.missing).join('; ')}`;
+  });
   const need = input.require === 'All' ? 'every domain and alias needs' : 'the domain or at least one alias needs';
   return verdict(false, published ? 'AutodiscoverTlsFailed' : 'AutodiscoverNotPublished',
     `autodiscover does not work yet (require: ${input.require}; ${need} dns/ and tls/ passing): ${listSome(why.map((w) => bounded(w)), 5)}`);

@@ -8,7 +8,7 @@
 import type { CheckResult } from '../checks/types.ts';
 import { normalizeHost } from '../checks/host-names.ts';
 import type { DomainVerdict } from './domain-verdict.ts';
-import { bounded, counts, describeResult, indexResults, listSome } from './results.ts';
+import { bounded, counts, describeResult, indexResults } from './results.ts';
 
 /** At most this many names in status.domains.blocking and in messages (status stays small). */
 export const MAX_BLOCKING = 20;
@@ -94,9 +94,12 @@ export function serverVerdict(input: ServerVerdictInput): ServerVerdict {
     return decide(true, 'GatePassed', `certificate, ${tlsName} and ${passing.length}/${accepted.length} MailDomains pass (gate.domains: ${policy.domains})`);
   }
   const pending = holding.every((d) => d.verdict === undefined || d.verdict.reason === 'ChecksPending');
-  const each = holding.slice(0, MAX_BLOCKING).map((d) => `${d.domain} (${d.verdict ? `${d.verdict.reason}: ${bounded(d.verdict.message, 160)}` : 'ChecksPending'})`);
-  const more = holding.length > MAX_BLOCKING ? `; and ${holding.length - MAX_BLOCKING} more` : '';
+  // Each blocking domain with its own reason and the one row that decides it, kept short: the
+  // message must stay readable (and within status limits) with thousands of domains.
+  const detail = (v: DomainVerdict): string => bounded(v.hosts.find((h) => h.missing)?.missing ?? v.message, 140);
+  const each = holding.slice(0, MAX_BLOCKING).map((d) => `${d.domain} (${d.verdict ? `${d.verdict.reason}: ${detail(d.verdict)}` : 'ChecksPending'})`);
+  const shown = holding.length > MAX_BLOCKING ? `, the first ${MAX_BLOCKING}; and ${holding.length - MAX_BLOCKING} more` : '';
   const rule = policy.domains === 'All' ? 'every accepted MailDomain must pass' : 'at least one MailDomain must pass';
   return decide(false, pending ? 'ChecksPending' : 'DomainsNotReady',
-    `${passing.length}/${accepted.length} MailDomains pass (gate.domains: ${policy.domains}: ${rule}); blocking: ${listSome(each, MAX_BLOCKING)}${more}`);
+    `${passing.length}/${accepted.length} MailDomains pass (gate.domains: ${policy.domains}: ${rule}); blocking (${holding.length}${shown}): ${each.join('; ')}`);
 }

@@ -11,7 +11,7 @@
 import type { Condition } from '../../api/conditions.ts';
 import type { MailDomain, MailDomainStatus } from '../../api/maildomain.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
-import { autodiscoverHosts, autodiscoverURLs, desiredDomainObjects, domainChildNames } from '../../builders/index.ts';
+import { autodiscoverHosts, autodiscoverURLs, mailDomainNames, desiredDomainObjects, domainChildNames } from '../../builders/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { normalizeHost } from '../../checks/host-names.ts';
 import { domainVerdict, type DomainVerdict } from '../../gate/index.ts';
@@ -109,7 +109,9 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
 
   const cert = certificateCheck(names.certificate, inputs.certificate);
   const rows = domainRows(inputs.checks?.results ?? [], server.spec.externalHost);
-  const verdict = domainVerdict(inputs.checks ? [cert, ...rows] : [cert], { require: md.spec.autodiscover.require, autodiscoverHosts: ownHosts, certificate: cert });
+  const verdict = domainVerdict(inputs.checks ? [cert, ...rows] : [cert], {
+    require: md.spec.autodiscover.require, autodiscoverHosts: ownHosts, domains: mailDomainNames(md.spec), certificate: cert,
+  });
   const accepted = !stall;
 
   const issuerStall = stall && stall.reason !== 'HostConflict';

@@ -1,133 +1,148 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailDomain } from '../../support/fixtures.ts';
-import { decideMailDomain, checkRows, type MailDomainInputs } from '../../../src/controllers/maildomain/decide.ts';
-import type { CheckResult } from '../../../src/checks/types.ts';
-import type { MailDomain } from '../../../src/api/maildomain.ts';
+import { describe, it } from 'node:test';
+import { decideMailDomain } from '../../../src/controllers/maildomain/decide.ts';
+import { mailDomain, mapiServer, NOW, row } from '../gate/fixtures.ts';
+import { decideDomain, domainChecks, READY_CERT } from '../gate/world.ts';
 
-const now = new Date('2026-11-22T12:00:00Z');
-const passed = (name: string): CheckResult => ({ name, status: 'Passed', reason: 'Ok', message: `${name} ok`, details: {} });
-const failed = (name: string): CheckResult => ({ name, status: 'Failed', reason: 'NXDOMAIN', message: `${name} could not be resolved`, details: {} });
-const gateFrom = (results: CheckResult[]) => {
-  const bad = results.filter((r) => r.status === 'Failed' || r.status === 'Unknown');
-  return bad.length === 0 ? { open: true, reason: 'ChecksPassed', message: 'all pass' } : { open: false, reason: 'AutodiscoverNotPublished', message: bad.map((r) => r.message).join('; ') };
+type Plan = ReturnType<typeof decideMailDomain>;
+const cond = (plan: Plan, type: string) => plan.status.conditions?.find((c) => c.type === type);
+const summary = (plan: Plan, type: string) => {
+  const c = cond(plan, type);
+  return c ? [c.status, c.reason] : undefined;
 };
+const kinds = (plan: Plan) => (plan.apply as { kind: string }[]).map((o) => o.kind);
 
-function inputs(md: MailDomain, over: Partial<MailDomainInputs> = {}): MailDomainInputs {
-  return {
-    md,
-    claimants: [{ namespace: md.metadata.namespace, name: md.metadata.name, creationTimestamp: '2026-01-02T00:00:00Z', spec: md.spec }],
-    certificate: { ready: { status: 'True', reason: 'Ready', message: 'Certificate is up to date' }, current: true },
-    checks: { results: [passed('tls/mail.example.com'), passed('dns/autodiscover.example.com'), passed('tls/autodiscover.example.com')], checkedAt: now },
-    gate: gateFrom,
-    mailboxes: [],
-    now,
-    options: { allowClusterIssuers: true, progressDeadlineMs: 60_000 },
-    ...over,
-  };
-}
+const server = mapiServer();
+const md = mailDomain('example.com', { aliases: ['example.org'] });
 
-const cond = (plan: ReturnType<typeof decideMailDomain>, type: string) => plan.status.conditions?.find((c) => c.type === type);
-const kinds = (plan: ReturnType<typeof decideMailDomain>) => (plan.apply as { kind: string }[]).map((o) => o.kind).filter((k) => k !== 'ConfigMap');
-const deployment = (plan: ReturnType<typeof decideMailDomain>) => (plan.apply as { kind: string; spec: { replicas: number } }[]).find((o) => o.kind === 'Deployment')!;
+describe('decideMailDomain', () => {
+  it('published and served, certificate Ready: Ready, accepted, passing verdict; its own Certificate and Ingress to the server\'s Service', () => {
+    const plan = decideDomain(md, server, 'published');
+    assert.deepEqual(kinds(plan), ['Certificate', 'Ingress']);
+    const ingress = plan.apply[1] as { spec: { rules: { host: string; http: { paths: { backend: { service: { name: string } } }[] } }[] } };
+    assert.deepEqual(ingress.spec.rules.map((r) => r.host), ['autodiscover.example.com', 'autodiscover.example.org']);
+    assert.equal(ingress.spec.rules[0]?.http.paths[0]?.backend.service.name, 'bluemind-mapi');
+    assert.equal(plan.accepted, true);
+    assert.equal(plan.verdict?.passing, true);
+    for (const type of ['Ready', 'Accepted', 'CertificateReady', 'AutodiscoverPublished', 'ChecksPassed']) assert.equal(cond(plan, type)?.status, 'True', type);
+    assert.deepEqual(summary(plan, 'Stalled'), ['False', 'NotStalled']);
+    assert.deepEqual(summary(plan, 'Reconciling'), ['False', 'Reconciled']);
+    assert.deepEqual(plan.status.autodiscoverURLs, ['https://autodiscover.example.com/autodiscover/autodiscover.xml', 'https://autodiscover.example.org/autodiscover/autodiscover.xml']);
+    for (const c of plan.status.conditions ?? []) assert.equal(c.observedGeneration, 1);
+    // The external host's rows belong to the MapiServer's status.
+    assert.ok(!plan.status.checks?.some((r) => r.name.endsWith('/mail.hoster.example')));
+    assert.ok(plan.events.some((e) => e.reason === 'Ready'));
+  });
 
-test('checks pass and certificate ready on a new MailDomain: rolls out, Reconciling until pods are ready', () => {
-  const md = mailDomain();
-  const plan = decideMailDomain(inputs(md));
-  assert.deepEqual(kinds(plan), ['Service', 'Deployment', 'Certificate', 'Ingress']);
-  assert.equal(deployment(plan).spec.replicas, 2);
-  assert.equal(cond(plan, 'Ready')?.status, 'False');
-  assert.equal(cond(plan, 'Reconciling')?.status, 'True');
-  assert.equal(cond(plan, 'CertificateReady')?.status, 'True');
-  assert.equal(cond(plan, 'ChecksPassed')?.status, 'True');
-  assert.equal(plan.status.rollout?.state, 'Progressing');
-  assert.equal(plan.status.externalURL, 'https://mail.example.com');
-  assert.deepEqual(plan.status.autodiscoverURLs, ['https://autodiscover.example.com/autodiscover/autodiscover.xml']);
-  for (const c of plan.status.conditions ?? []) assert.equal(c.observedGeneration, 1);
-});
+  it('unpublished: Ready=False with its own reason and the host, still accepted (it counts in the server gate)', () => {
+    const plan = decideDomain(md, server, 'unpublished');
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'AutodiscoverNotPublished']);
+    assert.match(cond(plan, 'Ready')?.message ?? '', /dns\/autodiscover\.example\.com Failed \(NameNotFound\)/);
+    assert.deepEqual(summary(plan, 'AutodiscoverPublished'), ['False', 'AutodiscoverNotPublished']);
+    assert.deepEqual(summary(plan, 'Reconciling'), ['True', 'AutodiscoverNotPublished']);
+    assert.equal(plan.accepted, true);
+    assert.equal(plan.verdict?.passing, false);
+  });
 
-test('autodiscover not published: held at 0 replicas, RolloutHeld=True naming the host', () => {
-  const md = mailDomain();
-  const plan = decideMailDomain(inputs(md, { checks: { results: [passed('tls/mail.example.com'), failed('dns/autodiscover.example.com')], checkedAt: now } }));
-  assert.equal(deployment(plan).spec.replicas, 0);
-  assert.equal(cond(plan, 'RolloutHeld')?.status, 'True');
-  assert.match(cond(plan, 'RolloutHeld')?.message ?? '', /autodiscover\.example\.com/);
-  assert.equal(cond(plan, 'AutodiscoverPublished')?.status, 'False');
-  assert.equal(plan.status.rollout?.state, 'Held');
-});
+  it('published but TLS broken: AutodiscoverTlsFailed', () => {
+    const plan = decideDomain(md, server, 'tls-broken');
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'AutodiscoverTlsFailed']);
+    assert.deepEqual(summary(plan, 'AutodiscoverPublished'), ['True', 'AutodiscoverPublished']);
+  });
 
-test('checks not run yet: held, conditions Unknown rather than False', () => {
-  const plan = decideMailDomain(inputs(mailDomain(), { checks: undefined }));
-  assert.equal(deployment(plan).spec.replicas, 0);
-  assert.equal(cond(plan, 'ChecksPassed')?.status, 'Unknown');
-  assert.equal(cond(plan, 'AutodiscoverPublished')?.status, 'Unknown');
-});
+  it('checks not run yet: ChecksPending, Unknown', () => {
+    const plan = decideMailDomain({ md, server, claim: { owned: ['autodiscover.example.com', 'autodiscover.example.org'], conflicts: [] }, issuer: {}, certificate: READY_CERT, now: NOW, options: { allowClusterIssuers: true } });
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'ChecksPending']);
+    assert.deepEqual(summary(plan, 'ChecksPassed'), ['Unknown', 'ChecksPending']);
+    assert.deepEqual(summary(plan, 'AutodiscoverPublished'), ['Unknown', 'ChecksPending']);
+    assert.equal(plan.verdict?.reason, 'ChecksPending');
+    assert.ok(!plan.events.some((e) => e.reason === 'ChecksPending'), 'a transient state is no news');
+  });
 
-test('certificate mirrored from cert-manager with its message; pending before it has a Ready condition', () => {
-  const bad = decideMailDomain(inputs(mailDomain(), { certificate: { ready: { status: 'False', reason: 'Failed', message: 'ACME order failed' }, current: true } }));
-  assert.equal(cond(bad, 'CertificateReady')?.status, 'False');
-  assert.match(cond(bad, 'CertificateReady')?.message ?? '', /ACME order failed/);
-  const pending = decideMailDomain(inputs(mailDomain(), { certificate: undefined }));
-  assert.equal(cond(pending, 'CertificateReady')?.status, 'Unknown');
-});
+  it('certificate not issued yet: CertificateNotReady', () => {
+    const plan = decideDomain(md, server, 'published', { certificate: { ready: { status: 'False', reason: 'Issuing', message: 'ACME order pending' }, current: true } });
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'CertificateNotReady']);
+    assert.deepEqual(summary(plan, 'CertificateReady'), ['False', 'CertificateNotReady']);
+    assert.match(cond(plan, 'Ready')?.message ?? '', /ACME order pending/);
+  });
 
-test('a host claimed by an older MailDomain in another namespace: Stalled/HostConflict naming it, no rule or SAN for it', () => {
-  const older = mailDomain({ domain: 'example.net', externalHost: 'mail.example.com' }, 'other', 'tenant-a');
-  const md = mailDomain();
-  const plan = decideMailDomain(inputs(md, {
-    claimants: [
-      { namespace: 'tenant-a', name: 'other', creationTimestamp: '2026-01-01T00:00:00Z', spec: older.spec },
-      { namespace: 'mail', name: 'example-com', creationTimestamp: '2026-01-02T00:00:00Z', spec: md.spec },
-    ],
-  }));
-  assert.equal(cond(plan, 'Stalled')?.status, 'True');
-  assert.equal(cond(plan, 'Stalled')?.reason, 'HostConflict');
-  assert.match(cond(plan, 'Stalled')?.message ?? '', /mail\.example\.com is already served by MailDomain tenant-a\/other/);
-  const objs = plan.apply as { kind: string; spec: { dnsNames?: string[]; rules?: { host: string }[] } }[];
-  assert.deepEqual(objs.find((o) => o.kind === 'Certificate')?.spec.dnsNames, ['autodiscover.example.com']);
-  assert.deepEqual(objs.find((o) => o.kind === 'Ingress')?.spec.rules?.map((r) => r.host), ['autodiscover.example.com']);
-  assert.equal(deployment(plan).spec.replicas, 0);
-  assert.equal(cond(plan, 'Ready')?.status, 'False');
-});
+  it('serverRef names no MapiServer: ServerNotFound naming the field, Reconciling, nothing applied or pruned', () => {
+    const plan = decideDomain(md, undefined, 'published');
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'ServerNotFound']);
+    assert.deepEqual(summary(plan, 'Reconciling'), ['True', 'ServerNotFound']);
+    assert.deepEqual(summary(plan, 'Accepted'), ['False', 'ServerNotFound']);
+    assert.match(cond(plan, 'Ready')?.message ?? '', /spec\.serverRef: no MapiServer bluemind in namespace mail/);
+    assert.deepEqual([plan.apply, plan.prune, plan.accepted, plan.verdict], [[], [], false, undefined]);
+  });
 
-test('an Issuer missing from the namespace is reported with the fix', () => {
-  const md = mailDomain({ tls: { issuerRef: { name: 'ca', kind: 'Issuer' } } });
-  const plan = decideMailDomain(inputs(md, { issuerExists: false }));
-  assert.equal(cond(plan, 'CertificateReady')?.reason, 'IssuerNotFound');
-  assert.match(cond(plan, 'CertificateReady')?.message ?? '', /must live in the MailDomain's namespace/);
-});
+  it('a host owned by an older MailDomain: Stalled/HostConflict naming it, no certificate name nor route for it, not accepted', () => {
+    const plan = decideDomain(md, server, 'published', {
+      claim: { owned: ['autodiscover.example.com'], conflicts: [{ host: 'autodiscover.example.org', owner: { namespace: 'tenant-a', name: 'org' } }] },
+    });
+    assert.deepEqual(summary(plan, 'Stalled'), ['True', 'HostConflict']);
+    assert.deepEqual(summary(plan, 'Ready'), ['False', 'HostConflict']);
+    assert.deepEqual(summary(plan, 'Accepted'), ['False', 'HostConflict']);
+    assert.match(cond(plan, 'Stalled')?.message ?? '', /autodiscover\.example\.org is already served by MailDomain tenant-a\/org/);
+    const cert = plan.apply.find((o) => (o as { kind: string }).kind === 'Certificate') as { spec: { dnsNames: string[] } };
+    assert.deepEqual(cert.spec.dnsNames, ['autodiscover.example.com']);
+    assert.deepEqual([plan.accepted, plan.verdict, plan.stalled?.reason], [false, undefined, 'HostConflict']);
+    assert.ok(plan.events.some((e) => e.type === 'Warning' && e.reason === 'HostConflict'));
+  });
 
-test('ClusterIssuer refused when the operator is told to refuse them', () => {
-  const plan = decideMailDomain(inputs(mailDomain(), { options: { allowClusterIssuers: false, progressDeadlineMs: 1 } }));
-  assert.equal(cond(plan, 'Stalled')?.reason, 'ClusterIssuerNotAllowed');
-});
+  it('every host owned elsewhere: nothing applied, its Certificate and Ingress pruned', () => {
+    const plan = decideDomain(md, server, 'published', {
+      claim: { owned: [], conflicts: [{ host: 'autodiscover.example.com', owner: { namespace: 'a', name: 'b' } }, { host: 'autodiscover.example.org', owner: { namespace: 'a', name: 'b' } }] },
+    });
+    assert.deepEqual(plan.apply, []);
+    assert.deepEqual(plan.prune, [{ kind: 'Certificate', name: 'example-com-autodiscover' }, { kind: 'Ingress', name: 'example-com-autodiscover' }]);
+  });
 
-test('mapi disabled: Ready with reason MapiDisabled, Deployment at 0, Certificate and Ingress kept', () => {
-  const md = mailDomain({ mapi: { image: 'x:1', enabled: false } });
-  const plan = decideMailDomain(inputs(md));
-  assert.equal(deployment(plan).spec.replicas, 0);
-  assert.equal(cond(plan, 'Ready')?.status, 'True');
-  assert.equal(cond(plan, 'Ready')?.reason, 'MapiDisabled');
-  assert.equal(cond(plan, 'MapiAvailable')?.status, 'False');
-  assert.deepEqual(kinds(plan), ['Service', 'Deployment', 'Certificate', 'Ingress']);
-});
+  it('issuer policies: ClusterIssuerNotAllowed (inherited issuer named), IssuerNotFound; the Certificate is left as it is', () => {
+    const denied = decideDomain(md, server, 'published', { options: { allowClusterIssuers: false } });
+    assert.deepEqual(summary(denied, 'Stalled'), ['True', 'ClusterIssuerNotAllowed']);
+    assert.match(cond(denied, 'Stalled')?.message ?? '', /inherited from MapiServer bluemind/);
+    assert.deepEqual(kinds(denied), ['Ingress']);
+    assert.deepEqual(denied.prune, []);
 
-test('check rows keep their transition time while the result is unchanged', () => {
-  const first = checkRows(undefined, [passed('dns/a.example.com')], now);
-  const later = checkRows(first, [passed('dns/a.example.com')], new Date('2026-11-22T13:00:00Z'));
-  assert.deepEqual(later, first);
-  const changed = checkRows(first, [failed('dns/a.example.com')], new Date('2026-11-22T13:00:00Z'));
-  assert.equal(changed[0]?.lastTransitionTime, '2026-11-22T13:00:00Z');
-});
+    const own = mailDomain('example.com', { tls: { issuerRef: { name: 'tenant-ca', kind: 'Issuer' } } });
+    const missing = decideDomain(own, server, 'published', { issuer: { exists: false } });
+    assert.deepEqual(summary(missing, 'Stalled'), ['True', 'IssuerNotFound']);
+    assert.match(cond(missing, 'Stalled')?.message ?? '', /spec\.tls\.issuerRef: Issuer tenant-ca does not exist in namespace mail/);
+  });
 
-test('Events only for condition transitions a person cares about', async () => {
-  const { transitionEvents } = await import('../../../src/controllers/maildomain/decide.ts');
-  const c = (type: string, status: 'True' | 'False' | 'Unknown', reason = 'R') => ({ type, status, reason, message: `${type} ${status}`, lastTransitionTime: 't' });
-  assert.deepEqual(transitionEvents(undefined, [c('RolloutHeld', 'True', 'AutodiscoverNotPublished'), c('Reconciling', 'True')]), [
-    { type: 'Warning', reason: 'AutodiscoverNotPublished', message: 'RolloutHeld True' },
-  ]);
-  assert.deepEqual(transitionEvents([c('RolloutHeld', 'True')], [c('RolloutHeld', 'True')]), []);
-  assert.deepEqual(transitionEvents([c('RolloutHeld', 'True', 'CertificateNotReady')], [c('RolloutHeld', 'True', 'AutodiscoverNotPublished')]).map((e) => e.reason), ['AutodiscoverNotPublished']);
-  assert.deepEqual(transitionEvents([c('Ready', 'False')], [c('Ready', 'True')]).map((e) => e.reason), ['Ready']);
-  assert.deepEqual(transitionEvents(undefined, [c('RolloutHeld', 'True', 'ChecksPending'), c('CertificateReady', 'False', 'DoesNotExist')]), [], 'a new MailDomain passing through its first states is not news');
+  it('explicit autodiscover.hosts: judged per the domain they end with (the builders\' one mapping)', () => {
+    const explicit = mailDomain('example.com', { aliases: ['mail.example.com'], autodiscover: { hosts: ['autodiscover.mail.example.com'], require: 'All' } });
+    const plan = decideDomain(explicit, server, 'published');
+    assert.deepEqual(plan.verdict?.hosts.map((h) => [h.host, h.domain]), [['autodiscover.mail.example.com', 'mail.example.com']]);
+    // Only mail.example.com has a host: with require All, example.com has none and fails.
+    assert.equal(plan.verdict?.passing, false);
+    assert.match(plan.verdict?.message ?? '', /example\.com: no autodiscover host is declared for it in spec\.autodiscover\.hosts/);
+  });
+
+  it('SRV-published: the tls/ row of the SRV target (the external host) stays in the domain\'s status', () => {
+    const results = [
+      row('dns/autodiscover.example.com', 'Warning', 'SrvRecordOnly', { srvTarget: 'mail.hoster.example' }),
+      row('tls/autodiscover.example.com', 'Warning', 'PublishedBySrvOnly'),
+      row('tls/mail.hoster.example', 'Passed', 'CertificateValid'),
+      row('http/mail.hoster.example', 'Passed', 'Served'),
+    ];
+    const single = mailDomain('example.com');
+    const plan = decideDomain(single, server, 'published', { checks: { results, checkedAt: NOW } });
+    assert.equal(plan.verdict?.passing, true, plan.verdict?.message);
+    assert.deepEqual(plan.status.checks?.map((r) => r.name), ['certificate', 'dns/autodiscover.example.com', 'tls/autodiscover.example.com', 'tls/mail.hoster.example']);
+  });
+
+  it('the server\'s own stall is reported on Accepted, not on the domain\'s verdict', () => {
+    const plan = decideDomain(md, server, 'published', { serverStalled: { reason: 'HostConflict', message: 'externalHost taken' } });
+    assert.deepEqual(summary(plan, 'Ready'), ['True', 'Ready']);
+    assert.match(cond(plan, 'Accepted')?.message ?? '', /MapiServer bluemind is Stalled, HostConflict/);
+  });
+
+  it('an unchanged world writes the same status (lastTransitionTime kept)', () => {
+    const first = decideDomain(md, server, 'published');
+    const again = decideDomain({ ...md, status: first.status }, server, 'published', { now: new Date(NOW.getTime() + 60_000) });
+    assert.deepEqual(again.status, first.status);
+    assert.deepEqual(again.events, []);
+    assert.equal(domainChecks(md, 'published').length, 8);
+  });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRealCheckIO } from '../../../src/checks/io.ts';
 import { startHttpsFixture, type Fixture } from '../../../src/dev/https-fixtures.ts';
-import { startWorld, TLS_HOSTS, type World } from './world.ts';
+import { SETUPS, startWorld, TLS_HOSTS, type World } from './world.ts';
 
 describe('real check I/O', () => {
   let world: World;
@@ -71,5 +71,34 @@ describe('real check I/O', () => {
   it('with verification on, a certificate for another name fails the request', async () => {
     const answer = await io(() => world.httpsPort).http.request(get('/', TLS_HOSTS.wrongName.host, true));
     assert.deepEqual(answer.ok ? 'answered' : answer.failure, 'HANDSHAKE');
+  });
+
+  it('dials every address of a host and reports each', async () => {
+    const { host, addresses } = SETUPS.twoFrontsExpired;
+    const handshake = await io(() => world.httpsPort).tls.handshake(host);
+    assert.deepEqual((handshake.perAddress ?? []).map((h) => `${h.address} ${h.ok}`).sort(), addresses.map((a) => `${a} true`));
+  });
+
+  it('sends a pinned request to that address, and refuses an address the host does not have', async () => {
+    const { host, addresses } = SETUPS.twoFrontsHttp;
+    const pinned = await io(() => world.httpsPort).http.request({ ...get('/', host, false), address: addresses[1] });
+    assert.ok(pinned.ok);
+    assert.equal(pinned.address, addresses[1]);
+    assert.equal(pinned.body, 'ok', 'the plain web server, not the MAPI test server');
+    const elsewhere = await io(() => world.httpsPort).http.request({ ...get('/', host, false), address: '127.0.0.99' });
+    assert.deepEqual(elsewhere.ok ? 'answered' : [elsewhere.failure, elsewhere.detail], ['NOT_ALLOWED', `127.0.0.99 is not an address of ${host}`]);
+  });
+
+  it('never connects to a link-local or metadata address a name resolves to', async () => {
+    const handshake = await io(() => world.httpsPort).tls.handshake(SETUPS.srvMetadata.target);
+    assert.deepEqual(handshake.ok ? 'connected' : [handshake.failure, handshake.address], ['NOT_ALLOWED', '169.254.169.254']);
+    const answer = await io(() => world.httpsPort).http.request(get('/', SETUPS.srvMetadata.target, false));
+    assert.deepEqual(answer.ok ? 'answered' : answer.failure, 'NOT_ALLOWED');
+  });
+
+  it('a body that never ends is INCOMPLETE, not a time-out before an answer', async () => {
+    const answer = await io(() => world.httpsPort, { totalTimeoutMs: 800 }).http.request(get('/', SETUPS.endless.host, false));
+    assert.deepEqual(answer.ok ? 'answered' : answer.failure, 'INCOMPLETE');
+    assert.match(answer.ok ? '' : answer.detail, /HTTP 200 answer started but the body did not end within 800 ms after \d+ bytes/);
   });
 });

@@ -2,6 +2,7 @@
 // zone per scenario, a test CA, and TLS servers, each on its own 127.0.0.x address and all on
 // one shared port (what `--https-port` points at).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../../src/dev/dns-server.ts';
@@ -29,6 +30,35 @@ export const TLS_HOSTS = {
   refused: { host: 'refused.tls.test', address: '127.0.0.42' },
 } as const;
 
+/**
+ * The set-ups of "never say passed where an Outlook user would see a warning or a stall":
+ * hosts with several fronts, answers cut or never ending, root domains that stall or refuse,
+ * SRV records to a hoster's host. Each front has its own loopback address on the shared port.
+ */
+export const SETUPS = {
+  /** two A records: .51 a valid certificate, .52 an expired one. */
+  twoFrontsExpired: { host: 'two.fronts.test', addresses: ['127.0.0.51', '127.0.0.52'] },
+  /** two A records: .53 a valid certificate, .54 one for another name. */
+  twoFrontsWrongName: { host: 'wrongname.fronts.test', addresses: ['127.0.0.53', '127.0.0.54'] },
+  /** two A records: the MAPI test server and a web server that is not the mail server. */
+  twoFrontsHttp: { host: 'mail.fronts.test', addresses: [MAIL, '127.0.0.55'] },
+  /** 200 with an <Autodiscover opening and more than the 64 KiB cap. */
+  capped: { host: 'capped.body.test', address: '127.0.0.61' },
+  /** 200 with an <Autodiscover opening, then nothing, never ending. */
+  endless: { host: 'endless.body.test', address: '127.0.0.62' },
+  /** 200 with an <Autodiscover opening, then the connection closes. */
+  cutOff: { host: 'cutoff.body.test', address: '127.0.0.63' },
+  /** Root domains: accepts TCP and never speaks TLS / refuses / completes TLS and never answers HTTP / answers 404. */
+  rootStallsTcp: { domain: 'stalls.test', address: TLS_HOSTS.silent.address },
+  rootRefuses: { domain: 'refuses.test', address: TLS_HOSTS.refused.address },
+  rootStallsHttp: { domain: 'hangs.test', address: '127.0.0.64' },
+  rootAnswers: { domain: 'answers.test', address: '127.0.0.66' },
+  /** SRV to a hoster's host outside the declared ones: valid certificate / wrong name / metadata address. */
+  srvHoster: { domain: 'hosted.test', target: 'autodiscover.hoster.test', address: '127.0.0.65' },
+  srvHosterWrongName: { domain: 'hosted-badcert.test', target: 'badcert.hoster.test', address: TLS_HOSTS.wrongName.address },
+  srvMetadata: { domain: 'hosted-meta.test', target: 'meta.hoster.test', address: '169.254.169.254' },
+} as const;
+
 export interface World {
   dns: TestDnsServer;
   silentNameserver: { nameserver: string; stop(): Promise<void> };
@@ -53,6 +83,15 @@ function dnsZones(): Record<string, string[]> {
     'example.net': ['www A 127.0.0.21'],
     'example.com': ['mail A 127.0.0.40', 'autodiscover CNAME mail'],
     'tls.test': tls,
+    'fronts.test': [
+      ...SETUPS.twoFrontsExpired.addresses.map((a) => `two A ${a}`),
+      ...SETUPS.twoFrontsWrongName.addresses.map((a) => `wrongname A ${a}`),
+      ...SETUPS.twoFrontsHttp.addresses.map((a) => `mail A ${a}`),
+    ],
+    'body.test': [SETUPS.capped, SETUPS.endless, SETUPS.cutOff].map(({ host, address }) => `${host.split('.')[0]} A ${address}`),
+    ...Object.fromEntries([SETUPS.rootStallsTcp, SETUPS.rootRefuses, SETUPS.rootStallsHttp, SETUPS.rootAnswers].map(({ domain, address }) => [domain, [`@ A ${address}`]])),
+    ...Object.fromEntries([SETUPS.srvHoster, SETUPS.srvHosterWrongName, SETUPS.srvMetadata].map(({ domain, target }) => [domain, [`_autodiscover._tcp SRV 0 0 443 ${target}.`]])),
+    'hoster.test': [SETUPS.srvHoster, SETUPS.srvHosterWrongName, SETUPS.srvMetadata].map(({ target, address }) => `${target.split('.')[0]} A ${address}`),
     'dns.test': [
       'mail A 127.0.0.21',
       'autodiscover.cname CNAME mail',
@@ -85,7 +124,36 @@ export async function startWorld(): Promise<World> {
   const mailCertificate = pki.issue({ dnsNames: ['mail.example.test', 'autodiscover.example.test', 'autodiscover.example.org', 'autodiscover.example.net'] });
   const t = TLS_HOSTS;
   const other = otherPki.issue({ dnsNames: [t.untrustedRoot.host] });
-  const addresses = [MAIL, ...new Set(Object.values(TLS_HOSTS).map((h) => h.address))];
+  const setup = SETUPS;
+  const partialAutodiscover = '<?xml version="1.0" encoding="utf-8"?>\n<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response>';
+  const setupFronts = [
+    { address: setup.twoFrontsExpired.addresses[0], certificate: pki.issue({ dnsNames: [setup.twoFrontsExpired.host] }) },
+    { address: setup.twoFrontsExpired.addresses[1], certificate: pki.issue({ dnsNames: [setup.twoFrontsExpired.host], notBefore: daysFromNow(-400), notAfter: daysFromNow(-2) }) },
+    { address: setup.twoFrontsWrongName.addresses[0], certificate: pki.issue({ dnsNames: [setup.twoFrontsWrongName.host] }) },
+    { address: setup.twoFrontsWrongName.addresses[1], certificate: pki.issue({ dnsNames: ['other.fronts.test'] }) },
+    // A web server in front of nothing: 200 "ok" to everything, no X-ResponseCode.
+    { address: setup.twoFrontsHttp.addresses[1], certificate: pki.issue({ dnsNames: [setup.twoFrontsHttp.host] }) },
+    {
+      address: setup.capped.address, certificate: pki.issue({ dnsNames: [setup.capped.host] }),
+      handler: ((_req, res) => { res.writeHead(200, { 'Content-Type': 'text/xml' }); res.end(partialAutodiscover + ' '.repeat(200 * 1024)); }) as http.RequestListener,
+    },
+    {
+      address: setup.endless.address, certificate: pki.issue({ dnsNames: [setup.endless.host] }),
+      handler: ((_req, res) => { res.writeHead(200, { 'Content-Type': 'text/xml' }); res.write(partialAutodiscover); }) as http.RequestListener,
+    },
+    {
+      address: setup.cutOff.address, certificate: pki.issue({ dnsNames: [setup.cutOff.host] }),
+      handler: ((_req, res) => { res.writeHead(200, { 'Content-Type': 'text/xml' }); res.write(partialAutodiscover, () => res.destroy()); }) as http.RequestListener,
+    },
+    // TLS with a valid certificate, then the request is never answered.
+    { address: setup.rootStallsHttp.address, certificate: pki.issue({ dnsNames: [setup.rootStallsHttp.domain] }), handler: (() => undefined) as http.RequestListener },
+    {
+      address: setup.rootAnswers.address, certificate: pki.issue({ dnsNames: [setup.rootAnswers.domain] }),
+      handler: ((_req, res) => { res.writeHead(404); res.end('not here'); }) as http.RequestListener,
+    },
+    { address: setup.srvHoster.address, certificate: pki.issue({ dnsNames: [setup.srvHoster.target] }) },
+  ];
+  const addresses = [MAIL, ...new Set([...Object.values(TLS_HOSTS).map((h) => h.address), ...setupFronts.map((f) => f.address)])];
 
   // The shared port is free when picked but another process may take it before we listen:
   // start over on a fresh port then.
@@ -105,6 +173,7 @@ export async function startWorld(): Promise<World> {
       startHttpsFixture({ address: t.expiringSoon.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expiringSoon.host], notAfter: daysFromNow(3) }) }),
       startSilentPeer(t.silent.address, httpsPort),
       startHttpsFixture({ address: t.slow.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.slow.host] }), handshakeDelayMs: 1_000 }),
+      ...setupFronts.map((front) => startHttpsFixture({ ...front, port: httpsPort })),
     ]);
     const failed = started.find((r) => r.status === 'rejected');
     const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -1,73 +1,273 @@
-// The per-domain MAPI access list a MAPI server reads (format documented in
-// docs/access-format.md). A ConfigMap holds at most 1 MiB, and 100,000 mailboxes take
-// about 4 MB of JSON, so the list is split by a hash of the address over a fixed number of
-// shard ConfigMaps. The number is fixed so the pod's projected volume never changes: a
-// mailbox change rewrites one shard and never restarts a pod.
+// The MAPI access list of one MapiServer (`mapi-operator.io/access/v1`, docs/access-format.md):
+// every hosted domain's switch in an index, every Mailbox's effective switch in shards keyed by
+// a hash of the address. The gatekeeper in each MAPI pod reads it from a projected volume.
+//
+// Sizing: a ConfigMap holds 1 MiB and 100,000 mailboxes take about 3 MiB of JSON, so big
+// lists are split, but only as far as the content needs: the shard count is the smallest power
+// of two (1 … 64) that keeps every shard under 256 KiB, and a list of one shard lives in the
+// index ConfigMap itself. The pod template lists all 64 possible shard ConfigMaps as optional
+// sources, so it never changes when the list grows or shrinks.
+//
+// This runs on every change of any Mailbox of the server, at up to hundreds of thousands of
+// mailboxes: one pass to hash and size, one sort per shard, one join per shard.
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { MailDomain } from '../api/maildomain.ts';
-import { childMetadata, childNames } from './names.ts';
-import { mailDomains } from './hosts.ts';
+import type { MapiServer } from '../api/mapiserver.ts';
+import { stableJson } from '../api/stable-json.ts';
+import { accessShardName, childMetadata, serverChildNames } from './names.ts';
 
 export const ACCESS_FORMAT = 'mapi-operator.io/access/v1';
-export const ACCESS_SHARDS = 16;
 export const ACCESS_INDEX_KEY = 'access.json';
+export const MAX_ACCESS_SHARDS = 64;
+/** A shard stays under a quarter of a ConfigMap, so a list grows a long way before it is re-split. */
+export const ACCESS_SHARD_LIMIT_BYTES = 256 * 1024;
+/** The apiserver's limit on a ConfigMap's data (keys and values together). */
+export const CONFIGMAP_DATA_LIMIT_BYTES = 1024 * 1024;
 
-export interface MailboxAccess {
-  address: string;
-  /** Effective: the domain's mapi.enabled AND the mailbox's mapiEnabled. */
-  mapiEnabled: boolean;
+export interface AccessListInput {
+  /** The MailDomains the server accepted. */
+  domains: { name: string /* MailDomain name */; domains: string[] /* domain + aliases */; mapiEnabled: boolean }[];
+  /** Every Mailbox of those domains. */
+  mailboxes: { address: string; mapiEnabled: boolean /* effective: domain AND mailbox */ }[];
 }
 
-export const shardName = (base: string, shard: number): string => `${base}-${String(shard).padStart(2, '0')}`;
-export const shardKey = (shard: number): string => `mailboxes-${String(shard).padStart(2, '0')}.json`;
+/** The file contents of the list, before they are wrapped in ConfigMaps. */
+export interface AccessListFiles {
+  /** Power of two, 1 … 64. */
+  count: number;
+  /** access.json */
+  index: string;
+  /** shards[i] is mailboxes-<i>.json. */
+  shards: string[];
+}
 
-/** FNV-1a over the UTF-8 bytes of the lower-cased address: cheap, stable across languages,
- *  well spread. Called for every mailbox on every rebuild of the list, so ASCII addresses
- *  (nearly all) are hashed without allocating a Buffer. */
-export function shardOf(address: string): number {
-  const lower = address.toLowerCase();
-  let h = 0x811c9dc5;
-  let ascii = true;
-  for (let i = 0; i < lower.length; i++) {
-    const c = lower.charCodeAt(i);
-    if (c > 0x7f) { ascii = false; break; }
-    h = Math.imul(h ^ c, 0x01000193) >>> 0;
+export const accessShardKey = (i: number): string => `mailboxes-${i}.json`;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a, 32-bit, over the UTF-8 bytes of `text` as given. */
+export function fnv1a32(text: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Nearly every address is ASCII, whose UTF-8 bytes are its char codes: no Buffer needed.
+    if (c > 0x7f) return fnv1a32Bytes(Buffer.from(text, 'utf8'));
+    h = Math.imul(h ^ c, FNV_PRIME) >>> 0;
   }
-  if (!ascii) {
-    h = 0x811c9dc5;
-    for (const byte of Buffer.from(lower, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
+}
+
+function fnv1a32Bytes(bytes: Uint8Array): number {
+  let h = FNV_OFFSET;
+  for (const b of bytes) h = Math.imul(h ^ b, FNV_PRIME) >>> 0;
+  return h;
+}
+
+/** The shard an address lives in: fnv1a32(lowercase(address)) mod count. */
+export function shardOf(address: string, count: number): number {
+  return fnv1a32(address.toLowerCase()) % count;
+}
+
+/** All 64 possible shard ConfigMaps, in shard order: the pod template lists each as optional. */
+export function accessShardNames(server: Pick<MapiServer, 'metadata'>): string[] {
+  return Array.from({ length: MAX_ACCESS_SHARDS }, (_, i) => accessShardName(server, i));
+}
+
+/**
+ * One JSON member `"address":flag` per mailbox, with the bytes it adds to a shard and the
+ * shard it belongs to at 64 shards (the shard at any smaller power of two follows from it).
+ */
+interface Entries {
+  members: string[];
+  bucket64: Uint8Array;
+  /** Bytes of the 64-shard buckets, each member counted with its separating comma. */
+  bytes64: Float64Array;
+  count64: Uint32Array;
+}
+
+function entriesOf(mailboxes: AccessListInput['mailboxes']): Entries {
+  const n = mailboxes.length;
+  const members = new Array<string>(n);
+  const bucket64 = new Uint8Array(n);
+  const bytes64 = new Float64Array(MAX_ACCESS_SHARDS);
+  const count64 = new Uint32Array(MAX_ACCESS_SHARDS);
+  for (let i = 0; i < n; i++) {
+    const m = mailboxes[i]!;
+    const address = m.address.toLowerCase();
+    const flag = m.mapiEnabled ? 'true' : 'false';
+    // Hash and check in one pass: plain printable ASCII needs no JSON escaping and is its own
+    // UTF-8, so the member is a concatenation and its size is its length.
+    let h = FNV_OFFSET;
+    let plain = true;
+    for (let j = 0; j < address.length; j++) {
+      const c = address.charCodeAt(j);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) { plain = false; break; }
+      h = Math.imul(h ^ c, FNV_PRIME) >>> 0;
+    }
+    let member: string;
+    let bytes: number;
+    if (plain) {
+      member = `"${address}":${flag}`;
+      bytes = member.length;
+    } else {
+      h = fnv1a32(address);
+      member = `${JSON.stringify(address)}:${flag}`;
+      bytes = Buffer.byteLength(member, 'utf8');
+    }
+    const b = h & (MAX_ACCESS_SHARDS - 1);
+    members[i] = member;
+    bucket64[i] = b;
+    bytes64[b]! += bytes + 1;
+    count64[b]! += 1;
   }
-  return h % ACCESS_SHARDS;
+  return { members, bucket64, bytes64, count64 };
 }
 
-export function accessShardNames(md: Pick<MailDomain, 'metadata' | 'spec'>): string[] {
-  const base = childNames(md).accessConfigMap;
-  return Array.from({ length: ACCESS_SHARDS }, (_, i) => shardName(base, i));
+/** Largest shard, in bytes, if the list were split into `count` shards. */
+function largestShardBytes(e: Entries, count: number): number {
+  let largest = 0;
+  for (let s = 0; s < count; s++) {
+    let bytes = 0;
+    let members = 0;
+    for (let b = s; b < MAX_ACCESS_SHARDS; b += count) {
+      bytes += e.bytes64[b]!;
+      members += e.count64[b]!;
+    }
+    // "{" + members joined by "," + "}": one comma fewer than members.
+    largest = Math.max(largest, bytes + 2 - (members > 0 ? 1 : 0));
+  }
+  return largest;
 }
 
-export function desiredAccessConfigMaps(md: MailDomain, mailboxes: MailboxAccess[]): V1ConfigMap[] {
-  const base = childNames(md).accessConfigMap;
-  const shards: Record<string, boolean>[] = Array.from({ length: ACCESS_SHARDS }, () => ({}));
-  // Keys in a stable order (the lower-cased address), so an unchanged list is the same bytes.
-  const entries = mailboxes.map((m) => [m.address.toLowerCase(), m.mapiEnabled] as const);
-  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  for (const [address, mapiEnabled] of entries) shards[shardOf(address)]![address] = mapiEnabled;
-  const index = {
-    format: ACCESS_FORMAT,
-    domain: md.spec.domain,
-    domains: mailDomains(md.spec),
-    mapiEnabled: md.spec.mapi.enabled,
-    // Mailboxes not listed get this value (Exchange's default: MAPI on).
-    defaultMailboxMapiEnabled: md.spec.mapi.enabled,
-    shards: shards.map((_, i) => shardKey(i)),
+function indexJson(server: Pick<MapiServer, 'metadata'>, domains: AccessListInput['domains'], count: number): string {
+  const byName: Record<string, { mapiEnabled: boolean; mailDomain: string }> = {};
+  // A domain two MailDomains both list (the controller should not let that happen) resolves
+  // the same way whatever the input order: switched off wins, then the first MailDomain by name.
+  const sorted = [...domains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const md of sorted) {
+    for (const raw of md.domains) {
+      const domain = raw.toLowerCase();
+      const seen = byName[domain];
+      if (!seen || (seen.mapiEnabled && !md.mapiEnabled)) byName[domain] = { mapiEnabled: md.mapiEnabled, mailDomain: md.name };
+    }
+  }
+  const files = Array.from({ length: count }, (_, i) => accessShardKey(i));
+  // stableJson sorts keys: an unchanged list is the same bytes, so nothing is re-applied.
+  return `${stableJson({ format: ACCESS_FORMAT, server: server.metadata.name, domains: byName, shards: { count, files } })}\n`;
+}
+
+function shardJson(members: string[]): string {
+  // Default sort compares UTF-16 units, which for `"address":flag` members is address order;
+  // the two members of an address listed twice end up adjacent, `false` first.
+  members.sort();
+  let unique = members;
+  for (let i = 1; i < members.length; i++) {
+    if (sameAddress(members[i - 1]!, members[i]!)) {
+      // A second Mailbox with the same address cannot switch MAPI back on: the first (false) stays.
+      unique = members.filter((m, j) => j === 0 || !sameAddress(members[j - 1]!, m));
+      break;
+    }
+  }
+  return `{${unique.join(',')}}`;
+}
+
+/** `"a":false` then `"a":true` (or the same member twice); `":` ends an address, escaped inside one. */
+function sameAddress(previous: string, member: string): boolean {
+  if (previous === member) return true;
+  return previous.length === member.length + 1 && member.endsWith(':true') && previous.startsWith(member.slice(0, -4));
+}
+
+/** The files of the list: the index and `count` shards, each shard under 256 KiB where 64 shards allow it. */
+export function accessListFiles(server: Pick<MapiServer, 'metadata'>, input: AccessListInput): AccessListFiles {
+  const entries = entriesOf(input.mailboxes);
+  let count = 1;
+  while (count < MAX_ACCESS_SHARDS && largestShardBytes(entries, count) >= ACCESS_SHARD_LIMIT_BYTES) count *= 2;
+  let index = indexJson(server, input.domains, count);
+  // One shard shares its ConfigMap with the index; a long index can push the pair over the limit.
+  if (count === 1 && dataBytes({ [ACCESS_INDEX_KEY]: index, [accessShardKey(0)]: '' }) + largestShardBytes(entries, 1) > CONFIGMAP_DATA_LIMIT_BYTES) {
+    count = 2;
+    index = indexJson(server, input.domains, count);
+  }
+  const buckets: string[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < entries.members.length; i++) buckets[entries.bucket64[i]! & (count - 1)]!.push(entries.members[i]!);
+  return { count, index, shards: buckets.map(shardJson) };
+}
+
+function dataBytes(data: Record<string, string>): number {
+  let n = 0;
+  for (const [key, value] of Object.entries(data)) n += key.length + Buffer.byteLength(value, 'utf8');
+  return n;
+}
+
+/**
+ * The ConfigMaps of the list: shard ConfigMaps first, the index last. Applied in this order,
+ * the index never names a shard that is not written yet. One shard lives in the index
+ * ConfigMap; more live in `<server>-mapi-access-<i>`, and the index ConfigMap then holds only
+ * the index. Shard ConfigMaps beyond the count must be deleted: see unneededAccessShardNames.
+ */
+export function desiredAccessConfigMaps(server: MapiServer, input: AccessListInput): V1ConfigMap[] {
+  const files = accessListFiles(server, input);
+  const indexName = serverChildNames(server).accessConfigMap;
+  const configMap = (name: string, data: Record<string, string>): V1ConfigMap => {
+    const bytes = dataBytes(data);
+    if (bytes > CONFIGMAP_DATA_LIMIT_BYTES) {
+      throw new Error(
+        `access list of MapiServer ${server.metadata.namespace}/${server.metadata.name}: ConfigMap ${name} would hold ${bytes} bytes, over the ${CONFIGMAP_DATA_LIMIT_BYTES} a ConfigMap holds ` +
+          `(${input.mailboxes.length} Mailboxes, ${input.domains.length} MailDomains; ${MAX_ACCESS_SHARDS} shards carry about 400,000 Mailboxes): split the MailDomains across more MapiServers`,
+      );
+    }
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: childMetadata(server, name), data };
   };
+  if (files.count === 1) return [configMap(indexName, { [ACCESS_INDEX_KEY]: files.index, [accessShardKey(0)]: files.shards[0]! })];
   return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: childMetadata(md, base), data: { [ACCESS_INDEX_KEY]: `${JSON.stringify(index, null, 2)}\n` } },
-    ...shards.map((entries, i): V1ConfigMap => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: childMetadata(md, shardName(base, i)),
-      data: { [shardKey(i)]: JSON.stringify(entries) },
-    })),
+    ...files.shards.map((shard, i) => configMap(accessShardName(server, i), { [accessShardKey(i)]: shard })),
+    configMap(indexName, { [ACCESS_INDEX_KEY]: files.index }),
   ];
+}
+
+/** Names of the ConfigMaps the list needs for this input (the index first). */
+export function accessConfigMapNames(server: MapiServer, input: AccessListInput): string[] {
+  const { count } = accessListFiles(server, input);
+  const shards = count === 1 ? [] : Array.from({ length: count }, (_, i) => accessShardName(server, i));
+  return [serverChildNames(server).accessConfigMap, ...shards];
+}
+
+/**
+ * The possible shard ConfigMaps that the desired list does not include: the controller deletes
+ * those it owns, after applying the desired ones (so a shrinking list never names a missing file).
+ */
+export function unneededAccessShardNames(server: Pick<MapiServer, 'metadata'>, desired: V1ConfigMap[]): string[] {
+  const wanted = new Set(desired.map((cm) => cm.metadata?.name));
+  return accessShardNames(server).filter((name) => !wanted.has(name));
+}
+
+/** The shard count a live index ConfigMap declares; undefined when there is none or it cannot be read. */
+export function liveAccessShardCount(index: V1ConfigMap | undefined): number | undefined {
+  const text = index?.data?.[ACCESS_INDEX_KEY];
+  if (!text) return undefined;
+  try {
+    const count = (JSON.parse(text) as { shards?: { count?: unknown } }).shards?.count;
+    return typeof count === 'number' && Number.isInteger(count) && count >= 1 ? count : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The order to apply the list in, given the count the live index declares, so a pod that
+ * picks up the volume between two writes never reads a shard of one split through the
+ * index of another:
+ * - growing (count up): the index first. It names shards that do not exist yet, and a
+ *   reader keeps its last good list while a listed file is missing; the old shards it still
+ *   finds hold a superset of what the new split puts there.
+ * - otherwise: the shards first, the index last (desiredAccessConfigMaps' order). Shrinking,
+ *   the new shards are supersets of the old ones the old index reads; from several shards to
+ *   one, the index ConfigMap carries its own mailboxes-0.json, which the pod template projects
+ *   last so it wins over the old shard ConfigMap of that name.
+ * Delete unneededAccessShardNames only after all of these are applied.
+ */
+export function accessApplyOrder(desired: V1ConfigMap[], liveCount: number | undefined): V1ConfigMap[] {
+  const desiredCount = desired.length === 1 ? 1 : desired.length - 1;
+  if (liveCount === undefined || desiredCount <= liveCount) return desired;
+  return [desired.at(-1)!, ...desired.slice(0, -1)];
 }

@@ -1,21 +1,30 @@
-// cert-manager Certificate: one certificate for externalHost and every autodiscover host,
-// so no host Outlook contacts raises a certificate warning.
+// cert-manager Certificates: one for a server's external host, one per MailDomain for its
+// autodiscover hosts (one tenant's broken DNS never blocks another's certificate, and no
+// certificate nears the 100-name limit of public CAs).
 import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
-import type { MailDomain } from '../api/maildomain.ts';
-import { childMetadata, childNames, commonLabels } from './names.ts';
+import type { IssuerRef } from '../api/common.ts';
+import { childMetadata, commonLabels, type Owner } from './names.ts';
 
-export function desiredCertificate(md: MailDomain, hosts: string[]): ICertificate {
-  const names = childNames(md);
+export interface CertificateInput {
+  owner: Owner;
+  name: string;
+  secretName: string;
+  hosts: string[];
+  issuerRef: IssuerRef;
+}
+
+export function desiredCertificate({ owner, name, secretName, hosts, issuerRef }: CertificateInput): ICertificate {
   return {
     apiVersion: 'cert-manager.io/v1',
     kind: 'Certificate',
-    metadata: childMetadata(md, names.certificate),
+    metadata: childMetadata(owner, name),
     spec: {
-      secretName: names.tlsSecret,
-      dnsNames: hosts,
-      issuerRef: { name: md.spec.tls.issuerRef.name, kind: md.spec.tls.issuerRef.kind, group: md.spec.tls.issuerRef.group },
+      secretName,
+      dnsNames: [...hosts],
+      issuerRef: { name: issuerRef.name, kind: issuerRef.kind, group: issuerRef.group },
       privateKey: { rotationPolicy: 'Always' },
-      secretTemplate: { labels: commonLabels(md) },
+      // The Secret carries the same labels, so it is found with its owner's selector.
+      secretTemplate: { labels: commonLabels(owner) },
     },
   };
 }

@@ -1,36 +1,46 @@
-// Which hosts a MailDomain serves. Autodiscover follows MS-OXDSCLI 3.1.5: Outlook looks up
-// autodiscover.<domain> for every domain a user's address can be in, aliases included.
+// The one mapping from a MailDomain to the hosts Outlook contacts. The builders, the gate and
+// `mapi-operator check` all import it from here, so they can never disagree on which host
+// speaks for which domain. Autodiscover follows [MS-OXDSCLI] 3.1.5: Outlook looks up
+// autodiscover.<domain> for the domain of the user's address, aliases included.
 import type { MailDomainSpec } from '../api/maildomain.ts';
 
 export interface AutodiscoverHost {
-  /** The mail domain (the primary or an alias) this host publishes autodiscover for. */
+  /** The mail domain (the domain or an alias) this host publishes autodiscover for. */
   domain: string;
   host: string;
 }
 
-export function mailDomains(spec: Pick<MailDomainSpec, 'domain' | 'aliases'>): string[] {
-  return [spec.domain, ...spec.aliases.filter((a) => a !== spec.domain)];
+type DomainNames = Pick<MailDomainSpec, 'domain' | 'aliases'>;
+
+/** The domain and its aliases, in that order, without repeats. */
+export function mailDomainNames(spec: DomainNames): string[] {
+  return [...new Set([spec.domain, ...spec.aliases])];
 }
 
-export function autodiscoverHosts(spec: Pick<MailDomainSpec, 'domain' | 'aliases' | 'autodiscover'>): AutodiscoverHost[] {
-  const domains = mailDomains(spec);
+/**
+ * Default: autodiscover.<domain> and one per alias. Explicit hosts replace the defaults and
+ * are attributed to the longest domain or alias they end with (autodiscover.mail.example.com
+ * with aliases example.com and mail.example.com speaks for mail.example.com), so
+ * `require: Any|All` still reasons per domain. The schema guarantees every explicit host ends
+ * with one; a host that does not is a caller's bug and fails loudly here.
+ */
+export function autodiscoverHosts(spec: DomainNames & Pick<MailDomainSpec, 'autodiscover'>): AutodiscoverHost[] {
+  const domains = mailDomainNames(spec);
   const explicit = spec.autodiscover?.hosts ?? [];
   if (explicit.length === 0) return domains.map((domain) => ({ domain, host: `autodiscover.${domain}` }));
-  // Explicit hosts: attribute each to the mail domain it sits under (longest suffix wins),
-  // so require: Any|All still reasons per domain.
-  return explicit.map((host) => {
-    const owner = [...domains].sort((a, b) => b.length - a.length).find((d) => host === d || host.endsWith(`.${d}`));
-    return { domain: owner ?? host, host };
+  const longestFirst = [...domains].sort((a, b) => b.length - a.length);
+  return explicit.map((host, i) => {
+    const domain = longestFirst.find((d) => host === d || host.endsWith(`.${d}`));
+    if (domain === undefined) {
+      throw new Error(`spec.autodiscover.hosts[${i}] ${host} ends with neither spec.domain nor an alias: write a host under ${spec.domain} (autodiscover.${spec.domain}), or validate the MailDomain with its schema first`);
+    }
+    return { domain, host };
   });
 }
 
-/** externalHost first, then every autodiscover host, without repeats. */
-export function servedHosts(spec: Pick<MailDomainSpec, 'domain' | 'aliases' | 'autodiscover' | 'externalHost'>): string[] {
-  return [...new Set([spec.externalHost, ...autodiscoverHosts(spec).map((h) => h.host)])];
-}
+export const externalURL = (host: string): string => `https://${host}`;
 
-export const externalURL = (spec: Pick<MailDomainSpec, 'externalHost'>): string => `https://${spec.externalHost}`;
-
+/** The autodiscover URLs Outlook tries for these hosts ([MS-OXDSCLI] 3.1.5, POX). */
 export function autodiscoverURLs(hosts: string[]): string[] {
   return hosts.map((h) => `https://${h}/autodiscover/autodiscover.xml`);
 }

@@ -44,6 +44,11 @@ export function textReport(subject: ReportSubject, results: CheckResult[], gate:
       const kind = r.name.includes('/') ? r.name.slice(0, r.name.indexOf('/')) : r.name;
       lines.push(`  ${paint(COLOUR[r.status], `[${MARK[r.status]}]`)} ${kind.padEnd(11)} ${r.reason}`);
       lines.push(`         ${r.message}`);
+      // A host with several fronts: which address says what (clients land on any of them).
+      const addresses = perAddress(r);
+      if (addresses.length > 1) {
+        for (const a of addresses) lines.push(`           ${a.address.padEnd(15)} ${paint(COLOUR[a.status], MARK[a.status])} ${a.reason}`);
+      }
     }
     lines.push('');
   }
@@ -57,6 +62,13 @@ export function textReport(subject: ReportSubject, results: CheckResult[], gate:
   const verdict = gate.open ? paint('32', 'OPEN') : paint('31', 'CLOSED');
   lines.push(bold(`Gate: ${verdict} (${gate.reason}) — ${gate.message}`), '');
   return lines.join('\n');
+}
+
+function perAddress(r: CheckResult): { address: string; status: CheckStatus; reason: string }[] {
+  const list = r.details['addresses'];
+  if (!Array.isArray(list)) return [];
+  return list.filter((a): a is { address: string; status: CheckStatus; reason: string } =>
+    typeof a === 'object' && a !== null && typeof (a as { address?: unknown }).address === 'string' && (a as { status?: unknown }).status as string in MARK);
 }
 
 /** Certificate first, then the external host, each autodiscover host, then the mail domains. */

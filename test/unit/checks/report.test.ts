@@ -42,6 +42,24 @@ describe('textReport', () => {
   });
 });
 
+describe('textReport with several addresses per host', () => {
+  it('lists each address under the row, the failing one marked', () => {
+    const twoFronts: CheckResult = {
+      name: 'tls/mail.example.com', status: 'Failed', reason: 'Expired', message: 'mail.example.com has 2 addresses; address 203.0.113.8: expired',
+      details: { addresses: [
+        { address: '203.0.113.7', status: 'Passed', reason: 'CertificateValid', message: 'ok' },
+        { address: '203.0.113.8', status: 'Failed', reason: 'Expired', message: 'expired' },
+      ] },
+    };
+    const text = textReport(subject, [twoFronts], gate, false);
+    assert.match(text, /\[FAIL\] tls {9}Expired\n.*address 203\.0\.113\.8: expired\n {11}203\.0\.113\.7 {5}PASS CertificateValid\n {11}203\.0\.113\.8 {5}FAIL Expired\n/);
+  });
+  it('prints no address lines for a host with one address', () => {
+    const one: CheckResult = { name: 'tls/mail.example.com', status: 'Passed', reason: 'CertificateValid', message: 'ok', details: { addresses: [{ address: '203.0.113.7', status: 'Passed', reason: 'CertificateValid', message: 'ok' }] } };
+    assert.ok(!textReport(subject, [one], gate, false).includes('203.0.113.7'));
+  });
+});
+
 describe('useColour', () => {
   it('only on a TTY, never with NO_COLOR or TERM=dumb', () => {
     assert.equal(useColour({ isTTY: true }, {}), true);

@@ -16,10 +16,13 @@ export function rootDomainCheckName(domain: string): string {
  * (Microsoft KB 3211279, "Outlook 2016 implementation of Autodiscover"). What is there decides
  * whether that first step costs the user anything:
  * - nothing (no address, connection refused or reset): the request fails at once and Outlook
- *   moves on — harmless, so Passed;
+ *   moves on to the next candidate URI ([MS-OXDSCLI] 3.1.5.x "Nonfunctional URIs": the client
+ *   SHOULD retry with the next URI in its list) — harmless, so Passed;
  * - a certificate not valid for <domain>: Outlook may show a certificate warning — Warning;
  * - a peer that accepts TCP (or TLS) and never answers: every Outlook waits for its own
- *   time-out before moving on — Warning. The fixes: answer (any status, a 404 will do) or
+ *   time-out before moving on — Warning. (Field reports put that wait near 20 s per address,
+ *   e.g. https://blogs.dirteam.com/.../optimizing-the-autodiscover-process-by-skipping-the-root-domain-query;
+ *   Microsoft documents no figure, so the message does not give one.) The fixes: answer (any status, a 404 will do) or
  *   refuse on 443, or the ExcludeHttpsRootDomain client policy (DWORD 1 under
  *   HKCU\Software\Microsoft\Office\16.0\Outlook\AutoDiscover, Microsoft KB 2212902
  *   "Unexpected Autodiscover behavior when you have registry settings under the \Autodiscover

@@ -113,11 +113,13 @@ async function srvFallback(input: DnsCheckInput, dns: DnsResolver, resolution: A
   const target = normalizeHost(best.name);
   if (!input.servedHosts.map(normalizeHost).includes(target)) {
     // A hoster's shared autodiscover name is how many hosted domains publish autodiscover.
-    // Outlook follows it after asking the user to allow the redirect (Microsoft KB 940881, "A
+    // Outlook follows it after asking the user to allow the redirect: Microsoft KB 940881 ("A
     // new feature is available that enables Outlook 2007 to use DNS Service Location (SRV)
-    // records to locate the Exchange Autodiscover service"; [MS-OXDSCLI] 3.1.5.2 lists the SRV
-    // target as a candidate URI). So it is published, with a prompt: tls/<target> judges the
-    // certificate users meet there.
+    // records to locate the Exchange Autodiscover service") describes the prompt; [MS-OXDSCLI]
+    // "Locations Found from SRV DNS Records" adds https://<target>/Autodiscover/Autodiscover.xml
+    // to the candidate URIs. (The KB is cited from memory: the prompt is what users report for
+    // every Outlook since 2007, its exact wording may differ.) So the domain is published, with
+    // a prompt; tls/<target> judges the certificate users meet there.
     return result('Warning', 'SrvRecordOnly',
       `${noHost}; ${srvName} SRV → ${target}:443, a host outside this MailDomain (a hoster's shared autodiscover name?), publishes autodiscover: Outlook asks every user to allow the redirect to ${target} and then trusts what it answers (see tls/${target}); to serve autodiscover yourself without a prompt, publish a CNAME ${host} → ${externalHost}`,
       { srv: records, srvTarget: target, srvTargetDeclared: false });

@@ -21,8 +21,8 @@ export function rootDomainCheckName(domain: string): string {
  * - a certificate not valid for <domain>: Outlook may show a certificate warning — Warning;
  * - a peer that accepts TCP (or TLS) and never answers: every Outlook waits for its own
  *   time-out before moving on — Warning. (Field reports put that wait near 20 s per address,
- *   e.g. https://blogs.dirteam.com/.../optimizing-the-autodiscover-process-by-skipping-the-root-domain-query;
- *   Microsoft documents no figure, so the message does not give one.) The fixes: answer (any status, a 404 will do) or
+ *   e.g. Dave Stork, "Optimizing the Outlook AutoDiscover process by skipping the root domain
+ *   query", blogs.dirteam.com, 2014; Microsoft documents no figure, so the message gives none.) The fixes: answer (any status, a 404 will do) or
  *   refuse on 443, or the ExcludeHttpsRootDomain client policy (DWORD 1 under
  *   HKCU\Software\Microsoft\Office\16.0\Outlook\AutoDiscover, Microsoft KB 2212902
  *   "Unexpected Autodiscover behavior when you have registry settings under the \Autodiscover

@@ -3,9 +3,11 @@
 // measured in the same run on the same data, so the figures compare across machines and
 // loads (a ratio of 3 means "3 times the cost of the baseline"). Never a timed assertion.
 import { performance } from 'node:perf_hooks';
-import { parseMailDomainSpec } from '../src/api/parse.ts';
+import { parseMailDomainSpec, parseMapiServerSpec } from '../src/api/parse.ts';
 import type { MailDomain } from '../src/api/maildomain.ts';
-import { desiredAccessConfigMaps, desiredObjects, desiredPodTemplate, servedHosts } from '../src/builders/index.ts';
+import type { MapiServer } from '../src/api/mapiserver.ts';
+import { autodiscoverHosts, desiredDomainObjects, desiredServerObjects, desiredServerPodTemplate } from '../src/builders/index.ts';
+import { accessListBench, accessInput } from './access-list.ts';
 import { decideMailDomain } from '../src/controllers/maildomain/decide.ts';
 import { containsDesired, needsApply, withAppliedHash } from '../src/controllers/drift.ts';
 import { WorkQueue } from '../src/kube/workqueue.ts';
@@ -67,16 +69,30 @@ const inputs = {
 };
 bench('decideMailDomain, 100 aliases', 'structuredClone(inputs)', () => decideMailDomain(inputs), () => structuredClone({ ...inputs, gate: undefined }));
 
-// 2. The access list of 100,000 mailboxes, against serialising the same map once.
-const mailboxes = Array.from({ length: 100_000 }, (_, i) => ({ address: `user${i}@example.com`, mapiEnabled: i % 7 !== 0 }));
-const flat = Object.fromEntries(mailboxes.map((m) => [m.address, m.mapiEnabled]));
-bench('access ConfigMaps, 100,000 mailboxes', 'JSON.stringify(map)', () => desiredAccessConfigMaps(md, mailboxes), () => JSON.stringify(flat));
+// 2. The access list at 10, 10,000 and 100,000 mailboxes, against JSON.stringify of the same
+// map (bench/access-list.ts samples both alternately, so they see the same machine load).
+const accessList = accessListBench();
+rows.push(...accessList.rows);
 
-// 3. Drift detection on every child of a MailDomain, against a JSON round trip of them.
-const children = desiredObjects({ md, hosts: servedHosts(md.spec), deployment: { replicas: 2, template: desiredPodTemplate(md) }, mailboxes: [] }).map((o) => withAppliedHash(o as { metadata?: { annotations?: Record<string, string> } }));
+// 3. Drift detection on every child of a MapiServer (10,000 mailboxes) and of a MailDomain with
+// 100 aliases, against a JSON round trip of them.
+const server: MapiServer = (() => {
+  const parsed = parseMapiServerSpec({ externalHost: 'mail.hoster.example', image: 'registry.example/bm-mapi:5.3.0', tls: { issuerRef: { name: 'letsencrypt' } } });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return { apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', metadata: { name: 'bluemind', namespace: 'mail', uid: 's' }, spec: parsed.value };
+})();
+const hostedDomain = (() => {
+  const parsed = parseMailDomainSpec({ serverRef: 'bluemind', domain: 'example.com', aliases: Array.from({ length: 100 }, (_, i) => `alias${i}.example.org`) });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return { apiVersion: 'mapi-operator.io/v1alpha2' as const, kind: 'MailDomain' as const, metadata: { name: 'example-com', namespace: 'mail', uid: 'd' }, spec: parsed.value };
+})();
+const children = [
+  ...desiredServerObjects({ server, exposeExternalHost: true, deployment: { replicas: 2, template: desiredServerPodTemplate(server, { gatekeeperImage: 'registry.example/mapi-operator:0.2.0' }) }, access: accessInput(10_000) }),
+  ...desiredDomainObjects({ md: hostedDomain, server, hosts: autodiscoverHosts(hostedDomain.spec).map((h) => h.host) }),
+].map((o) => withAppliedHash(o as { metadata?: { annotations?: Record<string, string> } }));
 const live = structuredClone(children);
-bench('needsApply over 21 children', 'JSON.stringify(children) x2', () => children.every((c, i) => !needsApply(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
-bench('containsDesired over 21 children', 'JSON.stringify(children) x2', () => children.every((c, i) => containsDesired(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
+bench(`needsApply over ${children.length} children`, 'JSON.stringify(children) x2', () => children.every((c, i) => !needsApply(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
+bench(`containsDesired over ${children.length} children`, 'JSON.stringify(children) x2', () => children.every((c, i) => containsDesired(c, live[i])), () => JSON.stringify(children) === JSON.stringify(live));
 
 // 4. Work queue: 10,000 keys through add/get/done, against an array used as a FIFO.
 const keys = Array.from({ length: 10_000 }, (_, i) => `ns/key-${i}`);
@@ -101,8 +117,4 @@ for (const r of rows) {
   console.log(`${r.name.padEnd(w)}  ${r.baseline.padEnd(b)}  ${r.ms.toFixed(3).padStart(9)}  ${r.baseMs.toFixed(3).padStart(9)}  ${(r.ms / r.baseMs).toFixed(2)}x`);
 }
 
-// Size of the access list at 100,000 mailboxes (the issue's bound): every shard must stay
-// under a ConfigMap's 1 MiB.
-const cms = desiredAccessConfigMaps(md, mailboxes);
-const sizes = cms.map((cm) => Object.entries(cm.data ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0));
-console.log(`\naccess list at 100,000 mailboxes: ${cms.length} ConfigMaps, ${(sizes.reduce((a, c) => a + c, 0) / 1024).toFixed(0)} KiB in all, largest shard ${(Math.max(...sizes.slice(1)) / 1024).toFixed(0)} KiB (limit 1024 KiB)`);
+console.log(`\naccess list of one MapiServer:\n${accessList.lines.join('\n')}`);

@@ -12,7 +12,6 @@
 // mailboxes: one pass to hash and size, one sort per shard, one join per shard.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { MapiServer } from '../api/mapiserver.ts';
-import { stableJson } from '../api/stable-json.ts';
 import { accessShardName, childMetadata, serverChildNames } from './names.ts';
 
 export const ACCESS_FORMAT = 'mapi-operator.io/access/v1';
@@ -140,20 +139,24 @@ function largestShardBytes(e: Entries, count: number): number {
 }
 
 function indexJson(server: Pick<MapiServer, 'metadata'>, domains: AccessListInput['domains'], count: number): string {
-  const byName: Record<string, { mapiEnabled: boolean; mailDomain: string }> = {};
+  const byName = new Map<string, { mapiEnabled: boolean; mailDomain: string }>();
   // A domain two MailDomains both list (the controller should not let that happen) resolves
   // the same way whatever the input order: switched off wins, then the first MailDomain by name.
   const sorted = [...domains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const md of sorted) {
     for (const raw of md.domains) {
       const domain = raw.toLowerCase();
-      const seen = byName[domain];
-      if (!seen || (seen.mapiEnabled && !md.mapiEnabled)) byName[domain] = { mapiEnabled: md.mapiEnabled, mailDomain: md.name };
+      const seen = byName.get(domain);
+      if (!seen || (seen.mapiEnabled && !md.mapiEnabled)) byName.set(domain, { mapiEnabled: md.mapiEnabled, mailDomain: md.name });
     }
   }
-  const files = Array.from({ length: count }, (_, i) => accessShardKey(i));
-  // stableJson sorts keys: an unchanged list is the same bytes, so nothing is re-applied.
-  return `${stableJson({ format: ACCESS_FORMAT, server: server.metadata.name, domains: byName, shards: { count, files } })}\n`;
+  // Keys in sorted order at every level (what stableJson would write, without its generic walk
+  // on this hot path): an unchanged list is the same bytes, so nothing is re-applied.
+  const domainMembers = [...byName.keys()]
+    .sort()
+    .map((d) => `${JSON.stringify(d)}:{"mailDomain":${JSON.stringify(byName.get(d)!.mailDomain)},"mapiEnabled":${byName.get(d)!.mapiEnabled}}`);
+  const files = Array.from({ length: count }, (_, i) => JSON.stringify(accessShardKey(i)));
+  return `{"domains":{${domainMembers.join(',')}},"format":${JSON.stringify(ACCESS_FORMAT)},"server":${JSON.stringify(server.metadata.name)},"shards":{"count":${count},"files":[${files.join(',')}]}}\n`;
 }
 
 function shardJson(members: string[]): string {

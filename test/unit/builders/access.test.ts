@@ -7,6 +7,7 @@ import {
   type AccessListInput,
 } from '../../../src/builders/access.ts';
 import { serverChildNames } from '../../../src/builders/names.ts';
+import { stableJson } from '../../../src/api/stable-json.ts';
 import { mapiServer, accessInput } from './fixtures.ts';
 import { projectedFiles, readList, decide, fnv, type List, type Verdict } from './access-reader.ts';
 
@@ -91,6 +92,8 @@ test('stable bytes: the same list in any order, any case, gives the same ConfigM
     mailboxes: input.mailboxes.map((m, i) => ({ ...m, address: i % 2 ? m.address.toUpperCase() : m.address })).reverse(),
   };
   assert.deepEqual(desiredAccessConfigMaps(server, shuffled), desiredAccessConfigMaps(server, input));
+  const { index } = accessListFiles(server, input);
+  assert.equal(index, `${stableJson(JSON.parse(index))}\n`, 'the index keys sorted at every level');
   const shard = JSON.parse(accessListFiles(server, input).shards[0]!) as Record<string, boolean>;
   const keys = Object.keys(shard);
   assert.deepEqual(keys, [...keys].sort(), 'keys sorted');

@@ -2,7 +2,7 @@
 // every hosted domain's switch in an index, every Mailbox's effective switch in shards keyed by
 // a hash of the address. The gatekeeper in each MAPI pod reads it from a projected volume.
 //
-// Sizing: a ConfigMap holds 1 MiB and 100,000 mailboxes take about 3 MiB of JSON, so big
+// Sizing: a ConfigMap holds 1 MiB and 100,000 mailboxes take 3 to 4 MiB of JSON, so big
 // lists are split, but only as far as the content needs: the shard count is the smallest power
 // of two (1 … 64) that keeps every shard under 256 KiB, and a list of one shard lives in the
 // index ConfigMap itself. The pod template lists all 64 possible shard ConfigMaps as optional

@@ -2,11 +2,14 @@
 // report, usage errors, and a run against a dead name server and a silent peer.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PROBE, startWorld, type World } from './world.ts';
+import { load } from 'js-yaml';
+import { parseMailDomain } from '../../../src/api/parse.ts';
+import { autodiscoverHosts } from '../../../src/builders/hosts.ts';
+import { domainCheckTarget } from '../../../src/gate/index.ts';
+import { PROBE, startWorld, writeCheckFile, type World } from './world.ts';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
@@ -33,13 +36,30 @@ interface JsonCheck {
   details: Record<string, unknown>;
 }
 
-function parseJson(run: Run): { gate: string; checks: JsonCheck[] } {
-  const lines = run.stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `--json prints one line:\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(lines[0] as string) as { gate: string; checks: JsonCheck[] };
+interface JsonDomain {
+  name: string;
+  domain: string;
+  passing: boolean;
+  reason: string;
+  message: string;
+  hosts: { host: string; domain: string; published: boolean; served: boolean }[];
 }
 
-const byName = (checks: JsonCheck[], name: string) => {
+interface JsonReport {
+  gate: string;
+  reason: string;
+  message: string;
+  domains: JsonDomain[];
+  checks: (JsonCheck & { fix?: string })[];
+}
+
+function parseJson(run: Run): JsonReport {
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `--json prints one line:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(lines[0] as string) as JsonReport;
+}
+
+const byName = (checks: (JsonCheck & { fix?: string })[], name: string) => {
   const found = checks.find((c) => c.name === name);
   assert.ok(found, `${name} missing from ${checks.map((c) => c.name).join(', ')}`);
   return found;
@@ -62,8 +82,10 @@ describe('mapi-operator check (subprocess)', () => {
     const run = await check([...domainFlags, ...base, ...probe, '--json']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = parseJson(run);
-    assert.deepEqual(Object.keys(report), ['gate', 'checks']);
-    assert.equal(report.gate, 'Open');
+    assert.deepEqual(Object.keys(report), ['gate', 'reason', 'message', 'domains', 'checks']);
+    assert.deepEqual([report.gate, report.reason], ['Open', 'GatePassed']);
+    assert.match(report.message, /1\/1 MailDomains pass/);
+    assert.deepEqual(report.domains.map((d) => [d.domain, d.passing, d.reason]), [['example.test', true, 'ChecksPassed']]);
     assert.ok(!report.checks.some((c) => c.name === 'certificate'), 'no certificate check without a cluster');
     assert.deepEqual(Object.keys(report.checks[0] ?? {}), ['name', 'status', 'reason', 'message', 'details']);
     assert.equal(byName(report.checks, 'dns/autodiscover.example.test').reason, 'CnameToExternalHost');
@@ -85,28 +107,79 @@ describe('mapi-operator check (subprocess)', () => {
     assert.ok(!report.checks.some((c) => c.name.startsWith('http/') || c.name.startsWith('redirect/')), '--no-http');
   });
 
-  it('reads a MailDomain file (-f), with flags overriding checks.require', async () => {
-    const file = path.join(world.dir, 'maildomain.yaml');
-    writeFileSync(file, [
-      'apiVersion: mapi-operator.io/v1alpha1',
-      'kind: MailDomain',
-      'metadata: { name: example-test, namespace: mail }',
-      'spec:',
-      '  domain: example.test',
-      '  aliases: [example.org, example.net]',
-      '  externalHost: mail.example.test',
-      '  autodiscover: { hosts: [] }',
-      '  checks:',
-      '    require: All',
-      `    nameservers: ["${world.dns.nameserver}"]`,
-      '',
-    ].join('\n'));
+  it('reads a MapiServer and its MailDomain from one file (-f), with --require overriding autodiscover.require', async () => {
+    const file = writeCheckFile(world, 'server-and-domain.yaml', { servers: [{ name: 'bluemind', externalHost: 'mail.example.test', domains: 'All' }], domains: [{ name: 'example-test', domain: 'example.test', aliases: ['example.org', 'example.net'], require: 'All' }] });
     const flags = ['--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--no-http', '--json'];
     const strict = await check(['-f', file, ...flags]);
     assert.equal(strict.code, 1, strict.stdout + strict.stderr);
-    assert.equal(byName(parseJson(strict).checks, 'dns/autodiscover.example.net').reason, 'NameNotFound');
+    const report = parseJson(strict);
+    assert.equal(byName(report.checks, 'dns/autodiscover.example.net').reason, 'NameNotFound');
+    assert.deepEqual([report.reason, report.domains[0]?.reason], ['DomainsNotReady', 'AutodiscoverNotPublished']);
     const lenient = await check(['-f', file, '--require', 'Any', ...flags]);
     assert.equal(lenient.code, 0, lenient.stdout + lenient.stderr);
+  });
+
+  it('a MapiServer with two MailDomains: gate.domains All holds naming the unpublished one, Any opens', async () => {
+    const domains = [{ name: 'example-test', domain: 'example.test' }, { name: 'example-net', domain: 'example.net' }];
+    const flags = ['--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--no-http'];
+    const all = writeCheckFile(world, 'two-domains-all.yaml', { servers: [{ name: 'bluemind', externalHost: 'mail.example.test', domains: 'All' }], domains });
+    const closed = await check(['-f', all, ...flags, '--json']);
+    assert.equal(closed.code, 1, closed.stdout + closed.stderr);
+    const report = parseJson(closed);
+    assert.deepEqual([report.gate, report.reason], ['Closed', 'DomainsNotReady']);
+    assert.match(report.message, /1\/2 MailDomains pass .*blocking \(1\): example\.net \(AutodiscoverNotPublished: dns\/autodiscover\.example\.net Failed \(NameNotFound\)/);
+    assert.deepEqual(report.domains.map((d) => [d.name, d.passing]), [['example-test', true], ['example-net', false]]);
+
+    const text = await check(['-f', all, ...flags, '--explain']);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /^Gate: CLOSED \(DomainsNotReady\)/m);
+    assert.match(text.stdout, /^MailDomains \(gate\.domains: All\): 1\/2 pass$/m);
+    assert.match(text.stdout, /^ {2}\[FAIL\] example\.net +AutodiscoverNotPublished$/m);
+    assert.match(text.stdout, /^To fix:\n {2}dns\/autodiscover\.example\.net: publish autodiscover\.example\.net\. 3600 IN CNAME mail\.example\.test\. \(or, without a record at autodiscover\.example\.net: _autodiscover\._tcp\.example\.net\. 3600 IN SRV 0 0 443 mail\.example\.test\.\)$/m);
+    assert.equal(text.stderr, '', 'no progress lines into a pipe');
+
+    const any = writeCheckFile(world, 'two-domains-any.yaml', { servers: [{ name: 'bluemind', externalHost: 'mail.example.test', domains: 'Any' }], domains });
+    const open = await check(['-f', any, ...flags, '--json', '--explain']);
+    assert.equal(open.code, 0, open.stdout + open.stderr);
+    const openReport = parseJson(open);
+    assert.equal(openReport.reason, 'GatePassed');
+    assert.match(byName(openReport.checks, 'dns/autodiscover.example.net').fix ?? '', /IN CNAME mail\.example\.test\./);
+    assert.equal(byName(openReport.checks, 'tls/mail.example.test').fix, undefined);
+  });
+
+  it('a MailDomain alone with --external-host', async () => {
+    const file = writeCheckFile(world, 'domain-alone.yaml', { servers: [], domains: [{ name: 'example-test', domain: 'example.test' }] });
+    const flags = ['--nameserver', world.dns.nameserver, '--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--no-http', '--json'];
+    const run = await check(['-f', file, '--external-host', 'mail.example.test', ...flags]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const missing = await check(['-f', file, ...flags]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /holds MailDomains but no MapiServer: .*--external-host/);
+  });
+
+  it('explicit autodiscover.hosts map to the same domains as the operator maps them (one function)', async () => {
+    const file = writeCheckFile(world, 'explicit-hosts.yaml', {
+      servers: [{ name: 'bluemind', externalHost: 'mail.example.test', domains: 'All' }],
+      domains: [{ name: 'example-test', domain: 'example.test', aliases: ['sub.example.test', 'example.org'], hosts: ['autodiscover.sub.example.test', 'autodiscover.example.test', 'autodiscover.example.org'] }],
+    });
+    const run = await check(['-f', file, '--ca-file', world.caFile, '--https-port', String(world.httpsPort), '--no-http', '--json']);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const cli = parseJson(run).domains[0]?.hosts.map(({ host, domain }) => ({ domain, host }));
+    // The operator's side over the very same document: the builders' mapping and the gate's target.
+    const doc = (readFileSync(file, 'utf8').split('\n---\n').map((d) => load(d)) as { kind: string }[]).find((d) => d.kind === 'MailDomain');
+    const md = parseMailDomain(doc);
+    assert.ok(md.ok);
+    const operator = autodiscoverHosts(md.value.spec);
+    assert.deepEqual(cli, operator);
+    assert.deepEqual(domainCheckTarget(md.value.spec, { externalHost: 'mail.example.test', checks: { interval: '5m', nameservers: [] } }, { includeHttp: false }).autodiscoverHosts, operator);
+    assert.deepEqual(operator.map((h) => h.domain), ['sub.example.test', 'example.test', 'example.org']);
+  });
+
+  it('a file the schema rejects: exit 2 naming the document and the field', async () => {
+    const file = writeCheckFile(world, 'upper-case.yaml', { servers: [{ name: 'bluemind', externalHost: 'mail.example.test', domains: 'All' }], domains: [{ name: 'example-test', domain: 'Example.TEST' }] });
+    const run = await check(['-f', file]);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /MailDomain example-test: spec\.domain: must be lower-case/);
   });
 
   it('prints a per-host report with the gate, without colours when stdout is no terminal', async () => {
@@ -132,7 +205,11 @@ describe('mapi-operator check (subprocess)', () => {
     { name: 'a bad name server', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--nameserver', 'dns.example.com'], stderr: /--nameserver "dns\.example\.com" is not IP\[:PORT\]/ },
     { name: 'a bad require', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--require', 'Most'], stderr: /--require "Most" is not Any or All/ },
     { name: 'a bad time-out', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--timeout', '0'], stderr: /--timeout "0"/ },
-    { name: 'a URL as domain', args: ['--domain', 'https://example.test', '--external-host', 'mail.example.test'], stderr: /--domain "https:\/\/example\.test" is not a DNS name/ },
+    { name: 'a URL as domain', args: ['--domain', 'https://example.test', '--external-host', 'mail.example.test'], stderr: /--domain "https:\/\/example\.test" must be a valid DNS name/ },
+    { name: 'an upper-case domain (the schema rejects it)', args: ['--domain', 'Example.TEST', '--external-host', 'mail.example.test'], stderr: /--domain "Example\.TEST" must be lower-case/ },
+    { name: 'an upper-case alias', args: ['--domain', 'example.test', '--alias', 'example.org', '--alias', 'Example.NET', '--external-host', 'mail.example.test'], stderr: /--alias "Example\.NET" must be lower-case/ },
+    { name: 'an IP literal as external host', args: ['--domain', 'example.test', '--external-host', '192.0.2.1'], stderr: /--external-host "192\.0\.2\.1" must be a host name, not an IP address/ },
+    { name: 'an autodiscover host outside the domain', args: ['--domain', 'example.test', '--autodiscover-host', 'autodiscover.other.test', '--external-host', 'mail.example.test'], stderr: /--autodiscover-host "autodiscover\.other\.test" must be the domain or an alias, or end with one/ },
     { name: 'a missing file', args: ['-f', '/nonexistent/maildomain.yaml'], stderr: /-f \/nonexistent\/maildomain\.yaml cannot be read \(ENOENT\)/ },
     { name: 'a probe user without password', args: ['--domain', 'example.test', '--external-host', 'mail.example.test', '--probe-user', 'u', '--probe-address', 'u@example.test'], stderr: /no probe password/ },
     { name: 'an unknown flag', args: ['--domian', 'example.test'], stderr: /--domian/ },
@@ -149,7 +226,7 @@ describe('mapi-operator check (subprocess)', () => {
   it('--help names every flag and says the port flags are for testing', async () => {
     const run = await check(['--help']);
     assert.equal(run.code, 0);
-    for (const flag of ['-f, --file', '--domain', '--alias', '--external-host', '--nameserver', '--ca-file', '--probe-user', '--probe-password-file', '--probe-address', '--require', '--no-http', '--json', '--timeout', '--https-port', '--http-port']) {
+    for (const flag of ['-f, --file', '--domain', '--alias', '--external-host', '--nameserver', '--ca-file', '--probe-user', '--probe-password-file', '--probe-address', '--require', '--no-http', '--json', '--explain', '--timeout', '--https-port', '--http-port']) {
       assert.ok(run.stdout.includes(flag), `help lacks ${flag}`);
     }
     assert.match(run.stdout, /For testing only \(production always uses 443 and 80\)/);

@@ -204,3 +204,29 @@ export async function startWorld(): Promise<World> {
     },
   };
 }
+
+export interface CheckFileSpec {
+  servers: { name: string; externalHost: string; domains: 'All' | 'Any' }[];
+  domains: { name: string; domain: string; aliases?: string[]; hosts?: string[]; require?: 'Any' | 'All' }[];
+}
+
+/** A multi-document v1alpha2 file for `check -f`: MapiServers first (asking this world's name
+ *  server), then MailDomains naming the first of them. Returns its path. */
+export function writeCheckFile(world: World, name: string, spec: CheckFileSpec): string {
+  const serverRef = spec.servers[0]?.name ?? 'bluemind';
+  const docs = [
+    ...spec.servers.map((s) => [
+      'apiVersion: mapi-operator.io/v1alpha2', 'kind: MapiServer', `metadata: { name: ${s.name}, namespace: mail }`, 'spec:',
+      `  externalHost: ${s.externalHost}`, '  image: registry.example/bm-mapi:5.3.0', '  tls: { issuerRef: { name: letsencrypt } }',
+      `  gate: { domains: ${s.domains} }`, `  checks: { nameservers: ["${world.dns.nameserver}"] }`,
+    ].join('\n')),
+    ...spec.domains.map((d) => [
+      'apiVersion: mapi-operator.io/v1alpha2', 'kind: MailDomain', `metadata: { name: ${d.name}, namespace: mail }`, 'spec:',
+      `  serverRef: ${serverRef}`, `  domain: ${d.domain}`, `  aliases: [${(d.aliases ?? []).join(', ')}]`,
+      `  autodiscover: { hosts: [${(d.hosts ?? []).join(', ')}], require: ${d.require ?? 'Any'} }`,
+    ].join('\n')),
+  ];
+  const file = path.join(world.dir, name);
+  writeFileSync(file, `${docs.join('\n---\n')}\n`);
+  return file;
+}

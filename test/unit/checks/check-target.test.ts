@@ -27,36 +27,37 @@ describe('parseCheckArgs', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('builds the target from flags', () => {
-    const parsed = parseCheckArgs(['--domain', 'example.com', '--alias', 'example.org', '--external-host', 'Mail.Example.com', '--nameserver', '192.0.2.53', '--nameserver', '[2001:db8::53]:5353', '--no-http', '--timeout', '2.5'], {});
-    assert.equal(parsed.target.externalHost, 'mail.example.com');
-    assert.deepEqual(parsed.target.nameservers, ['192.0.2.53', '[2001:db8::53]:5353']);
-    assert.equal(parsed.target.includeHttp, false);
-    assert.equal(parsed.target.require, 'Any');
+    const parsed = parseCheckArgs(['--domain', 'example.com', '--alias', 'example.org', '--external-host', 'mail.example.com', '--nameserver', '192.0.2.53', '--nameserver', '[2001:db8::53]:5353', '--no-http', '--timeout', '2.5'], {});
+    assert.equal(parsed.server.spec.externalHost, 'mail.example.com');
+    assert.deepEqual(parsed.server.spec.checks.nameservers, ['192.0.2.53', '[2001:db8::53]:5353']);
+    assert.equal(parsed.extras.includeHttp, false);
+    assert.deepEqual(parsed.domains.map((d) => [d.spec.domain, d.spec.aliases, d.spec.autodiscover.require]), [['example.com', ['example.org'], 'Any']]);
     assert.equal(parsed.timeoutMs, 2_500);
-    assert.equal(parsed.target.certificate, undefined);
-    assert.equal(parsed.target.probeCredentials, undefined);
+    assert.equal(parsed.extras.probeCredentials, undefined);
   });
 
-  it('reads the MailDomain out of a multi-document manifest', () => {
+  it('reads the MapiServer and its MailDomains out of a multi-document manifest, other kinds skipped', () => {
     const file = path.join(dir, 'md.yaml');
     writeFileSync(file, [
       'apiVersion: v1', 'kind: Namespace', 'metadata: { name: mail }', '---',
-      'apiVersion: mapi-operator.io/v1alpha1', 'kind: MailDomain', 'metadata: { name: example-com }',
-      'spec:', '  domain: example.com', '  aliases: [example.org]', '  externalHost: mail.example.com',
-      '  autodiscover: { hosts: [autodiscover.example.org] }', '  checks: { require: All, nameservers: ["192.0.2.53:5353"] }', '',
+      'apiVersion: mapi-operator.io/v1alpha2', 'kind: MapiServer', 'metadata: { name: bluemind, namespace: mail }',
+      'spec:', '  externalHost: mail.example.com', '  image: bm-mapi:5', '  tls: { issuerRef: { name: le } }', '  checks: { nameservers: ["192.0.2.53:5353"] }', '---',
+      'apiVersion: mapi-operator.io/v1alpha2', 'kind: MailDomain', 'metadata: { name: example-com, namespace: mail }',
+      'spec:', '  serverRef: bluemind', '  domain: example.com', '  aliases: [example.org]',
+      '  autodiscover: { hosts: [autodiscover.example.org], require: All }', '',
     ].join('\n'));
-    const { target } = parseCheckArgs(['-f', file], {});
-    assert.deepEqual(target.autodiscoverHosts, [{ domain: 'example.org', host: 'autodiscover.example.org' }]);
-    assert.equal(target.require, 'All');
-    assert.deepEqual(target.nameservers, ['192.0.2.53:5353']);
+    const { server, domains } = parseCheckArgs(['-f', file], {});
+    assert.equal(server.spec.externalHost, 'mail.example.com');
+    assert.deepEqual(server.spec.checks.nameservers, ['192.0.2.53:5353']);
+    assert.deepEqual(domains.map((d) => [d.metadata.name, d.spec.autodiscover.hosts, d.spec.autodiscover.require]), [['example-com', ['autodiscover.example.org'], 'All']]);
   });
 
   it('reads the probe password from a file, trailing newline dropped, or from MAPI_PROBE_PASSWORD', () => {
     const file = path.join(dir, 'pw');
     writeFileSync(file, 'from-file\n');
     const common = ['--domain', 'example.com', '--external-host', 'mail.example.com', '--probe-user', 'probe', '--probe-address', 'ken@example.com'];
-    assert.equal(parseCheckArgs([...common, '--probe-password-file', file], { MAPI_PROBE_PASSWORD: 'from-env' }).target.probeCredentials?.password, 'from-file');
-    assert.equal(parseCheckArgs(common, { MAPI_PROBE_PASSWORD: 'from-env' }).target.probeCredentials?.password, 'from-env');
+    assert.equal(parseCheckArgs([...common, '--probe-password-file', file], { MAPI_PROBE_PASSWORD: 'from-env' }).extras.probeCredentials?.password, 'from-file');
+    assert.equal(parseCheckArgs(common, { MAPI_PROBE_PASSWORD: 'from-env' }).extras.probeCredentials?.password, 'from-env');
   });
 
   it('rejects a password flag with the way to pass it instead', () => {

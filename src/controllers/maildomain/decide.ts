@@ -16,7 +16,7 @@ import type { CheckResult } from '../../checks/types.ts';
 import { normalizeHost } from '../../checks/host-names.ts';
 import { domainVerdict, type DomainVerdict } from '../../gate/index.ts';
 import {
-  certificateCheck, checkRows, issuerObjection, setConditions, transitionEvents,
+  certificateCheck, checkRows, issuerObjection, setConditions,
   type CertificateObserved, type ConditionInput, type ControllerEvent, type Objection,
 } from '../conditions.ts';
 
@@ -45,6 +45,8 @@ export interface MailDomainPlan {
   apply: object[];
   prune: { kind: 'Certificate' | 'Ingress'; name: string }[];
   status: MailDomainStatus;
+  /** Always empty today: a MailDomain's Events are its condition transitions (transitionEvents,
+   *  in the caller); kept so both plans have one shape. */
   events: ControllerEvent[];
   /** This domain's standing in its server's gate; undefined when it is not accepted. */
   verdict: DomainVerdict | undefined;
@@ -96,7 +98,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     return {
       apply: [], prune: [], verdict: undefined, accepted: false,
       status: { ...(generation !== undefined ? { observedGeneration: generation } : {}), conditions, ...(md.status?.checks ? { checks: md.status.checks } : {}) },
-      events: transitionEvents(previous, conditions),
+      events: [],
     };
   }
 
@@ -128,7 +130,8 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     checks: checkRows(md.status?.checks, [cert, ...rows], now),
   };
   return {
-    apply, prune, status, events: transitionEvents(previous, conditions),
+    // Condition transitions become Events in the caller (transitionEvents), once for both kinds.
+    apply, prune, status, events: [],
     verdict: accepted ? verdict : undefined, accepted, ...(stall ? { stalled: stall } : {}),
   };
 }

@@ -12,7 +12,7 @@ import type { CheckResult } from '../../checks/types.ts';
 import { serverVerdict, type DomainVerdict, type ServerVerdict } from '../../gate/index.ts';
 import { decideRollout, type RolloutDecision, type RunningDeployment } from '../../rollout/decision.ts';
 import {
-  certificateCheck, checkRows, conditionStatus, issuerObjection, setConditions, transitionEvents,
+  certificateCheck, checkRows, conditionStatus, issuerObjection, setConditions,
   type CertificateObserved, type ConditionInput, type ControllerEvent, type Objection,
 } from '../conditions.ts';
 
@@ -47,6 +47,7 @@ export interface MapiServerPlan {
   apply: object[];
   prune: { kind: 'Certificate' | 'Ingress' | 'ConfigMap'; name: string }[];
   status: MapiServerStatus;
+  /** The rollout's own Events; condition transitions are the caller's (transitionEvents). */
   events: ControllerEvent[];
   requeueAfterMs?: number;
   /** For the caller's metrics and logs. */
@@ -153,7 +154,8 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
     apply: objects,
     prune,
     status,
-    events: [...rollout.events, ...transitionEvents(server.status?.conditions as Condition[] | undefined, conditions)],
+    // Condition transitions become Events in the caller (transitionEvents), once for both kinds.
+    events: rollout.events,
     ...(rollout.requeueAfterMs ? { requeueAfterMs: rollout.requeueAfterMs } : {}),
     verdict,
     rollout,

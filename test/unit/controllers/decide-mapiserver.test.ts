@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideMapiServer, type MapiServerInputs } from '../../../src/controllers/mapiserver/decide.ts';
+import { transitionEvents } from '../../../src/controllers/conditions.ts';
 import { TEMPLATE_HASH_ANNOTATION } from '../../../src/builders/names.ts';
 import { mailDomain, mapiServer, NOW, row, EXTERNAL } from '../gate/fixtures.ts';
 import { decideDomain, domainChecks, hosted, READY_CERT, runningFrom } from '../gate/world.ts';
@@ -69,7 +70,7 @@ describe('decideMapiServer', () => {
     assert.deepEqual(plan.prune.slice(0, 2), [{ kind: 'Certificate', name: 'bluemind-mapi' }, { kind: 'Ingress', name: 'bluemind-mapi' }]);
     const deployment = plan.apply.find((o) => (o as { kind: string }).kind === 'Deployment') as { spec: { replicas: number } };
     assert.equal(deployment.spec.replicas, 0);
-    assert.ok(plan.events.some((e) => e.type === 'Warning' && e.reason === 'HostConflict'));
+    assert.ok(transitionEvents(undefined, plan.status.conditions).some((e) => e.type === 'Warning' && e.reason === 'HostConflict'));
   });
 
   it('issuer policies, first objection wins: ClusterIssuerNotAllowed, IssuerNotFound; no Certificate applied, none pruned', () => {
@@ -134,5 +135,6 @@ describe('decideMapiServer', () => {
     const third = decideMapiServer(inputs({ server: { ...server, status: again.status }, deployment: runningFrom(first, false), now: new Date(NOW.getTime() + 2_000) }));
     assert.deepEqual(third.status, again.status);
     assert.deepEqual(third.events, []);
+    assert.deepEqual(transitionEvents(again.status.conditions, third.status.conditions), []);
   });
 });

@@ -27,7 +27,9 @@ export function remedyFor(result: CheckResult, ctx: RemedyContext): string | und
   const slash = result.name.indexOf('/');
   const kind = slash === -1 ? result.name : result.name.slice(0, slash);
   const host = slash === -1 ? '' : result.name.slice(slash + 1);
-  const cname = `${host}. 3600 IN CNAME ${ctx.externalHost}.`;
+  const external = host === ctx.externalHost;
+  // The external host needs an address of the front; every other host points at it.
+  const cname = external ? `${host}. 3600 IN A <address of the front>` : `${host}. 3600 IN CNAME ${ctx.externalHost}.`;
   switch (kind) {
     case 'certificate':
       return 'kubectl describe certificate <name>: fix what cert-manager reports (issuer, ACME challenge, DNS of the names)';

@@ -67,8 +67,10 @@ after(async () => {
 });
 
 describe('examples/', () => {
-  test('plain/: every object is accepted, and it holds each kind', async () => {
-    const objects = objectsOf(await filesIn(path.join(examples, 'plain')));
+  test('plain/: every object is accepted, it holds each kind, and its kustomization.yaml lists every file', async () => {
+    const listed = (load(readFileSync(path.join(examples, 'plain/kustomization.yaml'), 'utf8')) as { resources: string[] }).resources;
+    assert.deepEqual([...listed].sort(), readdirSync(path.join(examples, 'plain')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+    const objects = objectsOf(await k.ok(['kustomize', path.join(examples, 'plain')]));
     assert.deepEqual([...new Set(objects.map((o) => o.kind))].sort(), ['Issuer', 'MailDomain', 'Mailbox', 'MapiServer', 'Namespace']);
     const accepted = await dryRun(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }), 'examples/plain');
     assert.equal(accepted.length, objects.length, accepted.join('\n'));

@@ -1,10 +1,13 @@
 // The one way both controllers act on a plan: apply the children that drifted, remove the
 // children that must no longer exist (only our own), emit the plan's Events, write status
 // once. The decision was made before, without I/O; this is the I/O.
-import type { Informer, KubeObject, Manager, ReconcileContext } from '../kube/index.ts';
-import { applyObject, applyStatusIfChanged, deleteObject } from '../kube/index.ts';
+import type { Informer, KubeClient, KubeObject, Manager, ReconcileContext, ResourceRef } from '../kube/index.ts';
+import { applyObject, applyStatusIfChanged, deleteObject, KubeApiError, resourcePath } from '../kube/index.ts';
+import type { Condition } from '../api/conditions.ts';
+import { controllerOf, isControlledBy, secretUsableBy, type Refusal } from '../policy/child-ownership.ts';
+import { setConditions } from './conditions.ts';
 import { needsApply, withAppliedHash } from './drift.ts';
-import { OWNED_KINDS } from './resources.ts';
+import { OWNED_KINDS, SECRETS } from './resources.ts';
 
 export interface PlanToApply {
   apply: object[];
@@ -25,13 +28,46 @@ export interface ApplyPlanInput {
 export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlanInput): Promise<{ applied: number; pruned: number; statusWritten: boolean }> {
   const namespace = owner.metadata.namespace ?? '';
   let applied = 0;
-  // Children first, so the status describes what exists.
-  for (const obj of plan.apply as KubeObject[]) {
+  const refusals: Refusal[] = [];
+  const refusedSecrets = new Set<string>();
+  // Children first (Certificates before the Ingresses that serve their Secret), so the status describes what exists.
+  for (const obj of certificatesFirst(plan.apply as KubeObject[])) {
     const desired = withAppliedHash(obj);
-    const live = liveOf(obj.kind ?? '')?.get(namespace, obj.metadata.name ?? '');
+    const kind = obj.kind ?? '';
+    const name = obj.metadata.name ?? '';
+    // The caches hold only labelled children; an object of this name without our label (the
+    // user's own) is only visible to a GET.
+    const live = liveOf(kind)?.get(namespace, name) ?? await readObject(manager.client, OWNED_KINDS[kind], namespace, name, ctx.signal);
+    if (live && !isControlledBy(live, owner.metadata.uid)) {
+      refusals.push({
+        reason: 'NameInUse', object: `${kind} ${name}`,
+        message: `${kind} ${name} already exists in namespace ${namespace} and was not created by this ${owner.kind} (controller: ${controllerOf(live)}); it is left unchanged: rename or delete it, or rename this ${owner.kind}`,
+      });
+      continue;
+    }
+    // An Ingress serving a refused Secret would hand the user's own certificate to our host.
+    if (kind === 'Ingress' && tlsSecretsOf(obj).some((s) => refusedSecrets.has(s))) continue;
+    const secretName = kind === 'Certificate' ? (obj as { spec?: { secretName?: string } }).spec?.secretName : undefined;
+    if (secretName && needsApply(desired, live)) {
+      const secret = await readObject(manager.client, SECRETS, namespace, secretName, ctx.signal);
+      if (!secretUsableBy(secret, name)) {
+        refusedSecrets.add(secretName);
+        refusals.push({
+          reason: 'SecretInUse', object: `Secret ${secretName}`,
+          message: `Secret ${secretName} already exists in namespace ${namespace} and was not issued for Certificate ${name}; cert-manager would overwrite its certificate and key, so it is left unchanged: set tls.secretName to an unused name, or delete that Secret`,
+        });
+        continue;
+      }
+    }
     if (!needsApply(desired, live)) continue;
-    await applyObject(manager.client, desired, { signal: ctx.signal });
-    applied++;
+    try {
+      await applyObject(manager.client, desired, { signal: ctx.signal });
+      applied++;
+    } catch (err) {
+      const rejected = rejection(err, kind, name);
+      if (!rejected) throw err;
+      refusals.push(rejected);
+    }
   }
   let pruned = 0;
   for (const p of plan.prune) {
@@ -45,9 +81,62 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
     }
   }
   for (const e of plan.events) void manager.events.record(owner, e.type, e.reason, e.message);
-  const { written } = await applyStatusIfChanged(manager.client, owner, plan.status, { signal: ctx.signal });
+  const status = refusals.length > 0 ? stalledBy(owner, plan.status, refusals) : plan.status;
+  if (refusals.length > 0) {
+    // One Event when the refusal is news, not one per reconcile.
+    const before = (owner.status as { conditions?: Condition[] } | undefined)?.conditions?.find((c) => c.type === 'Stalled');
+    const now = (status as { conditions?: Condition[] }).conditions?.find((c) => c.type === 'Stalled');
+    if (now && (before?.status !== 'True' || before.message !== now.message)) void manager.events.record(owner, 'Warning', now.reason, now.message);
+    ctx.log.warn({ refusals }, 'children refused');
+  }
+  const { written } = await applyStatusIfChanged(manager.client, owner, status, { signal: ctx.signal });
   if (applied > 0 || pruned > 0 || written) ctx.log.debug({ applied, pruned, statusWritten: written }, 'reconciled');
   return { applied, pruned, statusWritten: written };
+}
+
+const certificatesFirst = (objects: KubeObject[]): KubeObject[] => [...objects.filter((o) => o.kind === 'Certificate'), ...objects.filter((o) => o.kind !== 'Certificate')];
+const tlsSecretsOf = (o: KubeObject): string[] => ((o as { spec?: { tls?: { secretName?: string }[] } }).spec?.tls ?? []).flatMap((t) => (t.secretName ? [t.secretName] : []));
+
+/** A GET bounded by the client's time-out; absent (404) is undefined. */
+async function readObject(client: KubeClient, ref: ResourceRef | undefined, namespace: string, name: string, signal: AbortSignal): Promise<KubeObject | undefined> {
+  if (!ref || !name) return undefined;
+  try {
+    return await client.request<KubeObject>({ path: resourcePath(ref, namespace, name), object: `${ref.kind} ${namespace}/${name}`, timeoutMs: 10_000, signal });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * An apply the apiserver refused for good (invalid, forbidden, too large): a person must act, so
+ * it goes into status with the apiserver's own message. Conflicts, throttling and 5xx are
+ * transient and go back to the work queue instead.
+ */
+function rejection(err: unknown, kind: string, name: string): Refusal | undefined {
+  if (!(err instanceof KubeApiError)) return undefined;
+  const code = err.statusCode;
+  if (code < 400 || code >= 500 || code === 409 || code === 429 || code === 404) return undefined;
+  return { reason: 'ApplyRejected', object: `${kind} ${name}`, message: `the apiserver refused ${kind} ${name}: ${err.message}` };
+}
+
+/** The plan's status with Stalled/Ready/Reconciling saying what was refused and how to fix it. */
+function stalledBy(owner: KubeObject, planned: unknown, refusals: Refusal[]): unknown {
+  const status = planned as { conditions?: Condition[] } & Record<string, unknown>;
+  const reason = refusals[0]!.reason;
+  const message = refusals.map((r) => r.message).join('; ');
+  const override: Record<string, { status: 'True' | 'False'; reason: string; message: string }> = {
+    Stalled: { status: 'True', reason, message },
+    Ready: { status: 'False', reason, message },
+    Reconciling: { status: 'False', reason, message: `waiting for a person: ${message}` },
+  };
+  const plannedConditions = status.conditions ?? [];
+  const next = [
+    ...plannedConditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, ...override[c.type] })),
+    ...Object.entries(override).filter(([type]) => !plannedConditions.some((c) => c.type === type)).map(([type, c]) => ({ type, ...c })),
+  ];
+  const previous = (owner.status as { conditions?: Condition[] } | undefined)?.conditions;
+  return { ...status, conditions: setConditions(previous, next, owner.metadata.generation, new Date()) };
 }
 
 /** The status a resource whose spec the operator cannot read gets; the spec is never rewritten. */

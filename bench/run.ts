@@ -9,9 +9,10 @@ import type { MapiServer } from '../src/api/mapiserver.ts';
 import { autodiscoverHosts, desiredDomainObjects, desiredServerObjects, desiredServerPodTemplate } from '../src/builders/index.ts';
 import { accessListBench, accessInput } from './access-list.ts';
 import { decideMailDomain } from '../src/controllers/maildomain/decide.ts';
+import { decideMapiServer } from '../src/controllers/mapiserver/decide.ts';
+import { domainVerdict } from '../src/gate/index.ts';
 import { containsDesired, needsApply, withAppliedHash } from '../src/controllers/drift.ts';
 import { WorkQueue } from '../src/kube/workqueue.ts';
-import { gateDecision } from '../src/gate/gate-decision.ts';
 import type { CheckResult } from '../src/checks/types.ts';
 
 interface Row { name: string; baseline: string; ms: number; baseMs: number }
@@ -44,30 +45,50 @@ function bench(name: string, baseline: string, fn: () => unknown, base: () => un
   rows.push({ name, baseline, ms: time(fn), baseMs: time(base) });
 }
 
-function mailDomain(aliases: number): MailDomain {
-  const parsed = parseMailDomainSpec({
-    domain: 'example.com', externalHost: 'mail.example.com',
-    aliases: Array.from({ length: aliases }, (_, i) => `alias${i}.example.org`),
-    tls: { issuerRef: { name: 'letsencrypt' } }, mapi: { image: 'registry.example/bm-mapi:4.1.0' },
-  });
-  if (!parsed.ok) throw new Error(parsed.message);
-  return { apiVersion: 'mapi-operator.io/v1alpha1', kind: 'MailDomain', metadata: { name: 'example-com', namespace: 'mail', uid: 'u', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: parsed.value };
+const parsedOrThrow = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T => {
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+};
+const server: MapiServer = {
+  apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', metadata: { name: 'bluemind', namespace: 'mail', uid: 's', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' },
+  spec: parsedOrThrow(parseMapiServerSpec({ externalHost: 'mail.hoster.example', image: 'registry.example/bm-mapi:5.3.0', tls: { issuerRef: { name: 'letsencrypt' } } })),
+};
+function hosted(name: string, aliases: number): MailDomain {
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MailDomain', metadata: { name, namespace: 'mail', uid: `u-${name}`, generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: parsedOrThrow(parseMailDomainSpec({ serverRef: 'bluemind', domain: `${name}.example`, aliases: Array.from({ length: aliases }, (_, i) => `alias${i}.${name}.example`) })),
+  };
 }
-
-// 1. A whole reconcile decision for a MailDomain with 100 aliases, against copying its inputs.
-const md = mailDomain(100);
-const results: CheckResult[] = servedHosts(md.spec).flatMap((h) => [
+const passing = (hosts: string[]): CheckResult[] => hosts.flatMap((h) => [
   { name: `dns/${h}`, status: 'Passed' as const, reason: 'CnameToExternalHost', message: `${h} ok`, details: {} },
   { name: `tls/${h}`, status: 'Passed' as const, reason: 'CertificateValid', message: `${h} ok`, details: {} },
 ]);
-const inputs = {
-  md, claimants: [{ namespace: 'mail', name: 'example-com', creationTimestamp: '2026-01-01T00:00:00Z', spec: md.spec }],
-  certificate: { ready: { status: 'True', reason: 'Ready', message: 'ok' }, current: true },
-  checks: { results, checkedAt: new Date() },
-  gate: (r: CheckResult[]) => gateDecision(r, { require: 'Any', externalHost: md.spec.externalHost, autodiscoverHosts: servedHosts(md.spec).slice(1).map((host) => ({ domain: host.slice(13), host })), certificate: { ready: true, reason: 'Ready', message: '' } }),
-  mailboxes: [], now: new Date(), options: { allowClusterIssuers: true, progressDeadlineMs: 600_000 },
+const readyCertificate = { ready: { status: 'True', reason: 'Ready', message: 'ok' }, current: true };
+
+// 1a. A MailDomain's whole decision (100 aliases), against copying its inputs.
+const md = hosted('example-com', 100);
+const mdHosts = autodiscoverHosts(md.spec).map((h) => h.host);
+const mdInputs = {
+  md, server, claim: { owned: mdHosts, conflicts: [] }, issuer: {}, certificate: readyCertificate,
+  checks: { results: passing(mdHosts), checkedAt: new Date() }, now: new Date(), options: { allowClusterIssuers: true },
 };
-bench('decideMailDomain, 100 aliases', 'structuredClone(inputs)', () => decideMailDomain(inputs), () => structuredClone({ ...inputs, gate: undefined }));
+bench('decideMailDomain, 100 aliases', 'structuredClone(inputs)', () => decideMailDomain(mdInputs), () => structuredClone(mdInputs));
+
+// 1b. A hoster's server decision: the gate over 1,000 hosted domains and the access list of
+// 20,000 mailboxes, against copying its inputs.
+const domainCount = 1_000;
+const standings = Array.from({ length: domainCount }, (_, i) => {
+  const d = hosted(`d${i}`, 1);
+  const hosts = autodiscoverHosts(d.spec);
+  const verdict = domainVerdict(passing(hosts.map((h) => h.host)), { require: 'Any', autodiscoverHosts: hosts, certificate: { name: 'certificate', status: 'Passed', reason: 'Ready', message: 'ok', details: {} } });
+  return { name: d.metadata.name, domain: d.spec.domain, accepted: true, verdict, httpResults: [] };
+});
+const serverInputs = {
+  server, externalHostClaim: { owned: true }, issuer: {}, certificate: readyCertificate,
+  checks: { results: passing([server.spec.externalHost]), checkedAt: new Date() },
+  domains: standings, access: accessInput(20_000), now: new Date(), options: { allowClusterIssuers: true, progressDeadlineMs: 600_000 },
+};
+bench(`decideMapiServer, ${domainCount} domains, 20,000 mailboxes`, 'structuredClone(inputs)', () => decideMapiServer(serverInputs), () => structuredClone(serverInputs));
 
 // 2. The access list at 10, 10,000 and 100,000 mailboxes, against JSON.stringify of the same
 // map (bench/access-list.ts samples both alternately, so they see the same machine load).
@@ -76,11 +97,6 @@ rows.push(...accessList.rows);
 
 // 3. Drift detection on every child of a MapiServer (10,000 mailboxes) and of a MailDomain with
 // 100 aliases, against a JSON round trip of them.
-const server: MapiServer = (() => {
-  const parsed = parseMapiServerSpec({ externalHost: 'mail.hoster.example', image: 'registry.example/bm-mapi:5.3.0', tls: { issuerRef: { name: 'letsencrypt' } } });
-  if (!parsed.ok) throw new Error(parsed.message);
-  return { apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', metadata: { name: 'bluemind', namespace: 'mail', uid: 's' }, spec: parsed.value };
-})();
 const hostedDomain = (() => {
   const parsed = parseMailDomainSpec({ serverRef: 'bluemind', domain: 'example.com', aliases: Array.from({ length: 100 }, (_, i) => `alias${i}.example.org`) });
   if (!parsed.ok) throw new Error(parsed.message);

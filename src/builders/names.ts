@@ -1,5 +1,6 @@
 // Names, labels and owner references of everything built for a MapiServer and its
 // MailDomains. Kept in one place so the builders, the controllers and the tests agree on them.
+import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/common.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
@@ -31,32 +32,64 @@ export interface DomainChildNames {
   ingress: string;
 }
 
+/** A DNS-1035 label (what a Service name must be, and what every child name here is). */
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_LABEL = 63;
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8);
+
+/**
+ * `<owner>-<suffix>`, or, when that is not a valid DNS-1035 label of at most 63 characters (a
+ * resource name may be a 253-character DNS subdomain with dots, or start with a digit), a
+ * shortened form that is: the owner name with dots turned into dashes, cut to fit, then eight
+ * hex characters of the SHA-256 of the full owner name, then the suffix. Stable (the same name
+ * always gives the same child name) and distinct for distinct owner names (up to the hash).
+ */
+export function childName(ownerName: string, suffix: string): string {
+  const plain = `${ownerName}-${suffix}`;
+  if (plain.length <= MAX_LABEL && DNS_LABEL.test(plain)) return plain;
+  const tail = `-${shortHash(ownerName)}-${suffix}`;
+  let head = ownerName.toLowerCase().replace(/[^-a-z0-9]/g, '-');
+  if (!/^[a-z]/.test(head)) head = `m${head}`;
+  head = head.slice(0, Math.max(1, MAX_LABEL - tail.length)).replace(/-+$/, '');
+  return `${head}${tail}`;
+}
+
+/**
+ * A label value naming an owner: the name itself when it fits (63 characters), else its first
+ * 54 characters, a dash and eight hex characters of its SHA-256 (stable, still readable).
+ */
+export function labelValue(name: string): string {
+  if (name.length <= MAX_LABEL) return name;
+  return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${shortHash(name)}`;
+}
+
 export function serverChildNames(server: Pick<MapiServer, 'metadata' | 'spec'>): ServerChildNames {
-  const base = `${server.metadata.name}-mapi`;
+  const base = childName(server.metadata.name, 'mapi');
   return {
     certificate: base,
-    tlsSecret: server.spec.tls.secretName ?? `${base}-tls`,
+    tlsSecret: server.spec.tls.secretName ?? childName(server.metadata.name, 'mapi-tls'),
     ingress: base,
     service: base,
     deployment: base,
     pdb: base,
-    accessConfigMap: `${base}-access`,
+    accessConfigMap: childName(server.metadata.name, 'mapi-access'),
   };
 }
 
 /** Shard ConfigMap `i` of the access list (only exists when the list has more than one shard). */
 export function accessShardName(server: Pick<MapiServer, 'metadata'>, i: number): string {
-  return `${server.metadata.name}-mapi-access-${i}`;
+  return childName(server.metadata.name, `mapi-access-${i}`);
 }
 
 export function domainChildNames(md: Pick<MailDomain, 'metadata' | 'spec'>): DomainChildNames {
-  const base = `${md.metadata.name}-autodiscover`;
-  return { certificate: base, tlsSecret: md.spec.tls.secretName ?? `${base}-tls`, ingress: base };
+  const base = childName(md.metadata.name, 'autodiscover');
+  return { certificate: base, tlsSecret: md.spec.tls.secretName ?? childName(md.metadata.name, 'autodiscover-tls'), ingress: base };
 }
 
 /** The immutable labels a Deployment selects its pods on (and the Service routes by). */
 export function selectorLabels(server: Pick<MapiServer, 'metadata'>): Record<string, string> {
-  return { 'app.kubernetes.io/name': 'mapi-server', 'app.kubernetes.io/instance': server.metadata.name };
+  return { 'app.kubernetes.io/name': 'mapi-server', 'app.kubernetes.io/instance': labelValue(server.metadata.name) };
 }
 
 /** The server a child belongs to: the owner itself, or the MapiServer a MailDomain names. */
@@ -73,8 +106,8 @@ export function commonLabels(owner: Owner): Record<string, string> {
   return {
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     'app.kubernetes.io/part-of': 'mapi-operator',
-    [MAPISERVER_LABEL]: serverNameOf(owner),
-    ...(owner.kind === 'MailDomain' ? { [MAILDOMAIN_LABEL]: owner.metadata.name } : {}),
+    [MAPISERVER_LABEL]: labelValue(serverNameOf(owner)),
+    ...(owner.kind === 'MailDomain' ? { [MAILDOMAIN_LABEL]: labelValue(owner.metadata.name) } : {}),
   };
 }
 

@@ -194,7 +194,8 @@ describe('PrometheusRule', () => {
 
 describe('NOTES.txt', () => {
   test('names the next steps: an Issuer, a MapiServer, kubectl get mapi', async () => {
-    const r = await helm(['install', 'mapi-operator', chartDir, '--dry-run=client', '--namespace', releaseNs, '--values', valuesFile({ watchNamespaces: ['mail'] })]);
+    const r = await helm(['install', 'mapi-operator', chartDir, '--dry-run=client', '--kubeconfig', kubeconfig, '--namespace', releaseNs, '--values', valuesFile({ watchNamespaces: ['mail'], crds: { enabled: false } })]);
+    // (crds.enabled=false: the shared control plane's CRDs are not this release's to adopt.)
     assert.equal(r.code, 0, r.stderr);
     const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
     assert.match(notes, /watching mail\./);
@@ -202,5 +203,6 @@ describe('NOTES.txt', () => {
     assert.match(notes, /kind: MapiServer/);
     assert.match(notes, /kubectl get mapi -A/);
     assert.match(notes, /lease\/mapi-operator-leader/);
+    assert.match(notes, /did not install the CRDs \(crds\.enabled=false\)\. Apply them first:\n\s+kubectl apply --server-side -f /);
   });
 });

@@ -7,6 +7,7 @@ import { isNotFound } from '../../kube/index.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler, type CheckSnapshot } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
+import { caBundleReference, probeCredentialsReference, type ReadOutcome } from '../../policy/check-references.ts';
 
 export interface CheckRequest {
   target: CheckTarget;
@@ -42,7 +43,12 @@ export class CheckRuns {
       return [k.slice(0, i) as CheckKind, k.slice(i + 1)];
     };
     this.#scheduler = new CheckScheduler<CheckRequest>({
-      run: async (_key, req, signal) => opts.runChecks(await this.#withReferences(req, signal), signal, req.intervalMs),
+      run: async (_key, req, signal) => {
+        // An unusable reference is a row of its own (reason names the field and the fix); the
+        // probes still run without it, so the rest of the status stays current.
+        const { target, problems } = await this.#withReferences(req, signal);
+        return [...await opts.runChecks(target, signal, req.intervalMs), ...problems];
+      },
       onChange: (k) => opts.onChange(...split(k)),
       onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms),
       onError: (k, err) => opts.log.warn({ key: k, err }, 'check run failed'),
@@ -66,30 +72,36 @@ export class CheckRuns {
     return this.#scheduler.stop();
   }
 
-  async #withReferences(req: CheckRequest, signal: AbortSignal): Promise<CheckTarget> {
+  async #withReferences(req: CheckRequest, signal: AbortSignal): Promise<{ target: CheckTarget; problems: CheckResult[] }> {
     let target = req.target;
+    const problems: CheckResult[] = [];
     if (req.caBundle) {
-      const pem = await this.#readKey(req.caBundle.kind, req.namespace, req.caBundle.name, req.caBundle.key, signal);
-      if (pem) target = { ...target, caBundlePem: pem };
+      const ref = req.caBundle;
+      const bundle = caBundleReference(ref, await this.#readKey(ref.kind, req.namespace, ref.name, ref.key, signal));
+      if ('pem' in bundle) target = { ...target, caBundlePem: bundle.pem };
+      else problems.push(bundle.problem);
     }
     if (req.credentialsSecret) {
-      const [username, password, address] = await Promise.all(['username', 'password', 'address'].map((k) => this.#readKey('Secret', req.namespace, req.credentialsSecret!, k, signal)));
-      if (username && password && address) target = { ...target, probeCredentials: { username, password, address } satisfies ProbeCredentials };
+      const secret = req.credentialsSecret;
+      const [username, password, address] = await Promise.all((['username', 'password', 'address'] as const).map((k) => this.#readKey('Secret', req.namespace, secret, k, signal)));
+      const creds = probeCredentialsReference(secret, { username: username!, password: password!, address: address! });
+      if ('credentials' in creds) target = { ...target, probeCredentials: creds.credentials satisfies ProbeCredentials };
+      else problems.push(creds.problem);
     }
-    return target;
+    return { target, problems };
   }
 
-  async #readKey(kind: 'ConfigMap' | 'Secret', namespace: string, name: string, key: string, signal: AbortSignal): Promise<string | undefined> {
+  async #readKey(kind: 'ConfigMap' | 'Secret', namespace: string, name: string, key: string, signal: AbortSignal): Promise<ReadOutcome> {
     const ref = kind === 'Secret' ? SECRETS : CONFIGMAPS;
     try {
       const obj = await this.#client.request<{ data?: Record<string, string> }>({
         method: 'GET', path: `/api/v1/namespaces/${namespace}/${ref.plural}/${name}`, timeoutMs: READ_TIMEOUT_MS, signal, object: `${kind} ${namespace}/${name}`,
       });
       const raw = obj.data?.[key];
-      if (raw === undefined) return undefined;
-      return kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+      if (raw === undefined) return { found: true, value: undefined };
+      return { found: true, value: kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isNotFound(err)) return { found: false };
       throw err;
     }
   }

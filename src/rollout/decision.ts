@@ -94,7 +94,10 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const desiredHash = hashOf(desired);
 
   const lastGood = parseTemplate(annotations[LAST_GOOD_TEMPLATE_ANNOTATION]);
-  const released = cur !== undefined && (lastGood !== undefined || cur.replicas > 0 || annotations[ROLLOUT_STARTED_ANNOTATION] !== undefined);
+  // Released means the operator itself released it (its own annotations, which survive
+  // restarts), never that the Deployment has replicas: a held Deployment scaled by hand would
+  // otherwise count as released and bypass the gate.
+  const released = cur !== undefined && (lastGood !== undefined || annotations[ROLLOUT_STARTED_ANNOTATION] !== undefined);
 
   // Stalled: freeze. Not even Warn releases a template for a server whose hosts or issuer are
   // not its own, and pods already serving keep serving (template, replicas and memory as they are).

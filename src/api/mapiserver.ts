@@ -48,11 +48,30 @@ export const MapiServerSpecSchema = z
             annotations: z.record(z.string(), z.string()).default({}).describe('Copied onto every Ingress; they win over the tuning table.'),
           })
           .strict()
+          .optional()
           .describe('Expose the hosts through Ingress objects.'),
+        gateway: z
+          .object({
+            parentRef: z
+              .object({
+                name: k8sName('the name of a Gateway').describe('The shared Gateway the routes attach to.'),
+                namespace: z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name (lower-case letters, digits and -)').optional()
+                  .describe("The Gateway's namespace; default the MapiServer's."),
+                sectionName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a listener name of the Gateway').optional()
+                  .describe('A listener of the Gateway the platform team provides for these hosts (with its certificate); without it the operator adds its own HTTPS listeners through a ListenerSet where the Gateway allows it.'),
+              })
+              .strict()
+              .describe('The Gateway (Gateway API) the HTTPRoutes attach to.'),
+          })
+          .strict()
+          .optional()
+          .describe('Expose the hosts through Gateway API HTTPRoutes on a shared Gateway.'),
       })
       .strict()
+      .refine((e) => (e.ingress === undefined) !== (e.gateway === undefined), { message: 'set exactly one of spec.exposure.ingress or spec.exposure.gateway' })
+      .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.ingress) != has(self.gateway)', message: 'set exactly one of spec.exposure.ingress or spec.exposure.gateway' }] })
       .default({ ingress: { annotations: {} } })
-      .describe('How the external host and the autodiscover hosts are exposed.'),
+      .describe('How the external host and the autodiscover hosts are exposed: exactly one of ingress or gateway.'),
     gate: z
       .object({
         mode: z.enum(['Enforce', 'Warn']).default('Enforce').describe("Enforce holds the rollout while the gate is closed; Warn rolls out and reports (bm-mapi's non.blocking.checks)."),
@@ -71,6 +90,7 @@ export const MapiServerSpecSchema = z
             secretKeyRef: keyRef.optional().describe('A Secret key holding PEM certificates.'),
           })
           .strict()
+          .refine((b) => !(b.configMapKeyRef && b.secretKeyRef), { message: 'set either configMapKeyRef or secretKeyRef, not both' })
           .optional()
           .describe('Extra trust anchors (PEM) for the TLS checks, for a private CA.')
           .meta({

@@ -4,7 +4,7 @@
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
 import { domainChildNames, serverChildNames } from './names.ts';
-import { AUTODISCOVER_PATHS, ingressExposure, type ExposureBuilder } from './exposure.ts';
+import { AUTODISCOVER_PATHS, exposureFor, type ExposureBuilder, type GatewayAttachment } from './exposure.ts';
 import { desiredCertificate } from './certificate.ts';
 
 export interface DomainObjectsInput {
@@ -14,6 +14,8 @@ export interface DomainObjectsInput {
   /** The autodiscover hosts this MailDomain owns (hosts another MailDomain claimed first left out). */
   hosts: string[];
   exposure?: ExposureBuilder;
+  /** Gateway API: where the routes attach, decided from the live Gateway. */
+  gatewayAttachment?: GatewayAttachment;
 }
 
 export function desiredDomainObjects(input: DomainObjectsInput): object[] {
@@ -26,7 +28,7 @@ export function desiredDomainObjects(input: DomainObjectsInput): object[] {
   // No host to serve: nothing to certify or route (an Ingress needs a rule, a Certificate a name).
   if (hosts.length === 0) return [];
   const names = domainChildNames(md);
-  const exposure = input.exposure ?? ingressExposure;
+  const exposure = input.exposure ?? exposureFor(server.spec.exposure);
   return [
     desiredCertificate({ owner: md, name: names.certificate, secretName: names.tlsSecret, hosts, issuerRef: md.spec.tls.issuerRef ?? server.spec.tls.issuerRef }),
     ...exposure.build({
@@ -36,7 +38,8 @@ export function desiredDomainObjects(input: DomainObjectsInput): object[] {
       paths: AUTODISCOVER_PATHS,
       serviceName: serverChildNames(server).service,
       tlsSecret: names.tlsSecret,
-      ingress: server.spec.exposure.ingress,
+      exposure: server.spec.exposure,
+      ...(input.gatewayAttachment ? { attachment: input.gatewayAttachment } : {}),
     }),
   ];
 }

@@ -8,13 +8,13 @@ import type {
 } from '@kubernetes/client-node';
 import type { MapiServer } from '../api/mapiserver.ts';
 import { ACCESS_MOUNT_PATH, TEMPLATE_HASH_ANNOTATION, childMetadata, commonLabels, selectorLabels, serverChildNames } from './names.ts';
-import { SERVER_PATHS, SERVICE_PORT_NAME, ingressExposure, type ExposureBuilder } from './exposure.ts';
+import { SERVER_PATHS, SERVICE_PORT_NAME, SERVICE_PORT_NUMBER, exposureFor, type ExposureBuilder, type GatewayAttachment } from './exposure.ts';
 import { desiredCertificate } from './certificate.ts';
 import { accessShardNames, desiredAccessConfigMaps, type AccessListInput } from './access.ts';
 import { templateHash } from './workload.ts';
 import { GATEKEEPER_LISTEN_PORT, GATEKEEPER_METRICS_PORT, gatekeeperContainer } from './gatekeeper.ts';
 
-export const SERVICE_PORT = 80;
+export const SERVICE_PORT = SERVICE_PORT_NUMBER;
 /** The MAPI container's port name when the gatekeeper sits in front of it. */
 export const MAPI_PORT_NAME = 'mapi';
 export const ACCESS_VOLUME = 'mapi-access';
@@ -33,12 +33,14 @@ export interface ServerObjectsInput {
   deployment: { replicas: number; template: V1PodTemplateSpec; annotations?: Record<string, string> };
   access: AccessListInput;
   exposure?: ExposureBuilder;
+  /** Gateway API: where the routes attach, decided from the live Gateway. */
+  gatewayAttachment?: GatewayAttachment;
 }
 
 export function desiredServerObjects(input: ServerObjectsInput): object[] {
   const { server, exposeExternalHost } = input;
   const names = serverChildNames(server);
-  const exposure = input.exposure ?? ingressExposure;
+  const exposure = input.exposure ?? exposureFor(server.spec.exposure);
   return [
     // The list first: a new pod finds it in place (its sources are optional, so it starts either way).
     ...desiredAccessConfigMaps(server, input.access),
@@ -55,7 +57,8 @@ export function desiredServerObjects(input: ServerObjectsInput): object[] {
             paths: SERVER_PATHS,
             serviceName: names.service,
             tlsSecret: names.tlsSecret,
-            ingress: server.spec.exposure.ingress,
+            exposure: server.spec.exposure,
+            ...(input.gatewayAttachment ? { attachment: input.gatewayAttachment } : {}),
           }),
         ]
       : []),

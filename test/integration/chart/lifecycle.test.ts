@@ -60,28 +60,27 @@ describe('on a private control plane: the chart owns the CRDs', () => {
     try {
       const pk = kubectlFor(cp.kubeconfigPath);
       const common = ['--kubeconfig', cp.kubeconfigPath, '--namespace', 'mapi-system'];
-      const description = async () => (await pk.json<{ spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] } }>(['get', 'crd', 'maildomains.mapi-operator.io'])).spec.versions[0]!.schema.openAPIV3Schema.description;
+      const categories = async () => (await pk.json<{ spec: { names: { categories?: string[] } } }>(['get', 'crd', 'maildomains.mapi-operator.io'])).spec.names.categories;
       const present = async () => (await pk.ok(['get', 'crd', '-o', 'name'])).split('\n').filter((l) => l.includes('mapi-operator.io')).map((l) => l.replace(/^.*\//, '')).sort();
 
       const install = await helm(['install', 'mapi-operator', chartDir, ...common, '--create-namespace'], 120_000);
       assert.equal(install.code, 0, `helm install: ${install.stdout}${install.stderr}`);
       assert.deepEqual(await present(), crdNames);
-      const installed = await description();
-      assert.ok(installed);
+      assert.deepEqual(await categories(), ['mapi']);
 
-      // The next chart version, whose MailDomain CRD changed (here: its description).
+      // The next chart version, whose MailDomain CRD changed (here: one more category).
       const next = path.join(tmp, 'next-chart');
       cpSync(chartDir, next, { recursive: true });
       const crdDir = path.join(next, 'templates/crds');
       const file = path.join(crdDir, readdirSync(crdDir).find((f) => f.includes('maildomains'))!);
       const text = readFileSync(file, 'utf8');
-      const changed = text.replace(`description: ${installed}`, `description: ${installed} (next version)`);
-      assert.notEqual(changed, text, 'the test found the description to change');
+      const changed = text.replace('    categories:\n      - mapi\n', '    categories:\n      - mapi\n      - mapi-next\n');
+      assert.notEqual(changed, text, 'the test found the categories to change');
       writeFileSync(file, changed);
 
       const upgrade = await helm(['upgrade', 'mapi-operator', next, ...common], 120_000);
       assert.equal(upgrade.code, 0, `helm upgrade: ${upgrade.stdout}${upgrade.stderr}`);
-      assert.equal(await description(), `${installed} (next version)`, 'helm upgrade upgraded the CRD');
+      assert.deepEqual(await categories(), ['mapi', 'mapi-next'], 'helm upgrade upgraded the CRD');
 
       const uninstall = await helm(['uninstall', 'mapi-operator', ...common], 120_000);
       assert.equal(uninstall.code, 0, `helm uninstall: ${uninstall.stderr}`);

@@ -8,9 +8,28 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export const K8S_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * A string matching `pattern`, checked by zod and by a CEL rule with the same message: an
+ * OpenAPI `pattern` would make the apiserver answer with the regular expression, not the fix.
+ * Only for fields outside unbounded lists (a CEL rule's cost counts every possible entry).
+ */
+export function matching(pattern: RegExp, message: string) {
+  return z
+    .string()
+    .refine((v) => pattern.test(v), { message, abort: true })
+    .meta({ 'x-kubernetes-validations': [{ rule: `self.matches('${celString(pattern.source)}')`, message }] });
+}
+
+/** `text` inside a single-quoted CEL string literal. */
+const celString = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
+
 /** A Kubernetes object name (RFC 1123 subdomain). */
 export const k8sName = (what: string) =>
   z.string().min(1).max(253).regex(K8S_NAME_PATTERN, `must be ${what}: a Kubernetes object name (lower-case letters, digits, - and .)`);
+
+/** A reference by name whose bad value the apiserver explains in words (see matching()). */
+export const k8sNameRef = (what: string) =>
+  matching(K8S_NAME_PATTERN, `must be ${what}: a Kubernetes object name (lower-case letters, digits, - and .)`).min(1).max(253);
 
 export const keyRef = z
   .object({
@@ -19,27 +38,27 @@ export const keyRef = z
   })
   .strict();
 
-export const nameserver = z
-  .string()
+export const nameserver = matching(
+  /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]+)(:\d{1,5})?$/,
+  'must be an IP address with an optional port, such as 10.0.0.53 or 10.0.0.53:5353 or [2001:db8::53]:53',
+)
   .max(64)
-  .regex(
-    /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]+)(:\d{1,5})?$/,
-    'must be an IP address with an optional port, such as 10.0.0.53 or 10.0.0.53:5353 or [2001:db8::53]:53',
-  )
   .describe('A resolver as ip[:port]; IPv6 in brackets when a port follows.');
 
 export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 
 /** A Go duration ("30s", "5m", "1h30m") at least `minSeconds` long, checked by the apiserver too. */
 export function duration(minSeconds: number, field: string) {
+  const format = 'must be a duration such as 30s, 5m or 1h';
   const message = `must be at least ${minSeconds}s (write ${minSeconds}s, 5m or 1h): a shorter ${field} probes in a tight loop`;
+  const matches = `self.matches('${celString(DURATION_PATTERN.source)}')`;
   return z
     .string()
     .max(32)
-    .regex(DURATION_PATTERN, 'must be a duration such as 30s, 5m or 1h')
+    .refine((v) => DURATION_PATTERN.test(v), { message: format, abort: true })
     .refine((v) => durationSeconds(v) >= minSeconds, { message })
-    // The pattern guard keeps duration() from failing on a value the pattern already rejects.
-    .meta({ 'x-kubernetes-validations': [{ rule: `!self.matches('${DURATION_PATTERN.source.replaceAll('\\', '\\\\')}') || duration(self) >= duration('${minSeconds}s')`, message }] });
+    // The pattern guard keeps duration() from failing on a value the first rule already rejects.
+    .meta({ 'x-kubernetes-validations': [{ rule: matches, message: format }, { rule: `!${matches} || duration(self) >= duration('${minSeconds}s')`, message }] });
 }
 
 function durationSeconds(text: string): number {

@@ -48,7 +48,7 @@ function schemaOf(s: z.ZodType): JsonSchema {
   return toStructural(z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' }) as JsonSchema);
 }
 
-interface KindInfo {
+export interface KindInfo {
   kind: string;
   plural: string;
   singular: string;
@@ -153,8 +153,8 @@ export function customResourceDefinition(info: KindInfo): Record<string, unknown
                 apiVersion: { type: 'string', description: 'mapi-operator.io/v1alpha2' },
                 kind: { type: 'string', description: `${info.kind}` },
                 metadata: { type: 'object' },
-                spec: schemaOf(info.spec),
-                status: schemaOf(info.status),
+                spec: { description: `What you declare for this ${info.kind}; the apiserver and the operator check it with the same rules.`, ...schemaOf(info.spec) },
+                status: { description: `What the operator observed for this ${info.kind}; written by the operator only.`, ...schemaOf(info.status) },
               },
             },
           },

@@ -1,7 +1,7 @@
 // Mailbox: Exchange's Set-CASMailbox -MAPIEnabled as a Kubernetes resource.
 import { z } from 'zod';
 import { conditionsField } from './conditions.ts';
-import type { API_VERSION, ObjectMeta } from './common.ts';
+import { K8S_NAME_PATTERN, matching, type API_VERSION, type ObjectMeta } from './common.ts';
 
 // Local part as RFC 5322's dot-atom (what mail servers accept in practice), domain as a
 // DNS name in any case (domains are case-insensitive; the operator compares lower-cased).
@@ -12,11 +12,9 @@ const addressMessage = 'must be an e-mail address such as ken.sanchez@example.co
 
 export const MailboxSpecSchema = z
   .object({
-    domainRef: z
-      .string()
+    domainRef: matching(K8S_NAME_PATTERN, 'must name a MailDomain object (its metadata.name)')
       .min(1)
       .max(253)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must name a MailDomain object (its metadata.name)')
       .describe('Name of a MailDomain in the same namespace.'),
     address: z
       .string()

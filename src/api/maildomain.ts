@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { dnsName } from './dns-name.ts';
 import { conditionsField } from './conditions.ts';
-import { API_VERSION, CheckRowSchema, IssuerRefSchema, k8sName, type ObjectMeta } from './common.ts';
+import { API_VERSION, CheckRowSchema, IssuerRefSchema, k8sName, k8sNameRef, type ObjectMeta } from './common.ts';
 
 export { GROUP, VERSION, API_VERSION, type ObjectMeta, type CheckRow } from './common.ts';
 
@@ -11,7 +11,7 @@ const aliasEqualsDomainMessage = 'must not contain spec.domain: the domain is al
 
 export const MailDomainSpecSchema = z
   .object({
-    serverRef: k8sName('the name of a MapiServer in the same namespace').describe('The MapiServer (same namespace) that serves this domain.'),
+    serverRef: k8sNameRef('the name of a MapiServer in the same namespace').describe('The MapiServer (same namespace) that serves this domain.'),
     domain: dnsName('example.com').describe('The mail domain, lower-case, without a trailing dot; an IDN as punycode.'),
     aliases: z
       .array(dnsName('example.org'))

@@ -64,7 +64,7 @@ export function mailbox(name: string, namespace = NAMESPACE, spec: MailboxSpecIn
   return { apiVersion: API_VERSION, kind: 'Mailbox', metadata: stored(name, namespace, metadata), spec: valid(parseMailboxSpec(mailboxSpec(name, spec))) };
 }
 
-function manifest(kind: string, name: string, namespace: string, spec: object) {
+function manifest<S extends object>(kind: string, name: string, namespace: string, spec: S) {
   return { apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec };
 }
 

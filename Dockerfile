@@ -1,15 +1,51 @@
-# mapi-operator image: Node 24 LTS, non-root, read-only root filesystem friendly.
-FROM node:24-bookworm-slim AS build
+# syntax=docker/dockerfile:1
+# mapi-operator image: Node 24 on distroless (no shell, no package manager), non-root,
+# read-only root filesystem friendly, production dependencies only.
+#
+# Base images are pinned by digest (multi-arch manifest-list digests); bump them together
+# with the tag comment. test/integration/image/ replays these stages without a container
+# engine and runs the result.
+#   node:24-bookworm-slim                      (Node 24.18.0 when pinned)
+#   gcr.io/distroless/nodejs24-debian12:nonroot
+ARG BUILD_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
+
+# Compiles TypeScript to dist/ with every dependency (dev ones included).
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+# Production dependencies only, installed the way a user would (`npm ci --omit=dev`: the
+# prepare script sees no TypeScript and skips the build).
+FROM ${BUILD_IMAGE} AS deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY src/dev/prepare.cjs ./src/dev/prepare.cjs
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf src
+
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="mapi-operator" \
+      org.opencontainers.image.description="Kubernetes operator that runs MAPI over HTTP for Outlook declaratively: certificates, exposure, autodiscover checks and a rollout gate." \
+      org.opencontainers.image.source="https://github.com/mapi-operator/mapi-operator" \
+      org.opencontainers.image.url="https://github.com/mapi-operator/mapi-operator" \
+      org.opencontainers.image.documentation="https://github.com/mapi-operator/mapi-operator/tree/main/docs" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="mapi-operator" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
+ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
-COPY package.json ./
+COPY --from=deps /src/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json LICENSE ./
 USER 65532:65532
 EXPOSE 8080 8081
 ENTRYPOINT ["/nodejs/bin/node", "dist/src/cli/main.js"]

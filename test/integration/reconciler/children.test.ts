@@ -147,6 +147,15 @@ describe('MapiServer and MailDomain children', () => {
     // Settled: the server has seen both domains.
     await waitFor(async () => (await k.tryGet<Obj>('mapiserver', ns, 'mapi'))?.status?.['domains'] && ((await k.tryGet<Obj>('mapiserver', ns, 'mapi'))!.status!['domains'] as { accepted: number }).accepted === 2, { describe: 'server status: 2 domains' });
     const unmoved: [string, string][] = [...serverChildren.filter(([kind]) => kind !== 'configmap'), ['certificate', 'sibling-example-autodiscover'], ['ingress', 'sibling-example-autodiscover']];
+    // cert-manager and the Deployment controller write the status of these objects (a new
+    // resourceVersion each time): compare once they are done, so only our writes could move them.
+    for (const name of ['mapi-mapi', 'sibling-example-autodiscover']) {
+      await waitFor(async () => (await k.tryGet<Obj>('certificate', ns, name))?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True', { describe: `Certificate ${name} issued`, timeoutMs: 60_000 });
+    }
+    await waitFor(async () => {
+      const d = await k.tryGet<{ metadata: { generation: number }; status?: { observedGeneration?: number } }>('deployment', ns, 'mapi-mapi');
+      return d?.status?.observedGeneration === d?.metadata.generation;
+    }, { describe: 'the Deployment observed' });
     const versionsBefore = await resourceVersions(ns, unmoved);
     const shardBefore = (await k.tryGet<Obj>('configmap', ns, 'mapi-mapi-access'))?.data?.['mailboxes-0.json'];
 

@@ -132,10 +132,18 @@ export const DomainsStatusSchema = z.object({
   blocking: z.array(z.string()).max(20).optional().describe('Domains that keep the gate closed (first 20).'),
 });
 
+export const ExposureStatusSchema = z.object({
+  kind: z.enum(['Ingress', 'Gateway']).describe('Ingress or Gateway (API).'),
+  parent: z.string().optional().describe('Gateway: namespace/name[/listener] the routes attach to.'),
+  attachment: z.enum(['ListenerSet', 'Gateway']).optional().describe("Gateway: the HTTPS listeners are the operator's ListenerSet or the Gateway's own."),
+  warnings: z.array(z.string()).max(10).optional().describe('What the operator cannot set for MAPI long polls and someone must (an Ingress class it cannot tune).'),
+});
+
 export const MapiServerStatusSchema = z.object({
   observedGeneration: z.number().int().optional().describe('The generation this status describes.'),
   conditions: conditionsField(),
   externalURL: z.string().optional().describe('https://<externalHost>.'),
+  exposure: ExposureStatusSchema.optional().describe('How the hosts are exposed; the Exposed condition says whether the front took them.'),
   domains: DomainsStatusSchema.optional().describe('The hosted MailDomains.'),
   checks: z.array(CheckRowSchema).optional().describe('Server-level checks: certificate, tls/<externalHost>, http/<externalHost>.'),
   rollout: RolloutStatusSchema.optional().describe('The MAPI Deployment and the gate.'),

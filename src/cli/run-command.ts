@@ -4,6 +4,7 @@ import { Manager } from '../kube/index.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logger.ts';
 import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
 import { registerControllers } from '../controllers/register.ts';
+import { discoverGatewayApi } from '../exposure/discovery.ts';
 import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
 import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
@@ -144,8 +145,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       return cache;
     };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
+    const gatewayApi = await discoverGatewayApi(manager.client);
+    logger.info({ gatewayApi: gatewayApi.served, ...(gatewayApi.served ? {} : { missing: gatewayApi.missing }) }, gatewayApi.served ? 'Gateway API served: spec.exposure.gateway available' : 'Gateway API not served (or without ListenerSet): spec.exposure.gateway is reported as GatewayAPINotInstalled until it is installed and the operator restarts');
     const { checks } = registerControllers({
       manager,
+      gatewayApi: gatewayApi.served,
       allowClusterIssuers,
       progressDeadlineMs,
       concurrency,

@@ -11,9 +11,11 @@ import { parseMailDomain, parseMailboxSpec, parseMapiServer, type ParseResult } 
 import { autodiscoverHosts } from '../builders/hosts.ts';
 import { claimHosts, type Claimant, type HostConflict } from '../policy/host-claims.ts';
 import {
-  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, INGRESSES, ISSUERS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
+  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
   PODDISRUPTIONBUDGETS, SERVICES,
 } from './resources.ts';
+import { gatewayNamespace, type ExposureObserved, type GatewayObject, type ListenerSetObject, type RouteObject } from '../exposure/index.ts';
+import type { MapiServerSpec } from '../api/mapiserver.ts';
 
 export type { MailboxView };
 
@@ -49,6 +51,12 @@ export class ClusterView {
   readonly certificates: Informer<KubeObject>;
   readonly pdbs: Informer<KubeObject>;
   readonly issuers: Informer<KubeObject>;
+  /** Gateway API: only when the cluster serves it (a watch on a missing kind never syncs). */
+  readonly gatewayApi: boolean;
+  readonly httpRoutes: Informer<KubeObject> | undefined;
+  readonly listenerSets: Informer<KubeObject> | undefined;
+  /** Shared Gateways live in the platform team's namespaces: every namespace. */
+  readonly gateways: Informer<KubeObject> | undefined;
 
   readonly parseServer = memoParse<MapiServer>(parseMapiServer);
   readonly parseDomain = memoParse<MailDomain>(parseMailDomain);
@@ -61,7 +69,7 @@ export class ClusterView {
   readonly #domainsByIssuer: Indexer<KubeObject>;
   readonly #serversByIssuer: Indexer<KubeObject>;
 
-  constructor(manager: Manager) {
+  constructor(manager: Manager, options: { gatewayApi?: boolean } = {}) {
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
     this.domains = manager.informer(MAILDOMAINS);
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
@@ -75,6 +83,10 @@ export class ClusterView {
     this.certificates = owned(CERTIFICATES);
     this.pdbs = owned(PODDISRUPTIONBUDGETS);
     this.issuers = manager.informer(ISSUERS);
+    this.gatewayApi = options.gatewayApi ?? false;
+    this.httpRoutes = this.gatewayApi ? owned(HTTPROUTES) : undefined;
+    this.listenerSets = this.gatewayApi ? owned(LISTENERSETS) : undefined;
+    this.gateways = this.gatewayApi ? manager.informer(GATEWAYS, { namespaces: [] }) : undefined;
 
     const spec = (o: KubeObject) => (o.spec ?? {}) as Record<string, unknown>;
     this.#domainsByServer = new Indexer(this.domains, (o) => {
@@ -156,6 +168,26 @@ export class ClusterView {
     if (!o || o.metadata.deletionTimestamp) return undefined;
     const p = this.parseServer(o);
     return p.ok ? p.value : undefined;
+  }
+
+  /** What the exposure report needs: the parent Gateway and our route and ListenerSet named `name`. */
+  exposureObserved(exposure: MapiServerSpec['exposure'], namespace: string, name: string): ExposureObserved {
+    if (!exposure.gateway) return { gatewayApi: this.gatewayApi };
+    const gateway = this.gateways?.get(gatewayNamespace(exposure.gateway, namespace), exposure.gateway.parentRef.name) as GatewayObject | undefined;
+    const route = this.httpRoutes?.get(namespace, name) as RouteObject | undefined;
+    const listenerSet = this.listenerSets?.get(namespace, name) as ListenerSetObject | undefined;
+    return { gatewayApi: this.gatewayApi, ...(gateway ? { gateway } : {}), ...(route ? { route } : {}), ...(listenerSet ? { listenerSet } : {}) };
+  }
+
+  /** Keys of the MapiServers (this shard) whose exposure names this Gateway. */
+  serverKeysUsingGateway(gatewayNs: string, gatewayName: string): string[] {
+    const out: string[] = [];
+    for (const o of this.servers.list()) {
+      const p = this.parseServer(o);
+      const gw = p.ok ? p.value.spec.exposure.gateway : undefined;
+      if (gw && gw.parentRef.name === gatewayName && gatewayNamespace(gw, o.metadata.namespace ?? '') === gatewayNs) out.push(keyOf(o));
+    }
+    return out;
   }
 
   /** Valid Mailboxes referencing a MailDomain. */

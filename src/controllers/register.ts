@@ -19,11 +19,13 @@ export interface ControllersOptions {
   gatekeeperImage?: string;
   concurrency?: number;
   resyncMs?: number;
+  /** The cluster serves Gateway API (gateway.networking.k8s.io/v1 with ListenerSet): watch it. */
+  gatewayApi?: boolean;
 }
 
 export function registerControllers(opts: ControllersOptions): { checks: CheckRuns } {
   const { manager } = opts;
-  const view = new ClusterView(manager);
+  const view = new ClusterView(manager, { gatewayApi: opts.gatewayApi ?? false });
   const standings = new DomainStandings();
   const common = { manager, view, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
   const resync = opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {};

@@ -13,6 +13,10 @@ export const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'servic
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true, kind: 'ConfigMap' };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true, kind: 'Secret' };
 export const INGRESSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true, kind: 'Ingress' };
+// Gateway API, standard channel (only watched when the cluster serves it).
+export const GATEWAYS: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', namespaced: true, kind: 'Gateway' };
+export const HTTPROUTES: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespaced: true, kind: 'HTTPRoute' };
+export const LISTENERSETS: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'listenersets', namespaced: true, kind: 'ListenerSet' };
 
 export const OWNED_KINDS: Record<string, ResourceRef> = {
   Certificate: CERTIFICATES,
@@ -21,6 +25,8 @@ export const OWNED_KINDS: Record<string, ResourceRef> = {
   Service: SERVICES,
   ConfigMap: CONFIGMAPS,
   Ingress: INGRESSES,
+  HTTPRoute: HTTPROUTES,
+  ListenerSet: LISTENERSETS,
 };
 
 /** Children carry this label, so their informers cache only what the operator made. */

@@ -37,7 +37,10 @@ export interface MailDomainControllerOptions {
 export function registerMailDomainController(opts: MailDomainControllerOptions) {
   const { manager, view, checks, standings } = opts;
   const now = opts.now ?? (() => new Date());
-  const liveOf = (kind: string) => (kind === 'Certificate' ? view.certificates : kind === 'Ingress' ? view.ingresses : undefined);
+  const live: Record<string, typeof view.certificates | undefined> = {
+    Certificate: view.certificates, Ingress: view.ingresses, HTTPRoute: view.httpRoutes, ListenerSet: view.listenerSets,
+  };
+  const liveOf = (kind: string) => live[kind];
 
   function serverStall(namespace: string, name: string): { reason: string; message: string } | undefined {
     const raw = view.servers.get(namespace, name) ?? view.allServers.get(namespace, name);
@@ -88,6 +91,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       issuer: issuerExists !== undefined ? { exists: issuerExists } : {},
       ...(certificate ? { certificate } : {}),
       ...(snapshot ? { checks: snapshot } : {}),
+      ...(server ? { exposure: view.exposureObserved(server.spec.exposure, namespace, domainChildNames(md).ingress) } : {}),
       now: now(),
       options: { allowClusterIssuers: opts.allowClusterIssuers ?? true },
     });
@@ -169,6 +173,9 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const fingerprint = d ? JSON.stringify([d.status.readyReplicas > 0, templateHash(d.template)]) : undefined;
     return onlyWhenChanged(`deployment:${keyOf(obj)}`, fingerprint) ? view.domainKeysOf(serverKey) : [];
   };
+  // A shared Gateway changed: the domains of the servers using it look again.
+  const gatewayUsers = (obj: KubeObject): string[] =>
+    view.serverKeysUsingGateway(obj.metadata.namespace ?? '', obj.metadata.name ?? '').flatMap((s) => view.domainKeysOf(s));
   const issuerUsers = (obj: KubeObject): string[] => {
     const k = keyOf(obj);
     // A MailDomain without its own issuer uses its server's.
@@ -186,6 +193,9 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       { informer: view.servers, map: domainsOfServer },
       { informer: view.deployments, map: domainsOfDeployment },
       { informer: view.issuers, map: issuerUsers },
+      ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
+      ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
+      ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

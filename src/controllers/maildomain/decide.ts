@@ -12,6 +12,7 @@ import type { Condition } from '../../api/conditions.ts';
 import type { MailDomain, MailDomainStatus } from '../../api/maildomain.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import { autodiscoverHosts, autodiscoverURLs, mailDomainNames, desiredDomainObjects, domainChildNames } from '../../builders/index.ts';
+import { exposureReport, unusedExposureKinds, EXPOSURE_KINDS, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { normalizeHost } from '../../checks/host-names.ts';
 import { domainVerdict, type DomainVerdict } from '../../gate/index.ts';
@@ -37,13 +38,15 @@ export interface MailDomainInputs {
   issuer: { exists?: boolean };
   certificate?: CertificateObserved;
   checks?: { results: CheckResult[]; checkedAt: Date };
+  /** The front's view of the exposure (Gateway, our route and ListenerSet); absent: nothing known. */
+  exposure?: ExposureObserved;
   now: Date;
   options: { allowClusterIssuers: boolean };
 }
 
 export interface MailDomainPlan {
   apply: object[];
-  prune: { kind: 'Certificate' | 'Ingress'; name: string }[];
+  prune: { kind: 'Certificate' | ExposureKind; name: string }[];
   status: MailDomainStatus;
   /** Always empty today: a MailDomain's Events are its condition transitions (transitionEvents,
    *  in the caller); kept so both plans have one shape. */
@@ -117,12 +120,16 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const accepted = !stall;
 
   const issuerStall = stall && stall.reason !== 'HostConflict';
-  const apply = desiredDomainObjects({ md, server, hosts: hostNames })
+  const exposure = exposureReport({ exposure: server.spec.exposure, namespace: md.metadata.namespace, name: names.ingress, hosts: hostNames, observed: inputs.exposure ?? { gatewayApi: false } });
+  const apply = desiredDomainObjects({ md, server, hosts: hostNames, ...(exposure.attachment ? { gatewayAttachment: exposure.attachment } : {}) })
     // A refused issuer never signs: the Certificate stays as it is until the policy allows it.
     .filter((o) => !(issuerStall && (o as { kind?: string }).kind === 'Certificate'));
-  const prune: MailDomainPlan['prune'] = hostNames.length === 0 ? [{ kind: 'Certificate', name: names.certificate }, { kind: 'Ingress', name: names.ingress }] : [];
+  const prune: MailDomainPlan['prune'] = hostNames.length === 0
+    ? [{ kind: 'Certificate', name: names.certificate }, ...EXPOSURE_KINDS.map((kind) => ({ kind, name: names.ingress }))]
+    // Exposure objects of another kind than the current one (ingress ↔ gateway).
+    : unusedExposureKinds(server.spec.exposure, exposure.attachment).map((kind) => ({ kind, name: names.ingress }));
 
-  const conditions = conditionsOf(domainConditions(inputs, server, stall, cert, verdict));
+  const conditions = conditionsOf([...domainConditions(inputs, server, stall, cert, verdict), exposure.condition]);
   const status: MailDomainStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,

@@ -2,12 +2,13 @@
 // decide (pure, decide.ts: the gate over every hosted domain, the rollout) → apply what
 // drifted → status once. It owns the server's Certificate, Service, Deployment, PDB, the
 // exposure of the external host and the access list of every domain and mailbox it serves.
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../../kube/index.ts';
 import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { serverChildNames, templateHash, type AccessListInput } from '../../builders/index.ts';
+import { liveAccessShardCount, serverChildNames, templateHash, type AccessListInput } from '../../builders/index.ts';
 import { serverCheckTarget } from '../../gate/index.ts';
 import { setConditions, transitionEvents } from '../conditions.ts';
 import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
@@ -40,6 +41,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
   const live: Record<string, typeof view.deployments> = {
     Certificate: view.certificates, Deployment: view.deployments, Service: view.services, ConfigMap: view.configMaps,
     Ingress: view.ingresses, PodDisruptionBudget: view.pdbs,
+    ...(view.httpRoutes ? { HTTPRoute: view.httpRoutes } : {}), ...(view.listenerSets ? { ListenerSet: view.listenerSets } : {}),
   };
 
   /** Every valid MailDomain of the server, its standing, and its part of the access list. */
@@ -114,6 +116,11 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       ...(snapshot ? { checks: snapshot } : {}),
       domains,
       access,
+      ...(() => {
+        const count = liveAccessShardCount(view.configMaps.get(namespace, names.accessConfigMap) as V1ConfigMap | undefined);
+        return count ? { liveAccessShardCount: count } : {};
+      })(),
+      exposure: view.exposureObserved(server.spec.exposure, namespace, names.ingress),
       now: now(),
       options: {
         allowClusterIssuers: opts.allowClusterIssuers ?? true,
@@ -189,6 +196,8 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     return [...out];
   };
   const issuerUsers = (obj: KubeObject): string[] => view.serverKeysUsingIssuer(keyOf(obj));
+  // A shared Gateway changed (listeners, allowedListeners): its users look again.
+  const gatewayUsers = (obj: KubeObject): string[] => view.serverKeysUsingGateway(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
 
   const controller = manager.addController({
     name: MAPISERVER_CONTROLLER,
@@ -204,6 +213,9 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       { informer: view.mailboxes, map: serverOfMailbox },
       { informer: view.allServers, map: sharingExternalHost },
       { informer: view.issuers, map: issuerUsers },
+      ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
+      ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
+      ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

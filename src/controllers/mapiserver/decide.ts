@@ -7,7 +7,8 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Condition } from '../../api/conditions.ts';
 import type { MapiServer, MapiServerStatus } from '../../api/mapiserver.ts';
 import type { AccessListInput } from '../../builders/access.ts';
-import { unneededAccessShardNames, desiredServerObjects, desiredServerPodTemplate, externalURL, serverChildNames } from '../../builders/index.ts';
+import { accessApplyOrder, unneededAccessShardNames, desiredServerObjects, desiredServerPodTemplate, externalURL, serverChildNames } from '../../builders/index.ts';
+import { exposureReport, unusedExposureKinds, EXPOSURE_KINDS, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { serverVerdict, type DomainVerdict, type ServerVerdict } from '../../gate/index.ts';
 import { decideRollout, type RolloutDecision, type RunningDeployment } from '../../rollout/decision.ts';
@@ -39,13 +40,17 @@ export interface MapiServerInputs {
   checks?: { results: CheckResult[]; checkedAt: Date };
   domains: HostedDomain[];
   access: AccessListInput;
+  /** shards.count of the live access index, if there is one (for the apply order). */
+  liveAccessShardCount?: number;
+  /** The front's view of the exposure (Gateway, our route and ListenerSet); absent: nothing known. */
+  exposure?: ExposureObserved;
   now: Date;
   options: { allowClusterIssuers: boolean; progressDeadlineMs: number; gatekeeperImage?: string };
 }
 
 export interface MapiServerPlan {
   apply: object[];
-  prune: { kind: 'Certificate' | 'Ingress' | 'ConfigMap'; name: string }[];
+  prune: { kind: 'Certificate' | 'ConfigMap' | ExposureKind; name: string }[];
   status: MapiServerStatus;
   /** The rollout's own Events; condition transitions are the caller's (transitionEvents). */
   events: ControllerEvent[];
@@ -115,26 +120,35 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
   // A server whose external host is another's gets no route and no certificate name for it;
   // an issuer objection keeps the Certificate as it is (never re-issued by a refused issuer).
   const exposeExternalHost = stall?.reason !== 'HostConflict';
+  const exposure = exposureReport({ exposure: spec.exposure, namespace: server.metadata.namespace, name: names.ingress, hosts: exposeExternalHost ? [spec.externalHost] : [], observed: inputs.exposure ?? { gatewayApi: false } });
   const objects = desiredServerObjects({
     server,
     exposeExternalHost,
+    ...(exposure.attachment ? { gatewayAttachment: exposure.attachment } : {}),
     deployment: { replicas: rollout.replicas, template: rollout.template, annotations: rollout.annotations },
     access: inputs.access,
   }).filter((o) => !(stall && (o as { kind?: string }).kind === 'Certificate'));
   const configMaps = (objects as V1ConfigMap[]).filter((o) => o.kind === 'ConfigMap');
+  // A pod may pick up the volume between two ConfigMap writes: apply the list in the order
+  // that never pairs an index with shards of another split (see accessApplyOrder).
+  const ordered = accessApplyOrder(configMaps, inputs.liveAccessShardCount);
+  const apply = [...(objects as V1ConfigMap[]).filter((o) => o.kind !== 'ConfigMap'), ...ordered];
   const prune: MapiServerPlan['prune'] = [
-    ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }, { kind: 'Ingress' as const, name: names.ingress }]),
+    ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }]),
+    // Exposure objects of another kind than the current one (ingress ↔ gateway), or all of them without a host.
+    ...(exposeExternalHost ? unusedExposureKinds(spec.exposure, exposure.attachment) : EXPOSURE_KINDS).map((kind) => ({ kind, name: names.ingress })),
     // Access shards the list no longer needs (it shrank); the projected volume lists all of them
     // as optional, so removing one never changes the pod template.
     // The caller deletes them after applying the rest, and only those it owns.
     ...unneededAccessShardNames(server, configMaps).map((name) => ({ kind: 'ConfigMap' as const, name })),
   ];
 
-  const conditions = setConditions(server.status?.conditions as Condition[] | undefined, serverConditions(inputs, stall, cert, verdict, rollout), generation, now);
+  const conditions = setConditions(server.status?.conditions as Condition[] | undefined, [...serverConditions(inputs, stall, cert, verdict, rollout), exposure.condition], generation, now);
   const status: MapiServerStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
     externalURL: externalURL(spec.externalHost),
+    exposure: exposure.summary,
     domains: {
       accepted: verdict.accepted,
       passing: verdict.passing,
@@ -151,7 +165,7 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
     },
   };
   return {
-    apply: objects,
+    apply,
     prune,
     status,
     // Condition transitions become Events in the caller (transitionEvents), once for both kinds.

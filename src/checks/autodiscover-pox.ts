@@ -41,7 +41,7 @@ export type PoxAnswer =
   | { kind: 'redirect'; action: string; target: string }
   | { kind: 'unreadable'; detail: string };
 
-/** Meanings of the POX error codes ([MS-OXDSCLI] Error element; PROTOCOL.md). */
+/** Meanings of the POX error codes ([MS-OXDSCLI] 2.2.4 Error element). */
 export const POX_ERROR_CODES: Record<string, string> = {
   '500': 'the e-mail address was not found',
   '501': 'the e-mail address is not valid',

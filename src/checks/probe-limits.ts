@@ -1,4 +1,4 @@
-// Safety rails around the injected I/O (DESIGN.md "Safety"): requests go only to hosts the
+// Safety rails around the injected I/O (docs/design.md, "Checks"): requests go only to hosts the
 // target declares, and no more than a few at once, per host and overall.
 import { normalizeHost } from './host-names.ts';
 import type { CheckIO, HttpRequest } from './types.ts';

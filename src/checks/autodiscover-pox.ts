@@ -41,7 +41,7 @@ export type PoxAnswer =
   | { kind: 'redirect'; action: string; target: string }
   | { kind: 'unreadable'; detail: string };
 
-/** Meanings of the POX error codes ([MS-OXDSCLI] 2.2.4 Error element). */
+/** Meanings of the POX error codes ([MS-OXDSCLI], the Error element of the response). */
 export const POX_ERROR_CODES: Record<string, string> = {
   '500': 'the e-mail address was not found',
   '501': 'the e-mail address is not valid',

@@ -172,7 +172,7 @@ async function authenticatedProbes(
     { mapiHttp: pox.mapiHttp });
 }
 
-/** [MS-OXCMAPIHTTP] 2.2.2 common request headers; PING needs no session cookie. */
+/** [MS-OXCMAPIHTTP] common request headers; PING needs no session cookie. */
 export function mapiPingHeaders(): Record<string, string> {
   const client = `{${randomUUID().toUpperCase()}}`;
   return {

@@ -83,7 +83,7 @@ try {
   const report = await new Promise<string>((resolve) => {
     execFile(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), 'check', '--domain', 'example-shop.test', '--alias', 'shop-alias.test',
       '--external-host', 'mail.example.test', '--nameserver', world.dns.nameserver, '--ca-file', caFile,
-      '--https-port', String(world.front.httpsPort), '--http-port', String(world.front.httpPort)],
+      '--https-port', String(world.front.httpsPort), '--http-port', String(world.front.httpPort), '--probe-loopback'],
     { timeout: 90_000 }, (err, stdout, stderr) => resolve(`${stdout}${stderr}${err ? `(exit ${(err as { code?: number }).code})\n` : '(exit 0)\n'}`));
   });
   console.log(report.replace(/^/gm, '  '));

@@ -10,7 +10,8 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { resolveAddresses } from './address-resolution.ts';
-import { MAX_ADDRESSES_PER_HOST, refusedAddress } from './address-policy.ts';
+import { MAX_ADDRESSES_PER_HOST } from './address-policy.ts';
+import { PUBLIC_ONLY, refusedAddressUnder, refusedHostName, type ProbePolicy } from '../policy/probe-policy.ts';
 import { certificateInfo, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
 import type {
   ChainStatus, CheckIO, Clock, ConnectFailure, DnsAnswer, DnsFailure, DnsResolver, HttpClient,
@@ -48,13 +49,16 @@ export interface RealCheckIOOptions {
   clock?: Clock;
   /** Addresses of one host dialled at once by a handshake (default: the engine's per-host limit, 2). */
   addressConcurrency?: number;
+  /** Which resolved addresses may be dialled; default public addresses only. */
+  probePolicy?: ProbePolicy;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
 
 export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const limits = { ...DEFAULT_PROBE_LIMITS, ...options.limits };
-  const dns = createDnsResolver(options.nameservers, limits);
+  const policy = options.probePolicy ?? PUBLIC_ONLY;
+  const dns = refusingInternalNames(createDnsResolver(options.nameservers, limits));
   const extraAnchors = options.caBundlePem ? parseCertificates(options.caBundlePem) : [];
   const trust: TrustStore = {
     anchors: [...systemTrustAnchors(), ...extraAnchors],
@@ -66,8 +70,8 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const lookup = addressLookup(dns, clock);
   return {
     dns,
-    tls: createTlsDialer(lookup, trust, httpsPortFor, limits, options.addressConcurrency ?? 2),
-    http: createHttpClient(lookup, trust, httpsPortFor, httpPortFor, limits),
+    tls: createTlsDialer(lookup, trust, httpsPortFor, limits, options.addressConcurrency ?? 2, policy),
+    http: createHttpClient(lookup, trust, httpsPortFor, httpPortFor, limits, policy),
     clock,
   };
 }
@@ -112,6 +116,16 @@ export function createDnsResolver(nameservers: string[], limits: Pick<ProbeLimit
     aaaa: (name) => ask<string>((cb) => resolver.resolve6(name, cb)),
     srv: (name) => ask<SrvRecord>((cb) => resolver.resolveSrv(name, cb)),
   };
+}
+
+/** Cluster-internal, single-label and loopback names are not even looked up: their answers
+ *  (exists or not, which address) describe the cluster, not a mail domain. */
+function refusingInternalNames(dns: DnsResolver): DnsResolver {
+  const guard = <T>(ask: (name: string) => Promise<DnsAnswer<T>>) => (name: string): Promise<DnsAnswer<T>> => {
+    const refusal = net.isIP(name) ? null : refusedHostName(name.replace(/^(_[^.]+\.)+/, ''));
+    return refusal ? Promise.resolve({ ok: false, failure: 'REFUSED', detail: refusal }) : ask(name);
+  };
+  return { cname: guard(dns.cname), a: guard(dns.a), aaaa: guard(dns.aaaa), srv: guard(dns.srv) };
 }
 
 // ---- connections --------------------------------------------------------------------------
@@ -169,16 +183,20 @@ async function inBatches<T, R>(items: T[], limit: number, task: (item: T) => Pro
   return results;
 }
 
-function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits, addressConcurrency: number): TlsDialer {
+function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits, addressConcurrency: number, policy: ProbePolicy): TlsDialer {
   return {
     async handshake(host: string): Promise<TlsHandshake> {
       const port = portFor(host);
+      const nameRefusal = refusedHostName(host);
+      if (nameRefusal) return { ok: false, failure: 'NOT_ALLOWED', detail: nameRefusal, port };
       const target = await lookup(host);
       if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, port, dnsFailure: target.dnsFailure, dnsChain: target.dnsChain };
       // Clients pick any of the addresses (round robin, happy eyeballs): each front must hold.
       const dialled = target.addresses.slice(0, MAX_ADDRESSES_PER_HOST);
       const perAddress = await inBatches(dialled, addressConcurrency, (address): Promise<SingleTlsHandshake> => {
-        const refusal = refusedAddress(address);
+        // Judged on the resolved address, and handshakeWith connects to this very address
+        // (never the name again), so DNS cannot answer differently between check and connect.
+        const refusal = refusedAddressUnder(address, policy);
         if (refusal) return Promise.resolve({ ok: false, failure: 'NOT_ALLOWED', detail: refusal, address, port });
         return handshakeWith(host, address, port, trust, limits);
       });
@@ -267,10 +285,12 @@ function chainStatusOf(presented: X509Certificate[], anchors: X509Certificate[],
 
 function createHttpClient(
   lookup: AddressLookup, trust: TrustStore,
-  httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits,
+  httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits, policy: ProbePolicy,
 ): HttpClient {
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
+      const nameRefusal = refusedHostName(req.host);
+      if (nameRefusal) return { ok: false, failure: 'NOT_ALLOWED', detail: nameRefusal };
       const target = await lookup(req.host);
       if (!target.ok) return { ok: false, failure: 'NOT_RESOLVED', detail: target.detail, dnsFailure: target.dnsFailure, dnsChain: target.dnsChain };
       // A pinned address must be one the host resolves to: the caller picks among the host's
@@ -279,7 +299,7 @@ function createHttpClient(
       if (!target.addresses.includes(address)) {
         return { ok: false, failure: 'NOT_ALLOWED', detail: `${address} is not an address of ${req.host}`, address };
       }
-      const refusal = refusedAddress(address);
+      const refusal = refusedAddressUnder(address, policy);
       if (refusal) return { ok: false, failure: 'NOT_ALLOWED', detail: refusal, address };
       return requestAt(req, address, trust, httpsPortFor, httpPortFor, limits);
     },

@@ -16,6 +16,7 @@ import { parseCertificates } from '../checks/chain.ts';
 import { runChecks } from '../checks/engine.ts';
 import { normalizeHost } from '../checks/host-names.ts';
 import { createRealCheckIO } from '../checks/io.ts';
+import { PUBLIC_ONLY, type ProbePolicy } from '../policy/probe-policy.ts';
 import { ProbeCache } from '../checks/probe-cache.ts';
 import type { CheckResult, ProbeCredentials, RequireMode } from '../checks/types.ts';
 import {
@@ -61,10 +62,13 @@ Output and limits:
       --explain                for each failing check, the DNS record or certificate change
                                that fixes it
       --timeout SECONDS        per probe, connect included (default 10, at most 60)
+      --probe-private-networks also probe private addresses (RFC 1918, fc00::/7); by default
+                               only public addresses (never loopback, link-local, metadata)
   -h, --help                   this help
 For testing only (production always uses 443 and 80):
       --https-port PORT        send the https probes to this port
       --http-port PORT         send the HTTP redirect probe to this port
+      --probe-loopback         let the probes reach 127.0.0.0/8 and ::1
 `;
 
 class UsageError extends Error {}
@@ -77,6 +81,7 @@ export interface ParsedCheckArgs {
   timeoutMs: number;
   httpsPort?: number;
   httpPort?: number;
+  probePolicy: ProbePolicy;
   json: boolean;
   explain: boolean;
 }
@@ -120,6 +125,7 @@ export async function runCheck(parsed: ParsedCheckArgs, progress: (line: string)
     limits: { totalTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(5_000, timeoutMs) },
     ...(parsed.httpsPort ? { httpsPortFor: () => parsed.httpsPort! } : {}),
     ...(parsed.httpPort ? { httpPortFor: () => parsed.httpPort! } : {}),
+    probePolicy: parsed.probePolicy,
   });
   // Shared by every target, so the external host (which every domain's target includes) is
   // probed once; a run lasts far less than the time-to-live.
@@ -230,6 +236,8 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
   'https-port': { type: 'string' },
   'http-port': { type: 'string' },
+  'probe-private-networks': { type: 'boolean' },
+  'probe-loopback': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: false }>>['values'];
@@ -269,7 +277,7 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedCh
   }
   const timeoutMs = timeoutFlag(values.timeout);
   const extras = { includeHttp: !values['no-http'] };
-  if (values.help) return { help: true, server: cliServer('localhost.invalid', []), domains: [], extras, timeoutMs, json: false, explain: false };
+  if (values.help) return { help: true, server: cliServer('localhost.invalid', []), domains: [], extras, timeoutMs, json: false, explain: false, probePolicy: PUBLIC_ONLY };
 
   for (const ns of values.nameserver ?? []) {
     if (!isNameserver(ns)) throw new UsageError(`--nameserver "${ns}" is not IP[:PORT]: e.g. --nameserver 192.0.2.53 or --nameserver [2001:db8::53]:5353`);
@@ -305,6 +313,7 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedCh
     explain: values.explain === true,
     ...(httpsPort ? { httpsPort } : {}),
     ...(httpPort ? { httpPort } : {}),
+    probePolicy: { loopback: values['probe-loopback'] === true, privateNetworks: values['probe-private-networks'] === true },
   };
 }
 

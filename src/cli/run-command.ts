@@ -33,6 +33,8 @@ const options: FlagSpec = {
   'progress-deadline': { type: 'string' },
   'resync-period': { type: 'string' },
   'gatekeeper-image': { type: 'string' },
+  'probe-private-networks': { type: 'boolean' },
+  'probe-loopback': { type: 'boolean' },
 
   'https-port': { type: 'string' },
   'http-port': { type: 'string' },
@@ -65,9 +67,12 @@ Flags (each also read from the environment variable shown):
   --progress-deadline DUR        time a new release has to answer before rollback (10m)      ${envName('progress-deadline')}
   --resync-period DUR            re-reconcile every object this often (default 5m)           ${envName('resync-period')}
   --gatekeeper-image IMAGE       image of the gatekeeper sidecar (the operator's own image)  ${envName('gatekeeper-image')}
+  --probe-private-networks       let probes reach private addresses (RFC 1918, fc00::/7)     ${envName('probe-private-networks')}
   -h, --help                     show this help
 
-For tests only: --https-port / --http-port point the probes at another port than 443 / 80.
+Probes never go to loopback, link-local, metadata or cluster-internal names by default.
+For tests only: --https-port / --http-port point the probes at another port than 443 / 80;
+--probe-loopback lets them reach 127.0.0.0/8 and ::1 (never use it in a cluster).
 `;
 
 function duration(flag: string, value: string | undefined, fallback: string): number {
@@ -110,6 +115,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
     const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
     const gatekeeperImage = flags['gatekeeper-image'] as string | undefined;
+    const probePolicy = { loopback: Boolean(flags['probe-loopback']), privateNetworks: Boolean(flags['probe-private-networks']) };
 
     // Without any cluster configuration the client would fall back to localhost:8080 and
     // retry for ever; say what is missing instead and exit.
@@ -160,9 +166,13 @@ export async function runCommand(argv: string[]): Promise<number> {
         ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
         ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
         ...(httpPort ? { httpPortFor: () => httpPort } : {}),
+        probePolicy,
       })), { cache: probeCacheFor(intervalMs) }),
       onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
     });
+    logger.info({ probePolicy }, probePolicy.loopback
+      ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
+      : `probes reach public addresses${probePolicy.privateNetworks ? ' and private ranges' : ' only'}`);
     const reason = await manager.start();
     await checks.stop();
     logger.info({ reason }, 'exiting');

@@ -26,6 +26,9 @@ export interface OperatorOptions {
   args?: string[];
   env?: Record<string, string>;
   name?: string;
+  /** Pass --probe-loopback (default true: every test world is on loopback); false runs the
+   *  operator with the production probe policy, as the security tests do. */
+  probeLoopback?: boolean;
 }
 
 const children = new Set<ChildProcess>();
@@ -42,6 +45,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
     '--health-addr', '127.0.0.1:0',
     '--log-level', 'debug',
     ...(opts.namespaces ?? []).flatMap((n) => ['--namespace', n]),
+    ...(opts.probeLoopback === false ? [] : ['--probe-loopback']),
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,6 +6,7 @@ import { sharedKubeconfigPath } from './controlplane.ts';
 import { certManagerNamespace, testCaSecretName, testIssuerRef } from './cert-manager/issuer.ts';
 import { startDnsServer, type TestDnsServer } from './dns-server.ts';
 import { startIngressFront, type IngressFront } from './ingress-front.ts';
+import { startGatewayStandIn, type GatewayStandIn } from './gateway-front.ts';
 import { kubectlFor, type Kubectl } from './kube.ts';
 import { createTestPki, type TestPki } from './pki.ts';
 
@@ -16,6 +17,8 @@ export interface World {
   k: Kubectl;
   dns: TestDnsServer;
   front: IngressFront;
+  /** The Gateway API stand-in behind the same front (Gateways of class mapi-operator-standin). */
+  gateway: GatewayStandIn;
   pki: TestPki;
   caPem: string;
   /** Flags that point the operator's probes at the front (loopback 443/80 may be taken). */
@@ -34,9 +37,11 @@ export async function startWorld(zones: Zones): Promise<World> {
   const caPem = Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8');
   const pki = createTestPki('mapi-operator e2e');
   const dns = await startDnsServer({ zones });
-  const front = await startIngressFront({ kubeconfig, pki });
+  const gateway = await startGatewayStandIn({ kubeconfig });
+  const front = await startIngressFront({ kubeconfig, pki, gateway });
   return {
-    kubeconfig, k, dns, front, pki, caPem,
+    kubeconfig, k, dns, front, gateway, pki, caPem,
+    // The whole world is on loopback: startOperator passes --probe-loopback (tests only).
     operatorArgs: ['--https-port', String(front.httpsPort), '--http-port', String(front.httpPort)],
     setZones: (next) => dns.update(next),
     async publishCa(namespace) {
@@ -45,6 +50,7 @@ export async function startWorld(zones: Zones): Promise<World> {
     },
     async stop() {
       await front.stop();
+      await gateway.stop();
       await dns.stop();
       pki.cleanup();
     },
@@ -64,6 +70,8 @@ export interface E2eServerOptions {
   domains?: 'All' | 'Any';
   nameserver: string;
   gatekeeper?: boolean;
+  /** Expose through this Gateway (Gateway API) instead of an Ingress. */
+  gateway?: { name: string; namespace?: string; sectionName?: string };
 }
 
 /** A MapiServer as the end-to-end tests and the demo declare it: the test CA's ClusterIssuer,
@@ -76,7 +84,7 @@ export function e2eServer(o: E2eServerOptions) {
       image: o.image ?? 'registry.example/bm-mapi:5.3.0',
       replicas: o.replicas ?? 2,
       tls: { issuerRef: { name: testIssuerRef.name, kind: testIssuerRef.kind } },
-      exposure: { ingress: { className: 'nginx' } },
+      exposure: o.gateway ? { gateway: { parentRef: o.gateway } } : { ingress: { className: 'nginx' } },
       gate: { mode: o.mode ?? 'Enforce', domains: o.domains ?? 'All' },
       checks: {
         interval: '30s',

@@ -7,6 +7,7 @@ import { isNotFound } from '../../kube/index.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler, type CheckSnapshot } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
+import { redactResults } from '../../policy/status-redaction.ts';
 import { caBundleReference, probeCredentialsReference, type ReadOutcome } from '../../policy/check-references.ts';
 
 export interface CheckRequest {
@@ -47,7 +48,8 @@ export class CheckRuns {
         // An unusable reference is a row of its own (reason names the field and the fix); the
         // probes still run without it, so the rest of the status stays current.
         const { target, problems } = await this.#withReferences(req, signal);
-        return [...await opts.runChecks(target, signal, req.intervalMs), ...problems];
+        // Status goes to the tenant: no other server's certificate names or redirect tokens.
+        return [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
       },
       onChange: (k) => opts.onChange(...split(k)),
       onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms),

@@ -21,7 +21,7 @@ interface Run {
 
 function check(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, 'check', ...args], { env: { ...process.env, NO_COLOR: '', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [MAIN, 'check', '--probe-loopback', ...args], { env: { ...process.env, NO_COLOR: '', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });

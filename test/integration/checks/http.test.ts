@@ -16,7 +16,7 @@ describe('http/ against the MAPI test server', () => {
   let io: CheckIO;
   before(async () => {
     world = await startWorld();
-    io = createRealCheckIO({
+    io = createRealCheckIO({ probePolicy: { loopback: true, privateNetworks: false },
       nameservers: [world.dns.nameserver], caBundlePem: world.pki.rootPem,
       httpsPortFor: () => world.httpsPort, httpPortFor: () => world.httpPort,
       limits: { connectTimeoutMs: 2_000, totalTimeoutMs: 3_000 },

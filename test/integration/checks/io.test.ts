@@ -30,7 +30,7 @@ describe('real check I/O', () => {
     await world.stop();
   });
 
-  const io = (port: () => number, limits = {}) => createRealCheckIO({
+  const io = (port: () => number, limits = {}) => createRealCheckIO({ probePolicy: { loopback: true, privateNetworks: false },
     nameservers: [world.dns.nameserver], caBundlePem: world.pki.rootPem, httpsPortFor: port, limits,
   });
   const get = (path: string, host: string = TLS_HOSTS.valid.host, verifyTls = true) =>

@@ -23,7 +23,7 @@ const addressesOf = (result: CheckResult) => (result.details['addresses'] as Add
 describe('checks against the set-ups of issue 9', () => {
   let world: World;
   let io: CheckIO;
-  const ioFor = (nameservers: string[]) => createRealCheckIO({
+  const ioFor = (nameservers: string[]) => createRealCheckIO({ probePolicy: { loopback: true, privateNetworks: false },
     nameservers, caBundlePem: world.pki.rootPem,
     httpsPortFor: () => world.httpsPort, httpPortFor: () => world.httpPort,
     limits: { connectTimeoutMs: 1_000, totalTimeoutMs: 1_500, dnsTimeoutMs: 500, dnsTries: 1 },

@@ -11,7 +11,7 @@ describe('tls/ against real TLS servers', () => {
   let io: CheckIO;
   before(async () => {
     world = await startWorld();
-    io = createRealCheckIO({
+    io = createRealCheckIO({ probePolicy: { loopback: true, privateNetworks: false },
       nameservers: [world.dns.nameserver], caBundlePem: world.pki.rootPem,
       httpsPortFor: () => world.httpsPort, limits: { connectTimeoutMs: 2_000, totalTimeoutMs: 3_000 },
     });
@@ -46,7 +46,7 @@ describe('tls/ against real TLS servers', () => {
   }
 
   it('without the test CA in the bundle the valid chain is a trust failure', async () => {
-    const bare = createRealCheckIO({ nameservers: [world.dns.nameserver], httpsPortFor: () => world.httpsPort });
+    const bare = createRealCheckIO({ probePolicy: { loopback: true, privateNetworks: false }, nameservers: [world.dns.nameserver], httpsPortFor: () => world.httpsPort });
     const result = judgeTlsHandshake(TLS_HOSTS.valid.host, await bare.tls.handshake(TLS_HOSTS.valid.host), Date.now());
     assert.equal(result.reason, 'UntrustedRoot');
   });

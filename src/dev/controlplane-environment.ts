@@ -6,6 +6,7 @@ import path from 'node:path';
 import { startCertificateIssuer, type RunningIssuer } from './cert-manager/issuer.ts';
 import { ensureCertManagerCrds, ensureControlPlaneBinaries, repoRoot } from './controlplane-assets.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
+import { ensureGatewayApiCrds } from './gateway-api-crds.ts';
 
 export interface TestEnvironment {
   controlPlane: ControlPlane;
@@ -41,6 +42,8 @@ export async function startTestEnvironment(opts: ControlPlaneOptions = {}): Prom
     const crds = [
       ...(await applyCrdFolder(controlPlane, certManagerCrds)),
       ...(await applyCrdFolder(controlPlane, path.join(repoRoot, 'crds'))),
+      // Gateway API (standard channel): spec.exposure.gateway and the front stand-in read it.
+      ...(await applyCrdFolder(controlPlane, ensureGatewayApiCrds())),
     ];
     const issuer = await startCertificateIssuer(controlPlane);
     return {

@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import { KubeClient, Informer, loadKubeConfig, type KubeObject } from '../kube/index.ts';
 import { startMapiTestServer, type MapiTestServer } from './mapi-test-server.ts';
 import type { TestPki } from './pki.ts';
+import type { GatewayStandIn } from './gateway-front.ts';
 
 interface IngressObj extends KubeObject {
   spec?: {
@@ -39,7 +40,7 @@ export interface IngressFront {
 
 const ref = (group: string, version: string, plural: string, kind: string) => ({ group, version, plural, kind, namespaced: true });
 
-export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki; address?: string }): Promise<IngressFront> {
+export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki; address?: string; gateway?: GatewayStandIn }): Promise<IngressFront> {
   const address = opts.address ?? '127.0.0.1';
   const client = new KubeClient(loadKubeConfig(opts.kubeconfig));
   const informers = {
@@ -58,23 +59,32 @@ export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki
     externalHost: 'unused.test', credentials: { username: 'probe', password: 'probe-secret' },
   });
 
-  const ruleFor = (host: string) => {
+  // An Ingress rule for the host, else an HTTPRoute the Gateway stand-in attached for it (in
+  // the same shape; its certificate may live in the Gateway's namespace).
+  const ruleFor = (host: string): { ing: IngressObj; rule: NonNullable<NonNullable<IngressObj['spec']>['rules']>[number]; secretNamespace?: string } | undefined => {
     for (const ing of informers.ingresses.list()) {
       const rule = ing.spec?.rules?.find((r) => r.host === host);
       if (rule) return { ing, rule };
     }
-    return undefined;
+    const route = opts.gateway?.routeFor(host);
+    if (!route) return undefined;
+    return {
+      ing: { metadata: { namespace: route.namespace }, spec: { tls: [{ hosts: [host], secretName: route.secretName }] } },
+      rule: { host, http: { paths: route.paths.map((p) => ({ path: p.path, backend: { service: { name: p.service } } })) } },
+      secretNamespace: route.secretNamespace,
+    };
   };
 
   const contexts = new Map<string, { version: string; ctx: tls.SecureContext }>();
   const sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => {
     const found = ruleFor(servername);
     const secretName = found?.ing.spec?.tls?.find((t) => t.hosts?.includes(servername))?.secretName;
-    const secret = secretName ? informers.secrets.get(found!.ing.metadata.namespace, secretName) as { data?: Record<string, string>; metadata: { resourceVersion?: string } } | undefined : undefined;
+    const secretNamespace = found?.secretNamespace ?? found?.ing.metadata.namespace;
+    const secret = secretName ? informers.secrets.get(secretNamespace, secretName) as { data?: Record<string, string>; metadata: { resourceVersion?: string } } | undefined : undefined;
     const crt = secret?.data?.['tls.crt'];
     const key = secret?.data?.['tls.key'];
     if (!crt || !key) return cb(new Error(`no certificate for ${servername}`));
-    const cacheKey = `${found!.ing.metadata.namespace}/${secretName}`;
+    const cacheKey = `${secretNamespace}/${secretName}`;
     const cached = contexts.get(cacheKey);
     if (cached && cached.version === secret!.metadata.resourceVersion) return cb(null, cached.ctx);
     const ctx = tls.createSecureContext({ cert: Buffer.from(crt, 'base64'), key: Buffer.from(key, 'base64') });

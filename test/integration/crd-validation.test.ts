@@ -10,8 +10,8 @@ import { sharedKubeconfigPath } from '../../src/dev/controlplane.ts';
 import { freshNamespace, kubectlFor } from '../../src/dev/kube.ts';
 import { API_VERSION } from '../../src/api/common.ts';
 import { parseMapiServerSpec, parseMailDomainSpec, parseMailboxSpec, type ParseResult } from '../../src/api/parse.ts';
-import { rejections, acceptances, escapeRegExp, type Kind } from '../support/api-cases.ts';
-import { mapiServerManifest, mailDomainManifest, mailboxManifest } from '../support/fixtures.ts';
+import { rejections, acceptances, escapeRegExp, nameCandidates, addressCandidates, intervalCandidates, nameserverCandidates, type Kind } from '../support/api-cases.ts';
+import { mapiServerManifest, mailDomainManifest, mailboxManifest, mapiServerSpec, mailDomainSpec, mailboxSpec } from '../support/fixtures.ts';
 
 const ns = 'crd-validation';
 const k = kubectlFor(sharedKubeconfigPath());
@@ -60,6 +60,52 @@ describe('the apiserver accepts the good specs and defaults them exactly as the 
       assert.deepEqual(stored.spec, parsed.value);
     });
   }
+});
+
+describe('zod and the apiserver agree value by value', () => {
+  /** The entries of list `field` an error text names, such as spec.aliases[3]. */
+  const named = (text: string, field: string) => [...new Set([...text.matchAll(new RegExp(`${escapeRegExp(field)}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  const zodText = (r: ParseResult<unknown>) => (r.ok ? '' : r.message);
+
+  test('host and domain names (sent as the aliases of one MailDomain)', async () => {
+    // The apiserver skips the CEL rules of an object that already fails an OpenAPI check
+    // (here a length): names of a wrong length go in their own request.
+    const batches = [nameCandidates.filter((n) => n.length >= 1 && n.length <= 253), ...nameCandidates.filter((n) => n.length < 1 || n.length > 253).map((n) => [n])];
+    const byApiserver: string[] = [];
+    const byZod: string[] = [];
+    for (const aliases of batches) {
+      const spec = mailDomainSpec({ aliases });
+      const r = await dryRun(object('MailDomain', 'names', spec));
+      byApiserver.push(...named(r.stderr, 'spec.aliases').map((i) => aliases[i]!));
+      byZod.push(...named(zodText(parseMailDomainSpec(spec)), 'spec.aliases').map((i) => aliases[i]!));
+    }
+    assert.ok(byZod.length > 10, 'the candidates hold more than ten bad names');
+    assert.deepEqual(byApiserver, byZod);
+  });
+
+  test('nameservers (sent as lists of eight)', async () => {
+    for (const nameservers of nameserverCandidates) {
+      const spec = mapiServerSpec({ checks: { nameservers } });
+      const r = await dryRun(object('MapiServer', 'nameservers', spec));
+      assert.deepEqual(named(r.stderr, 'spec.checks.nameservers'), named(zodText(parseMapiServerSpec(spec)), 'spec.checks.nameservers'), nameservers.join(' '));
+    }
+  });
+
+  test('mailbox addresses', async () => {
+    for (const address of addressCandidates) {
+      const spec = mailboxSpec('ken', { address });
+      const r = await dryRun(object('Mailbox', 'address', spec));
+      assert.equal(r.code === 0, parseMailboxSpec(spec).ok, `${address}: ${r.stderr}`);
+    }
+  });
+
+  test('checks.interval (CEL’s duration() and the operator’s reading of it)', async () => {
+    for (const interval of intervalCandidates) {
+      const spec = mapiServerSpec({ checks: { interval } });
+      const r = await dryRun(object('MapiServer', 'interval', spec));
+      assert.equal(r.code === 0, parseMapiServerSpec(spec).ok, `"${interval}": ${r.stderr}`);
+    }
+  });
 });
 
 describe('unknown fields', () => {

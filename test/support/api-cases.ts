@@ -79,6 +79,8 @@ export const rejections: Rejection[] = [
     says: /must be the domain or an alias, or end with one \(write autodiscover\.example\.com\): Outlook looks for autodiscover under the address’s own domain/,
   },
   { kind: 'MailDomain', name: 'an autodiscover host that ends with the domain without a dot', spec: domain({ autodiscover: { hosts: ['autodiscoverexample.com'] } }), field: 'spec.autodiscover.hosts', says: /must be the domain or an alias, or end with one/ },
+  { kind: 'MailDomain', name: 'an IP-literal autodiscover host', spec: domain({ autodiscover: { hosts: ['autodiscover.example.com', '192.0.2.1'] } }), field: 'spec.autodiscover.hosts[1]', says: ipLiteral('autodiscover.example.com') },
+  { kind: 'MailDomain', name: 'an upper-case autodiscover host', spec: domain({ autodiscover: { hosts: ['Autodiscover.example.com'] } }), field: 'spec.autodiscover.hosts[0]', says: lowerCase('autodiscover.example.com', 'Autodiscover.example.com') },
   { kind: 'MailDomain', name: 'an unknown autodiscover.require', spec: domain({ autodiscover: { require: 'Most' } }), field: 'spec.autodiscover.require', says: /"Any".*"All"/ },
   // Mailbox
   ...['ken.sanchez', 'ken@', '@example.com', 'ken sanchez@example.com', 'ken@example', 'ken@@example.com'].map(
@@ -133,3 +135,26 @@ function esc(text: string): string {
 }
 
 export const escapeRegExp = esc;
+
+// Candidates for the agreement tests: each is sent to both validators, which must agree on
+// every one (RE2 in CEL and JavaScript's RegExp, CEL's duration() and ours). The valid ones
+// come first: validCount says how many.
+const label63 = 'a'.repeat(63);
+export const validCount = { names: 9, addresses: 5, intervals: 7, nameservers: 6 };
+export const nameCandidates = [
+  'example.org', 'a.b', 'xn--bcher-kva.example', 'mail-1.example.net', '1.2.3.com', 'sub.123abc', 'x1.example.c0m',
+  `${label63}.example`, `${label63}.${label63}.${label63}.${'b'.repeat(61)}`,
+  '192.0.2.1', 'example.123', `${label63}a.example`, '-a.example', 'a-.example', 'a..example', '.a.example', 'A.example',
+  'a.example.', 'a_b.example', 'a b.example', 'ä.example', 'localhost', 'a.example/', '*.example.org', 'example.org:443', '',
+  `${label63}.${label63}.${label63}.${'b'.repeat(62)}`,
+];
+export const addressCandidates = [
+  'ken@example.com', "o'neil+tag@example.com", 'Ken.Sanchez@Example.COM', 'a@b.c', 'ken_s@mail-1.example.net',
+  'ken', 'ken@', '@example.com', 'ken..s@example.com', '.ken@example.com', 'ken.@example.com', 'ken sanchez@example.com',
+  'ken@example', 'ken@-example.com', 'ken@exa_mple.com', 'ken@@example.com', 'ken@example.com.', 'kén@example.com',
+];
+export const intervalCandidates = ['30s', '30000ms', '0.5m', '1h', '1h30m', '5m0s', '29s1000ms', '29.999s', '29s999ms', '1.5', 's', '', '30', '30S', '-30s', '1d', '+30s', '1m-1s', '30 s'];
+export const nameserverCandidates = [
+  ['10.0.0.53', '10.0.0.53:5353', '[2001:db8::53]:53', '2001:db8::53', '::1', '127.0.0.1:53'],
+  ['dns.example.com', '10.0.0', '10.0.0.53:', 'localhost', '[10.0.0.53]', '10.0.0.53:53:53', ' 10.0.0.53', '[2001:db8::53'],
+];

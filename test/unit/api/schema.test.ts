@@ -4,8 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMapiServerSpec, parseMailDomainSpec, parseMailboxSpec, parseMapiServer, parseMailDomain, parseMailbox, type ParseResult } from '../../../src/api/parse.ts';
-import { rejections, acceptances, escapeRegExp, type Kind } from '../../support/api-cases.ts';
-import { mapiServer, mailDomain, mailbox, mapiServerManifest, mailDomainManifest, mailboxManifest } from '../../support/fixtures.ts';
+import { rejections, acceptances, escapeRegExp, nameCandidates, addressCandidates, intervalCandidates, nameserverCandidates, validCount, type Kind } from '../../support/api-cases.ts';
+import { mapiServer, mailDomain, mailbox, mapiServerManifest, mailDomainManifest, mailboxManifest, mapiServerSpec, mailDomainSpec, mailboxSpec } from '../../support/fixtures.ts';
 
 const parsers: Record<Kind, (spec: unknown) => ParseResult<unknown>> = {
   MapiServer: parseMapiServerSpec,
@@ -138,4 +138,25 @@ test('fixtures build valid, defaulted v1alpha2 objects and refuse invalid overri
   assert.equal(mailDomain('x', 'mail', {}, { creationTimestamp: '2026-03-04T00:00:00Z' }).metadata.creationTimestamp, '2026-03-04T00:00:00Z');
   assert.equal(mapiServerManifest('mapi', 'mail', { image: undefined }).spec.image, undefined);
   assert.throws(() => mapiServer('mapi', 'mail', { externalHost: 'Mail.example.com' }), /spec\.externalHost: must be lower-case/);
+});
+
+describe('value by value (the integration test sends the same values to the apiserver and compares)', () => {
+  const accepted = (values: string[], ok: (v: string) => boolean) => values.filter(ok);
+  test('host and domain names', () => {
+    const ok = (v: string) => parseMailDomainSpec(mailDomainSpec({ aliases: [v] })).ok;
+    assert.deepEqual(accepted(nameCandidates, ok), nameCandidates.slice(0, validCount.names));
+  });
+  test('mailbox addresses', () => {
+    const ok = (v: string) => parseMailboxSpec(mailboxSpec('ken', { address: v })).ok;
+    assert.deepEqual(accepted(addressCandidates, ok), addressCandidates.slice(0, validCount.addresses));
+  });
+  test('checks.interval', () => {
+    const ok = (v: string) => parseMapiServerSpec(mapiServerSpec({ checks: { interval: v } })).ok;
+    assert.deepEqual(accepted(intervalCandidates, ok), intervalCandidates.slice(0, validCount.intervals));
+  });
+  test('nameservers', () => {
+    const all = nameserverCandidates.flat();
+    const ok = (v: string) => parseMapiServerSpec(mapiServerSpec({ checks: { nameservers: [v] } })).ok;
+    assert.deepEqual(accepted(all, ok), all.slice(0, validCount.nameservers));
+  });
 });

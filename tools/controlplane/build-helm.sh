@@ -16,6 +16,8 @@ helm="$bin/helm"
 
 if [ -x "$helm" ]; then echo "$helm"; exit 0; fi
 
+# shellcheck source=progress.sh
+source "$(cd "$(dirname "$0")" && pwd)/progress.sh"
 command -v go >/dev/null || { echo "build-helm.sh: Go is required (apt-get install golang or https://go.dev)" >&2; exit 1; }
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 start=$(date +%s)
@@ -41,7 +43,7 @@ done
 mkdir -p "$bin"
 tmp=$(mktemp -d "$dest/build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-GOBIN="$tmp" go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@${version}"
+GOBIN="$tmp" with_progress "helm-${version}" 600 go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@${version}"
 mv -f "$tmp/helm" "$helm"
 
 "$helm" version --short >&2

@@ -8,6 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=progress.sh
+source "$here/progress.sh"
 
 key="k8s-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
 cache_root=${MAPI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mapi-operator}
@@ -20,6 +22,8 @@ if complete; then echo "$bin"; exit 0; fi
 
 command -v go >/dev/null || { echo "build.sh: Go 1.26 is required (apt-get install golang or https://go.dev)" >&2; exit 1; }
 mkdir -p "$bin" "$dest/work"
+missing=(); for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+echo "building the local control plane from Go modules: ${missing[*]} (a cold first build takes 10-40 minutes; later runs reuse $bin)" >&2
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 start=$(date +%s)
 
@@ -41,9 +45,8 @@ package tools
 import _ "go.etcd.io/etcd/server/v3"
 GO
   (cd "$w" && go mod tidy >/dev/null 2>&1 || go mod tidy
-   go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=release-${ETCD_VERSION}" \
+   with_progress "etcd-${ETCD_VERSION}" 120 go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=release-${ETCD_VERSION}" \
      -o "$bin/etcd" go.etcd.io/etcd/server/v3)
-  echo "built etcd $ETCD_VERSION" >&2
 fi
 
 # --- Kubernetes: `go install` refuses k8s.io/kubernetes because of its ./staging replace
@@ -76,15 +79,15 @@ if [ $need_k8s = 1 ]; then
   (cd "$w" && go mod tidy
    for b in "${k8s_bins[@]}"; do
      [ -x "$bin/$b" ] && continue
-     go build -trimpath -ldflags "$ld" -o "$bin/$b" "k8s.io/kubernetes/cmd/$b"
-     echo "built $b $KUBERNETES_VERSION" >&2
+     # kube-apiserver compiles most of the shared packages; the others reuse the build cache.
+     estimate=60; [ "$b" = kube-apiserver ] && estimate=300
+     with_progress "$b-${KUBERNETES_VERSION}" $estimate go build -trimpath -ldflags "$ld" -o "$bin/$b" "k8s.io/kubernetes/cmd/$b"
    done)
 fi
 
 # --- kwok installs with plain `go install`.
 if [ ! -x "$bin/kwok" ]; then
-  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
-  echo "built kwok $KWOK_VERSION" >&2
+  GOBIN="$bin" with_progress "kwok-${KWOK_VERSION}" 90 go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
 fi
 
 complete || { echo "build.sh: some binaries are missing in $bin" >&2; exit 1; }

@@ -8,6 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=progress.sh
+source "$here/progress.sh"
 
 cache_root=${MAPI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mapi-operator}
 dest="$cache_root/cert-manager/$CERT_MANAGER_VERSION"
@@ -49,7 +51,7 @@ if [ "${1:-}" = controller ] && [ ! -x "$dest/bin/cert-manager-controller" ]; th
     echo ")"
   } > "$w/go.mod"
   export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
-  (cd "$w" && go mod tidy && go build -trimpath -ldflags "-s -w" -o "$dest/bin/cert-manager-controller" .)
+  (cd "$w" && go mod tidy && with_progress "cert-manager-controller-${CERT_MANAGER_VERSION}" 240 go build -trimpath -ldflags "-s -w" -o "$dest/bin/cert-manager-controller" .)
   echo "built cert-manager-controller $CERT_MANAGER_VERSION in $(( $(date +%s) - start ))s" >&2
 fi
 echo "$dest"

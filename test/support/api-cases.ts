@@ -89,6 +89,9 @@ export const rejections: Rejection[] = [
   { kind: 'Mailbox', name: 'a domainRef that is not an object name', spec: mailboxSpec('ken', { domainRef: 'Example.com' }), field: 'spec.domainRef', says: /must name a MailDomain object \(its metadata\.name\)/ },
 ];
 
+/** A 248-character name starting with `prefix` (three characters): room for `h100.` in front. */
+const longName = (prefix: string) => `${prefix}${'d'.repeat(60)}.${'e'.repeat(63)}.${'f'.repeat(63)}.${'g'.repeat(48)}.example`;
+
 export interface Acceptance {
   kind: Kind;
   name: string;
@@ -126,6 +129,16 @@ export const acceptances: Acceptance[] = [
     }),
   },
   { kind: 'MailDomain', name: 'a MailDomain with 100 aliases', spec: domain({ aliases: Array.from({ length: 100 }, (_, i) => `d${i}.example.org`), autodiscover: { require: 'All' } }) },
+  {
+    // The largest MailDomain the schema allows: the cross-field CEL rule (every host against
+    // every alias) must stay within the apiserver's cost budget for it.
+    kind: 'MailDomain',
+    name: 'the largest MailDomain: 100 long aliases and 101 explicit autodiscover hosts under the last alias',
+    spec: domain({
+      aliases: Array.from({ length: 100 }, (_, i) => longName(String(i).padStart(3, '0'))),
+      autodiscover: { hosts: Array.from({ length: 101 }, (_, i) => `h${i}.${longName('099')}`), require: 'All' },
+    }),
+  },
   { kind: 'Mailbox', name: 'the minimal Mailbox', spec: mailboxSpec('ken') },
   { kind: 'Mailbox', name: 'a Mailbox with MAPI off and a mixed-case address', spec: mailboxSpec('ken', { address: "Ken.O'Neil+mapi@Example.COM", mapiEnabled: false }) },
 ];

@@ -33,7 +33,7 @@ const variants: Record<string, Values> = {
   'everything a platform team sets': {
     fullnameOverride: 'mapi', image: { repository: 'registry.example/mapi-operator', tag: '0.2.0', digest: `sha256:${'a'.repeat(64)}` },
     gatekeeper: { image: 'registry.example/gatekeeper:1' }, extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'TZ', value: 'UTC' }],
-    podLabels: { team: 'mail' }, podAnnotations: { 'example.com/owner': 'mail' }, logFormat: 'text',
+    podLabels: { team: 'mail' }, podAnnotations: { 'example.com/owner': 'mail' }, logFormat: 'text', probePrivateNetworks: true,
     leaderElection: { leaseDuration: '30s', renewDeadline: '20s', retryPeriod: '4s' },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }],
     metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } } },
@@ -129,6 +129,7 @@ describe('the operator Deployment', () => {
     for (const a of ['--leader-elect', `--leader-election-namespace=${releaseNs}`, '--leader-election-id=mapi-operator-leader', '--leader-elect-lease-duration=15s', '--leader-elect-renew-deadline=10s', '--leader-elect-retry-period=2s', '--log-format=json']) {
       assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     }
+    assert.ok(!args.includes('--probe-private-networks'), 'private networks are not probed by default');
     assert.equal((one(objects, 'Deployment').spec as { replicas: number }).replicas, 2);
     one(objects, 'PodDisruptionBudget');
     assert.deepEqual(podSpec(objects).topologySpreadConstraints, [{
@@ -149,7 +150,7 @@ describe('the operator Deployment', () => {
     assert.deepEqual(c.env?.find((e) => e.name === 'TZ'), { name: 'TZ', value: 'UTC' });
     const args = c.args ?? [];
     assert.equal(args.at(-1), '--log-level=debug', 'extraArgs come last (they win over the chart’s own)');
-    for (const a of ['--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    for (const a of ['--probe-private-networks', '--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     const tpl = (one(objects, 'Deployment').spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } }).template.metadata;
     assert.equal(tpl.labels.team, 'mail');
     assert.equal(tpl.labels['app.kubernetes.io/name'], 'mapi-operator', 'podLabels never replace the selector labels');

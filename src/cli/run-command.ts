@@ -151,8 +151,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       return cache;
     };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
-    const gatewayApi = await discoverGatewayApi(manager.client);
-    logger.info({ gatewayApi: gatewayApi.served, ...(gatewayApi.served ? {} : { missing: gatewayApi.missing }) }, gatewayApi.served ? 'Gateway API served: spec.exposure.gateway available' : 'Gateway API not served (or without ListenerSet): spec.exposure.gateway is reported as GatewayAPINotInstalled until it is installed and the operator restarts');
+    const gatewayApi = await discoverGatewayApi(manager.client, { namespaces: (flags.namespace as string[] | undefined) ?? [] });
+    if (gatewayApi.served) logger.info('Gateway API served: spec.exposure.gateway available');
+    else if (gatewayApi.forbidden.length > 0) logger.warn({ forbidden: gatewayApi.forbidden }, 'Gateway API served but these rules are not granted: spec.exposure.gateway is reported as GatewayAPINotInstalled until they are and the operator restarts');
+    else logger.info({ missing: gatewayApi.missing }, 'Gateway API not served (or without ListenerSet): spec.exposure.gateway is reported as GatewayAPINotInstalled until it is installed and the operator restarts');
     const { checks } = registerControllers({
       manager,
       gatewayApi: gatewayApi.served,

@@ -107,7 +107,7 @@ export function exposureReport(input: ExposureReportInput): ExposureReport {
   const base = { kind: 'Gateway' as const, parent: `${gwNs}/${gateway.parentRef.name}${gateway.parentRef.sectionName ? `/${gateway.parentRef.sectionName}` : ''}` };
   if (!observed.gatewayApi) {
     return {
-      condition: exposed('False', 'GatewayAPINotInstalled', 'this cluster does not serve the Gateway API kinds (gateway.networking.k8s.io/v1 Gateway, HTTPRoute, ListenerSet), or they were installed after the operator started: install the Gateway API standard channel (v1.5 or later) and restart the operator, or use spec.exposure.ingress'),
+      condition: exposed('False', 'GatewayAPINotInstalled', 'this cluster does not serve the Gateway API kinds (gateway.networking.k8s.io/v1 Gateway, HTTPRoute, ListenerSet) to the operator, or they were installed after it started: install the Gateway API standard channel (v1.5 or later), grant the operator its Gateway API rules (the operator logs any missing one at start-up) and restart it, or use spec.exposure.ingress'),
       warnings: [], summary: base,
     };
   }

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
+import { kinds } from '../../../src/api/crd.ts';
 import { controlPlaneVersions, repoRoot } from '../../../src/dev/controlplane-assets.ts';
 
 export const chartDir = path.join(repoRoot, 'charts/mapi-operator');
@@ -120,3 +121,6 @@ export const asList = (items: Obj[]): string => JSON.stringify({ apiVersion: 'v1
 export const rulesOf = (objects: Obj[]): Rule[] => objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => o.rules ?? []);
 /** Objects the shared control plane has a kind for (the Prometheus Operator's CRDs are not installed there). */
 export const withoutPrometheus = (objects: Obj[]): Obj[] => objects.filter((o) => o.apiVersion !== 'monitoring.coreos.com/v1');
+
+/** The CRDs the chart installs: one per kind of the API. */
+export const crdNames = (): string[] => kinds.map((k) => `${k.plural}.mapi-operator.io`).sort();

@@ -9,13 +9,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sharedKubeconfigPath, startControlPlane } from '../../../src/dev/controlplane.ts';
 import { freshNamespace, kubectlFor } from '../../../src/dev/kube.ts';
-import { chartDir, helm, tmp, type PodSpec } from './helm.ts';
+import { chartDir, crdNames, helm, tmp, type PodSpec } from './helm.ts';
 
 const kubeconfig = sharedKubeconfigPath();
 const k = kubectlFor(kubeconfig);
 const helmNs = 'chart-helm-system';
 const watched = 'chart-helm-watched';
-const crdNames = ['mailboxes.mapi-operator.io', 'maildomains.mapi-operator.io', 'mapiservers.mapi-operator.io'];
 
 before(async () => {
   for (const ns of [helmNs, watched]) await freshNamespace(k, ns);
@@ -50,7 +49,7 @@ describe('on the shared control plane (its CRDs are not the chart’s: crds.enab
     assert.equal(uninstall.code, 0, `helm uninstall: ${uninstall.stdout}${uninstall.stderr}`);
     assert.deepEqual(await names('clusterrole,clusterrolebinding'), []);
     assert.deepEqual(await names('role,rolebinding', watched), []);
-    for (const crd of crdNames) await k.ok(['get', 'crd', crd]);
+    for (const crd of crdNames()) await k.ok(['get', 'crd', crd]);
   });
 });
 
@@ -65,7 +64,7 @@ describe('on a private control plane: the chart owns the CRDs', () => {
 
       const install = await helm(['install', 'mapi-operator', chartDir, ...common, '--create-namespace'], 120_000);
       assert.equal(install.code, 0, `helm install: ${install.stdout}${install.stderr}`);
-      assert.deepEqual(await present(), crdNames);
+      assert.deepEqual(await present(), crdNames());
       assert.deepEqual(await categories(), ['mapi']);
 
       // The next chart version, whose MailDomain CRD changed (here: one more category).
@@ -85,7 +84,7 @@ describe('on a private control plane: the chart owns the CRDs', () => {
       const uninstall = await helm(['uninstall', 'mapi-operator', ...common], 120_000);
       assert.equal(uninstall.code, 0, `helm uninstall: ${uninstall.stderr}`);
       assert.match(uninstall.stdout + uninstall.stderr, /kept due to the resource policy/);
-      assert.deepEqual(await present(), crdNames, 'crds.keep: uninstall leaves the CRDs (and every MapiServer) in place');
+      assert.deepEqual(await present(), crdNames(), 'crds.keep: uninstall leaves the CRDs (and every MapiServer) in place');
 
       const again = await helm(['install', 'mapi-operator', next, ...common, '--set', 'crds.keep=false'], 120_000);
       assert.equal(again.code, 0, `helm install over kept CRDs adopts them: ${again.stderr}`);

@@ -78,9 +78,9 @@ const workloadRules = (withSecrets: boolean): string[] => [
   'events create', 'events patch', 'events.events.k8s.io create', 'events.events.k8s.io patch',
   ...read.map((v) => `issuers.cert-manager.io ${v}`),
 ];
-/** Cluster-wide, whatever the shape: host ownership across namespaces, and ClusterIssuers. */
+/** Cluster-wide, whatever the shape: host ownership across namespaces, grants, ClusterIssuers. */
 const reader = (clusterIssuers: boolean): string[] => [
-  ...['mapiservers.mapi-operator.io', 'maildomains.mapi-operator.io'].flatMap((r) => read.map((v) => `${r} ${v}`)),
+  ...['mapiservers.mapi-operator.io', 'maildomains.mapi-operator.io', 'maildomaingrants.mapi-operator.io'].flatMap((r) => read.map((v) => `${r} ${v}`)),
   ...(clusterIssuers ? read.map((v) => `clusterissuers.cert-manager.io ${v}`) : []),
 ];
 const lease = (name: string) => ['leases.coordination.k8s.io create', `leases.coordination.k8s.io/${name} get`, `leases.coordination.k8s.io/${name} update`];

@@ -1,0 +1,157 @@
+// What the scale benchmark, the soak and the chaos suite share: a private control plane with
+// cert-manager (CA ClusterIssuer), BIND and the ingress front (src/dev/world.ts), the
+// operator as a process behind the counting proxy, and readings of its /metrics.
+import { readdirSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestEnvironment, type TestEnvironment } from '../../src/dev/controlplane-environment.ts';
+import { fetchText, startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
+import { startWorld, type World, type Zones } from '../../src/dev/world.ts';
+import { startApiProxy, type ApiProxy } from '../../test/chaos/api-proxy.ts';
+
+export interface BenchWorld {
+  env: TestEnvironment;
+  world: World;
+  proxy: ApiProxy;
+  stop(): Promise<void>;
+}
+
+/** A private control plane (2 kwok nodes) with the e2e world on it, and the proxy. */
+export async function startBenchWorld(zones: Zones, opts: { nodes?: number; label?: string } = {}): Promise<BenchWorld> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logDir = path.join(os.tmpdir(), 'mapi-operator-bench-logs', `${opts.label ?? 'bench'}-${stamp}-${process.pid}`);
+  const env = await startTestEnvironment({ logDir, nodes: opts.nodes ?? 2 });
+  // startWorld reads the shared kubeconfig from the environment, as the e2e tests do.
+  process.env.MAPI_TEST_KUBECONFIG = env.controlPlane.kubeconfigPath;
+  let world: World | undefined;
+  try {
+    world = await startWorld(zones);
+    const proxy = await startApiProxy({ kubeconfigPath: env.controlPlane.kubeconfigPath });
+    return {
+      env, world, proxy,
+      async stop() {
+        await proxy.stop();
+        await world!.stop();
+        await env.stop();
+      },
+    };
+  } catch (err) {
+    await world?.stop().catch(() => undefined);
+    await env.stop();
+    throw err;
+  }
+}
+
+/** The operator as a process against the proxy, watching `namespaces`, info-level logs. */
+export function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[] }): Promise<OperatorProcess> {
+  return startOperator({
+    kubeconfig: bw.proxy.kubeconfigPath,
+    namespaces: o.namespaces,
+    name: o.name,
+    // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
+    // of thousands of reconciles is a cost of its own that no production run pays).
+    args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
+    ...(o.nodeArgs ? { env: { NODE_OPTIONS: o.nodeArgs.join(' ') } } : {}),
+  });
+}
+
+export interface Sample { name: string; labels: Record<string, string>; value: number }
+
+/** Prometheus text format → samples (no HELP/TYPE). */
+export function parseProm(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}): number =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+
+/** A quantile from a cumulative histogram (`<name>_bucket`), linear within the bucket, as PromQL does. */
+export function histogramQuantile(samples: Sample[], name: string, q: number, labels: Record<string, string> = {}): number {
+  const byLe = new Map<number, number>();
+  for (const s of samples) {
+    if (s.name !== `${name}_bucket` || !Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  const buckets = [...byLe].sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe;
+      return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(count - prevCount, 1e-9);
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
+
+export async function scrape(url: string): Promise<Sample[]> {
+  return parseProm((await fetchText(`${url}/metrics`, 10_000)).body);
+}
+
+/** Open sockets of a process (Linux: /proc/<pid>/fd links to `socket:[…]`). */
+export function openSockets(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return n;
+}
+
+export interface OperatorReading { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; lagP99Ms: number; sockets: number; handles: number }
+
+export async function readOperator(op: OperatorProcess): Promise<OperatorReading> {
+  const s = await scrape(op.metricsUrl());
+  const mib = (n: number) => n / 1024 / 1024;
+  return {
+    rssMiB: mib(sum(s, 'process_resident_memory_bytes')),
+    heapUsedMiB: mib(sum(s, 'nodejs_heap_size_used_bytes')),
+    heapTotalMiB: mib(sum(s, 'nodejs_heap_size_total_bytes')),
+    lagP99Ms: sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    sockets: openSockets(op.child.pid!),
+    handles: sum(s, 'nodejs_active_handles_total'),
+  };
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const num = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return den === 0 ? NaN : num / den;
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');

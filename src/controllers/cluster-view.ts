@@ -10,8 +10,10 @@ import type { MailboxView } from './mailbox/verdict.ts';
 import { parseMailDomain, parseMailboxSpec, parseMapiServer, type ParseResult } from '../api/parse.ts';
 import { autodiscoverHosts } from '../builders/hosts.ts';
 import { claimHosts, type Claimant, type HostConflict } from '../policy/host-claims.ts';
+import { isGranted, type Grant, type GrantPolicy, type Tenancy } from '../policy/grants.ts';
+import { parseMailDomainGrantSpec } from '../api/grant.ts';
 import {
-  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
+  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, MAILDOMAINGRANTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
   PODDISRUPTIONBUDGETS, SERVICES,
 } from './resources.ts';
 import { gatewayNamespace, type ExposureObserved, type GatewayObject, type ListenerSetObject, type RouteObject } from '../exposure/index.ts';
@@ -57,6 +59,9 @@ export class ClusterView {
   readonly listenerSets: Informer<KubeObject> | undefined;
   /** Shared Gateways live in the platform team's namespaces: every namespace. */
   readonly gateways: Informer<KubeObject> | undefined;
+  /** MailDomainGrants (cluster-scoped): only with tenancy Granted. */
+  readonly grants: Informer<KubeObject> | undefined;
+  readonly grantPolicy: GrantPolicy;
 
   readonly parseServer = memoParse<MapiServer>(parseMapiServer);
   readonly parseDomain = memoParse<MailDomain>(parseMailDomain);
@@ -69,7 +74,16 @@ export class ClusterView {
   readonly #domainsByIssuer: Indexer<KubeObject>;
   readonly #serversByIssuer: Indexer<KubeObject>;
 
-  constructor(manager: Manager, options: { gatewayApi?: boolean } = {}) {
+  constructor(manager: Manager, options: { gatewayApi?: boolean; tenancy?: Tenancy } = {}) {
+    this.grants = options.tenancy === 'Granted' ? manager.informer(MAILDOMAINGRANTS, { namespaces: [] }) : undefined;
+    const parseGrant = memoParse<Grant>((o) => {
+      const obj = o as KubeObject;
+      const p = parseMailDomainGrantSpec(obj.spec);
+      return p.ok ? { ok: true, value: { name: obj.metadata.name ?? '', ...p.value } } : { ok: false, errors: [p.message], message: p.message };
+    });
+    // An invalid grant grants nothing (the apiserver refuses invalid ones anyway).
+    const grantList = (): Grant[] => (this.grants?.list() ?? []).flatMap((o) => { const p = parseGrant(o); return p.ok ? [p.value] : []; });
+    this.grantPolicy = { tenancy: options.tenancy ?? 'Open', grants: grantList };
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
     this.domains = manager.informer(MAILDOMAINS);
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
@@ -146,9 +160,11 @@ export class ClusterView {
   }
 
   externalHostClaim(server: MapiServer): { owned: boolean; owner?: { namespace: string; name: string } } {
+    // Only claimants granted the host compete for it (tenancy Granted): an ungranted one
+    // never holds it, and a host freed by deletion passes to the next granted claimant.
     const claimants = (host: string) => this.serverKeysClaiming(host).flatMap((k) => {
       const o = this.allServers.getByKey(k);
-      return o ? [claimantOf(o)] : [];
+      return o && isGranted(this.grantPolicy, o.metadata.namespace ?? '', host) ? [claimantOf(o)] : [];
     });
     const r = claimHosts(claimantOf(server as unknown as KubeObject), [server.spec.externalHost], claimants);
     return r.conflicts[0] ? { owned: false, owner: r.conflicts[0].owner } : { owned: true };
@@ -157,9 +173,19 @@ export class ClusterView {
   autodiscoverClaims(md: MailDomain): { owned: string[]; conflicts: HostConflict[] } {
     const claimants = (host: string) => this.domainKeysClaiming(host).flatMap((k) => {
       const o = this.allDomains.getByKey(k);
-      return o ? [claimantOf(o)] : [];
+      return o && isGranted(this.grantPolicy, o.metadata.namespace ?? '', host) ? [claimantOf(o)] : [];
     });
     return claimHosts(claimantOf(md as unknown as KubeObject), autodiscoverHosts(md.spec).map((h) => h.host), claimants);
+  }
+
+  /**
+   * A watch mapping for a controller: a MailDomainGrant that appears, changes or goes wakes
+   * every object of `target`. Not only those in the namespaces it names: a claimant gaining or
+   * losing a grant changes who owns a contested host, so its rivals in other namespaces must
+   * look again too. Grants change rarely; an unchanged object costs no write (drift.ts).
+   */
+  grantWatch(target: Informer<KubeObject>): { informer: Informer<KubeObject>; map: (obj: KubeObject) => string[] } | undefined {
+    return this.grants ? { informer: this.grants, map: () => target.keys() } : undefined;
   }
 
   /** A parsed, live (not deleting) MapiServer. */
@@ -172,11 +198,13 @@ export class ClusterView {
 
   /** What the exposure report needs: the parent Gateway and our route and ListenerSet named `name`. */
   exposureObserved(exposure: MapiServerSpec['exposure'], namespace: string, name: string): ExposureObserved {
-    if (!exposure.gateway) return { gatewayApi: this.gatewayApi };
+    const existing = ([['Ingress', this.ingresses], ['HTTPRoute', this.httpRoutes], ['ListenerSet', this.listenerSets]] as const)
+      .filter(([, informer]) => informer?.get(namespace, name) !== undefined).map(([kind]) => kind);
+    if (!exposure.gateway) return { gatewayApi: this.gatewayApi, existing };
     const gateway = this.gateways?.get(gatewayNamespace(exposure.gateway, namespace), exposure.gateway.parentRef.name) as GatewayObject | undefined;
     const route = this.httpRoutes?.get(namespace, name) as RouteObject | undefined;
     const listenerSet = this.listenerSets?.get(namespace, name) as ListenerSetObject | undefined;
-    return { gatewayApi: this.gatewayApi, ...(gateway ? { gateway } : {}), ...(route ? { route } : {}), ...(listenerSet ? { listenerSet } : {}) };
+    return { gatewayApi: this.gatewayApi, existing, ...(gateway ? { gateway } : {}), ...(route ? { route } : {}), ...(listenerSet ? { listenerSet } : {}) };
   }
 
   /** Keys of the MapiServers (this shard) whose exposure names this Gateway. */

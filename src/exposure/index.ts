@@ -18,6 +18,17 @@ export function exposureFor(exposure: MapiServerSpec['exposure']): ExposureBuild
   return exposure.gateway ? gatewayExposure : ingressExposure;
 }
 
+/**
+ * What to remove of an owner's exposure objects: with no host, whatever the current exposure
+ * writes; and any object of a kind it no longer writes (ingress ↔ gateway, a ListenerSet no
+ * longer used) that exists. Only existing ones, so a converged owner prunes nothing.
+ */
+export function exposurePrune(exposure: MapiServerSpec['exposure'], attachment: GatewayAttachment | undefined, noHosts: boolean, existing: readonly ExposureKind[] = []): ExposureKind[] {
+  const current = noHosts ? exposureFor(exposure).kinds : [];
+  const left = (noHosts ? EXPOSURE_KINDS : unusedExposureKinds(exposure, attachment)).filter((k) => existing.includes(k));
+  return EXPOSURE_KINDS.filter((k) => current.includes(k) || left.includes(k));
+}
+
 /** Kinds the current exposure does not write: left over from another one, to be pruned. */
 export function unusedExposureKinds(exposure: MapiServerSpec['exposure'], attachment?: GatewayAttachment): ExposureKind[] {
   const used = new Set<string>(exposureFor(exposure).kinds);

@@ -7,7 +7,7 @@ import type { MapiServerSpec } from '../api/mapiserver.ts';
 import { gatewayAttachment, gatewayNamespace, missingListeners, type GatewayObject } from './gateway-attachment.ts';
 import { GATEWAY_GROUP, ROUTE_TIMEOUTS, routeParentRef, type ParentRef } from './gateway.ts';
 import { controllerTuning, ingressTuningWarning } from './ingress.ts';
-import type { GatewayAttachment } from './types.ts';
+import type { ExposureKind, GatewayAttachment } from './types.ts';
 
 interface Cond { type: string; status: string; reason?: string; message?: string }
 export interface RouteObject {
@@ -29,6 +29,8 @@ export interface ExposureObserved {
   /** Our HTTPRoute and ListenerSet as the apiserver has them (with their status). */
   route?: RouteObject;
   listenerSet?: ListenerSetObject;
+  /** Which of our exposure objects (by the owner's exposure name) exist, for pruning. */
+  existing?: ExposureKind[];
 }
 
 export interface ExposureReportInput {

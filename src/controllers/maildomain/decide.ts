@@ -12,7 +12,7 @@ import type { Condition } from '../../api/conditions.ts';
 import type { MailDomain, MailDomainStatus } from '../../api/maildomain.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import { autodiscoverHosts, autodiscoverURLs, mailDomainNames, desiredDomainObjects, domainChildNames } from '../../builders/index.ts';
-import { exposureReport, unusedExposureKinds, EXPOSURE_KINDS, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
+import { exposurePrune, exposureReport, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { normalizeHost } from '../../checks/host-names.ts';
 import { domainVerdict, type DomainVerdict } from '../../gate/index.ts';
@@ -124,10 +124,11 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const apply = desiredDomainObjects({ md, server, hosts: hostNames, ...(exposure.attachment ? { gatewayAttachment: exposure.attachment } : {}) })
     // A refused issuer never signs: the Certificate stays as it is until the policy allows it.
     .filter((o) => !(issuerStall && (o as { kind?: string }).kind === 'Certificate'));
-  const prune: MailDomainPlan['prune'] = hostNames.length === 0
-    ? [{ kind: 'Certificate', name: names.certificate }, ...EXPOSURE_KINDS.map((kind) => ({ kind, name: names.ingress }))]
-    // Exposure objects of another kind than the current one (ingress ↔ gateway).
-    : unusedExposureKinds(server.spec.exposure, exposure.attachment).map((kind) => ({ kind, name: names.ingress }));
+  const prune: MailDomainPlan['prune'] = [
+    ...(hostNames.length === 0 ? [{ kind: 'Certificate' as const, name: names.certificate }] : []),
+    // Exposure objects of another kind than the current one (ingress ↔ gateway), or all without a host.
+    ...exposurePrune(server.spec.exposure, exposure.attachment, hostNames.length === 0, inputs.exposure?.existing).map((kind) => ({ kind, name: names.ingress })),
+  ];
 
   const conditions = conditionsOf([...domainConditions(inputs, server, stall, cert, verdict), exposure.condition]);
   const status: MailDomainStatus = {

@@ -8,7 +8,7 @@ import type { Condition } from '../../api/conditions.ts';
 import type { MapiServer, MapiServerStatus } from '../../api/mapiserver.ts';
 import type { AccessListInput } from '../../builders/access.ts';
 import { accessApplyOrder, unneededAccessShardNames, desiredServerObjects, desiredServerPodTemplate, externalURL, serverChildNames } from '../../builders/index.ts';
-import { exposureReport, unusedExposureKinds, EXPOSURE_KINDS, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
+import { exposurePrune, exposureReport, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { serverVerdict, type DomainVerdict, type ServerVerdict } from '../../gate/index.ts';
 import { decideRollout, type RolloutDecision, type RunningDeployment } from '../../rollout/decision.ts';
@@ -136,7 +136,7 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
   const prune: MapiServerPlan['prune'] = [
     ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }]),
     // Exposure objects of another kind than the current one (ingress ↔ gateway), or all of them without a host.
-    ...(exposeExternalHost ? unusedExposureKinds(spec.exposure, exposure.attachment) : EXPOSURE_KINDS).map((kind) => ({ kind, name: names.ingress })),
+    ...exposurePrune(spec.exposure, exposure.attachment, !exposeExternalHost, inputs.exposure?.existing).map((kind) => ({ kind, name: names.ingress })),
     // Access shards the list no longer needs (it shrank); the projected volume lists all of them
     // as optional, so removing one never changes the pod template.
     // The caller deletes them after applying the rest, and only those it owns.

@@ -4,6 +4,7 @@ import { GROUP, VERSION } from './common.ts';
 import { MapiServerSpecSchema, MapiServerStatusSchema } from './mapiserver.ts';
 import { MailDomainSpecSchema, MailDomainStatusSchema } from './maildomain.ts';
 import { MailboxSpecSchema, MailboxStatusSchema } from './mailbox.ts';
+import { MailDomainGrantSpecSchema, MailDomainGrantStatusSchema } from './grant.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -57,6 +58,8 @@ export interface KindInfo {
   spec: z.ZodType;
   status: z.ZodType;
   columns: { name: string; type: string; jsonPath: string; description?: string; priority?: number }[];
+  /** Default Namespaced; the platform team's policy kinds are cluster-scoped. */
+  scope?: 'Namespaced' | 'Cluster';
 }
 
 const readyColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
@@ -116,6 +119,23 @@ export const kinds: KindInfo[] = [
       ageColumn,
     ],
   },
+  {
+    kind: 'MailDomainGrant',
+    plural: 'maildomaingrants',
+    singular: 'maildomaingrant',
+    shortNames: ['mdgrant'],
+    scope: 'Cluster',
+    description:
+      'Which namespaces may serve which mail domains and host names (platform team, cluster-scoped). Read when the operator runs with --tenancy Granted: a MapiServer or MailDomain whose hosts are not granted to its namespace is Stalled/NotGranted.',
+    spec: MailDomainGrantSpecSchema,
+    status: MailDomainGrantStatusSchema,
+    columns: [
+      { name: 'Namespaces', type: 'string', jsonPath: '.spec.namespaces' },
+      { name: 'Domains', type: 'string', jsonPath: '.spec.domains' },
+      { name: 'Suffixes', type: 'string', jsonPath: '.spec.hostSuffixes' },
+      ageColumn,
+    ],
+  },
 ];
 
 export function customResourceDefinition(info: KindInfo): Record<string, unknown> {
@@ -128,7 +148,7 @@ export function customResourceDefinition(info: KindInfo): Record<string, unknown
     },
     spec: {
       group: GROUP,
-      scope: 'Namespaced',
+      scope: info.scope ?? 'Namespaced',
       names: {
         kind: info.kind,
         listKind: `${info.kind}List`,

@@ -8,6 +8,7 @@ import { discoverGatewayApi } from '../exposure/discovery.ts';
 import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
 import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
+import { TENANCIES, type Tenancy } from '../policy/grants.ts';
 
 const options: FlagSpec = {
   help: { type: 'boolean', short: 'h' },
@@ -35,6 +36,7 @@ const options: FlagSpec = {
   'gatekeeper-image': { type: 'string' },
   'probe-private-networks': { type: 'boolean' },
   'probe-loopback': { type: 'boolean' },
+  tenancy: { type: 'string' },
 
   'https-port': { type: 'string' },
   'http-port': { type: 'string' },
@@ -68,6 +70,9 @@ Flags (each also read from the environment variable shown):
   --resync-period DUR            re-reconcile every object this often (default 5m)           ${envName('resync-period')}
   --gatekeeper-image IMAGE       image of the gatekeeper sidecar (the operator's own image)  ${envName('gatekeeper-image')}
   --probe-private-networks       let probes reach private addresses (RFC 1918, fc00::/7)     ${envName('probe-private-networks')}
+  --tenancy Granted|Open         Granted (default): a host must be given to the namespace by ${envName('tenancy')}
+                                 a MailDomainGrant; Open: any namespace may claim any host
+                                 (one-team clusters only)
   -h, --help                     show this help
 
 Probes never go to loopback, link-local, metadata or cluster-internal names by default.
@@ -115,6 +120,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     const httpsPort = flags['https-port'] ? positiveInt('https-port', flags['https-port'] as string, 443) : undefined;
     const httpPort = flags['http-port'] ? positiveInt('http-port', flags['http-port'] as string, 80) : undefined;
     const gatekeeperImage = flags['gatekeeper-image'] as string | undefined;
+    const tenancy = (flags.tenancy as string | undefined) ?? 'Granted';
+    if (!(TENANCIES as readonly string[]).includes(tenancy)) throw new UsageError(`--tenancy=${tenancy}: use Granted (hosts given to namespaces by MailDomainGrants) or Open (one-team clusters)`);
     const probePolicy = { loopback: Boolean(flags['probe-loopback']), privateNetworks: Boolean(flags['probe-private-networks']) };
 
     // Without any cluster configuration the client would fall back to localhost:8080 and
@@ -160,6 +167,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       gatewayApi: gatewayApi.served,
       allowClusterIssuers,
       progressDeadlineMs,
+      tenancy: tenancy as Tenancy,
       concurrency,
       resyncMs,
       ...(gatekeeperImage ? { gatekeeperImage } : {}),
@@ -172,6 +180,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       })), { cache: probeCacheFor(intervalMs) }),
       onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
     });
+    if (tenancy === 'Open') {
+      logger.warn({ tenancy }, 'TENANCY OPEN: any namespace may claim any mail domain and host name (first claim wins) and get a certificate for it; use --tenancy Granted with MailDomainGrants in a cluster shared by several teams');
+    } else {
+      logger.info({ tenancy }, 'tenancy Granted: a MapiServer or MailDomain serves only hosts a MailDomainGrant gives to its namespace');
+    }
     logger.info({ probePolicy }, probePolicy.loopback
       ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
       : `probes reach public addresses${probePolicy.privateNetworks ? ' and private ranges' : ' only'}`);

@@ -49,7 +49,9 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
     if (kind === 'Ingress' && tlsSecretsOf(obj).some((s) => refusedSecrets.has(s))) continue;
     const secretName = kind === 'Certificate' ? (obj as { spec?: { secretName?: string } }).spec?.secretName : undefined;
     if (secretName && needsApply(desired, live)) {
-      const secret = await readObject(manager.client, SECRETS, namespace, secretName, ctx.signal);
+      // Without RBAC to read Secrets (the chart's rbac.readSecrets=false) the check cannot be
+      // made; cert-manager then writes the Secret as it always would.
+      const secret = await readObject(manager.client, SECRETS, namespace, secretName, ctx.signal, { forbiddenIsAbsent: true });
       if (!secretUsableBy(secret, name)) {
         refusedSecrets.add(secretName);
         refusals.push({
@@ -98,12 +100,12 @@ const certificatesFirst = (objects: KubeObject[]): KubeObject[] => [...objects.f
 const tlsSecretsOf = (o: KubeObject): string[] => ((o as { spec?: { tls?: { secretName?: string }[] } }).spec?.tls ?? []).flatMap((t) => (t.secretName ? [t.secretName] : []));
 
 /** A GET bounded by the client's time-out; absent (404) is undefined. */
-async function readObject(client: KubeClient, ref: ResourceRef | undefined, namespace: string, name: string, signal: AbortSignal): Promise<KubeObject | undefined> {
+async function readObject(client: KubeClient, ref: ResourceRef | undefined, namespace: string, name: string, signal: AbortSignal, opts: { forbiddenIsAbsent?: boolean } = {}): Promise<KubeObject | undefined> {
   if (!ref || !name) return undefined;
   try {
     return await client.request<KubeObject>({ path: resourcePath(ref, namespace, name), object: `${ref.kind} ${namespace}/${name}`, timeoutMs: 10_000, signal });
   } catch (err) {
-    if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
+    if (err instanceof KubeApiError && (err.statusCode === 404 || (opts.forbiddenIsAbsent && err.statusCode === 403))) return undefined;
     throw err;
   }
 }

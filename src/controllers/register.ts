@@ -3,6 +3,7 @@
 import type { Manager } from '../kube/index.ts';
 import type { CheckResult, CheckTarget } from '../checks/types.ts';
 import { ClusterView } from './cluster-view.ts';
+import type { Tenancy } from '../policy/grants.ts';
 import { CheckRuns, type CheckKind } from './checks/check-runs.ts';
 import { DomainStandings } from './domain-standings.ts';
 import { registerMapiServerController } from './mapiserver/controller.ts';
@@ -21,11 +22,13 @@ export interface ControllersOptions {
   resyncMs?: number;
   /** The cluster serves Gateway API (gateway.networking.k8s.io/v1 with ListenerSet): watch it. */
   gatewayApi?: boolean;
+  /** Granted: only hosts a MailDomainGrant gives to the namespace (src/policy/grants.ts). */
+  tenancy?: Tenancy;
 }
 
 export function registerControllers(opts: ControllersOptions): { checks: CheckRuns } {
   const { manager } = opts;
-  const view = new ClusterView(manager, { gatewayApi: opts.gatewayApi ?? false });
+  const view = new ClusterView(manager, { gatewayApi: opts.gatewayApi ?? false, tenancy: opts.tenancy ?? 'Open' });
   const standings = new DomainStandings();
   const common = { manager, view, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
   const resync = opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {};

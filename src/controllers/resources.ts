@@ -4,6 +4,7 @@ import { GROUP, VERSION } from '../api/common.ts';
 
 export const MAPISERVERS: ResourceRef = { group: GROUP, version: VERSION, plural: 'mapiservers', namespaced: true, kind: 'MapiServer' };
 export const MAILDOMAINS: ResourceRef = { group: GROUP, version: VERSION, plural: 'maildomains', namespaced: true, kind: 'MailDomain' };
+export const MAILDOMAINGRANTS: ResourceRef = { group: GROUP, version: VERSION, plural: 'maildomaingrants', namespaced: false, kind: 'MailDomainGrant' };
 export const MAILBOXES: ResourceRef = { group: GROUP, version: VERSION, plural: 'mailboxes', namespaced: true, kind: 'Mailbox' };
 export const CERTIFICATES: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true, kind: 'Certificate' };
 export const ISSUERS: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'issuers', namespaced: true, kind: 'Issuer' };

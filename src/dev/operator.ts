@@ -29,6 +29,8 @@ export interface OperatorOptions {
   /** Pass --probe-loopback (default true: every test world is on loopback); false runs the
    *  operator with the production probe policy, as the security tests do. */
   probeLoopback?: boolean;
+  /** --tenancy (default Open here: most tests are about one team; the binary's default is Granted). */
+  tenancy?: 'Open' | 'Granted';
 }
 
 const children = new Set<ChildProcess>();
@@ -46,6 +48,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
     '--log-level', 'debug',
     ...(opts.namespaces ?? []).flatMap((n) => ['--namespace', n]),
     ...(opts.probeLoopback === false ? [] : ['--probe-loopback']),
+    '--tenancy', opts.tenancy ?? 'Open',
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });

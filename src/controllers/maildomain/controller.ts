@@ -14,6 +14,7 @@ import { domainCheckTarget } from '../../gate/index.ts';
 import { setConditions, transitionEvents } from '../conditions.ts';
 import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
+import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { observedCertificate, runningDeployment } from '../observed.ts';
@@ -76,7 +77,14 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const md = parsed.value;
     const serverKey = `${namespace}/${md.spec.serverRef}`;
     const server = view.server(namespace, md.spec.serverRef);
-    const claim = view.autodiscoverClaims(md);
+    // Tenancy Granted: every name it would serve must be granted to its namespace; until then
+    // it owns no host (no certificate name, no route, no probe) and never blocks a granted one.
+    const notGranted = notGrantedObjection('MailDomain', namespace, [
+      ...ungranted(view.grantPolicy, namespace, [md.spec.domain]).map((host) => ({ field: 'spec.domain', host })),
+      ...ungranted(view.grantPolicy, namespace, md.spec.aliases).map((host) => ({ field: 'spec.aliases', host })),
+      ...ungranted(view.grantPolicy, namespace, autodiscoverHosts(md.spec).map((h) => h.host)).map((host) => ({ field: 'autodiscover host', host })),
+    ]);
+    const claim = notGranted ? { owned: [], conflicts: [] } : view.autodiscoverClaims(md);
     const issuerRef = md.spec.tls.issuerRef ?? server?.spec.tls.issuerRef;
     const issuerExists = issuerRef?.kind === 'Issuer' && view.issuers.hasSynced() ? view.issuers.get(namespace, issuerRef.name) !== undefined : undefined;
     const certificate = observedCertificate(view.certificates.get(namespace, domainChildNames(md).certificate), claim.owned);
@@ -88,6 +96,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(server ? { server } : {}),
       ...(stall ? { serverStalled: stall } : {}),
       claim,
+      ...(notGranted ? { notGranted } : {}),
       issuer: issuerExists !== undefined ? { exists: issuerExists } : {},
       ...(certificate ? { certificate } : {}),
       ...(snapshot ? { checks: snapshot } : {}),
@@ -196,6 +205,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
+      ...[view.grantWatch(view.domains)].filter((w) => w !== undefined),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

@@ -34,6 +34,9 @@ export interface MailDomainInputs {
   serverStalled?: Objection;
   /** Its autodiscover hosts it owns, and those an older MailDomain owns. */
   claim: { owned: string[]; conflicts: HostClaimConflict[] };
+  /** Tenancy Granted: some of its names are not granted to the namespace; the caller then
+   *  passes no owned hosts, so it gets no certificate name and no route. */
+  notGranted?: Objection;
   /** The effective issuer (spec.tls.issuerRef, else the server's), kind Issuer: whether it exists. */
   issuer: { exists?: boolean };
   certificate?: CertificateObserved;
@@ -67,6 +70,7 @@ function conflictMessage(conflicts: HostClaimConflict[]): string {
 // Policies that need a person, first objection wins.
 function stallingPolicy(inputs: MailDomainInputs, server: MapiServer): Objection | undefined {
   const { md, claim, options } = inputs;
+  if (inputs.notGranted) return inputs.notGranted;
   if (claim.conflicts.length > 0) return { reason: 'HostConflict', message: conflictMessage(claim.conflicts) };
   const own = md.spec.tls.issuerRef;
   return issuerObjection(own ?? server.spec.tls.issuerRef, own ? 'spec.tls.issuerRef' : `spec.tls.issuerRef (inherited from MapiServer ${server.metadata.name})`,

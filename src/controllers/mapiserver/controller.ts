@@ -13,6 +13,7 @@ import { serverCheckTarget } from '../../gate/index.ts';
 import { setConditions, transitionEvents } from '../conditions.ts';
 import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
+import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { mailboxVerdicts } from '../mailbox/verdict.ts';
@@ -100,6 +101,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const server = parsed.value;
     const names = serverChildNames(server);
     const claim = view.externalHostClaim(server);
+    const notGranted = notGrantedObjection('MapiServer', namespace, ungranted(view.grantPolicy, namespace, [server.spec.externalHost]).map((host) => ({ field: 'spec.externalHost', host })));
     const issuerRef = server.spec.tls.issuerRef;
     const issuerExists = issuerRef.kind === 'Issuer' && view.issuers.hasSynced() ? view.issuers.get(namespace, issuerRef.name) !== undefined : undefined;
     const certificate = observedCertificate(view.certificates.get(namespace, names.certificate), [server.spec.externalHost]);
@@ -110,6 +112,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const plan = decideMapiServer({
       server,
       externalHostClaim: claim,
+      ...(notGranted ? { notGranted } : {}),
       issuer: issuerExists !== undefined ? { exists: issuerExists } : {},
       ...(certificate ? { certificate } : {}),
       ...(deployment ? { deployment } : {}),
@@ -135,7 +138,8 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     });
 
     // Server-level probes: tls/ of the external host always, http/ once MAPI pods are ready.
-    if (!claim.owned) {
+    // A host it does not own or is not granted is never probed on its behalf.
+    if (!claim.owned || notGranted) {
       checks.forget('MapiServer', key);
     } else {
       const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
@@ -216,6 +220,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
+      ...[view.grantWatch(view.servers)].filter((w) => w !== undefined),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

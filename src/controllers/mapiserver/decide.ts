@@ -32,6 +32,8 @@ export interface HostedDomain {
 export interface MapiServerInputs {
   server: MapiServer;
   externalHostClaim: { owned: boolean; owner?: { namespace: string; name: string } };
+  /** Tenancy Granted: the external host is not granted to the namespace (src/policy/grants.ts). */
+  notGranted?: Objection;
   /** kind Issuer: whether it exists in the namespace (undefined: not looked up). */
   issuer: { exists?: boolean };
   certificate?: CertificateObserved;
@@ -61,7 +63,8 @@ export interface MapiServerPlan {
 }
 
 // Policies that stop the reconcile before anything depends on them, first objection wins.
-function stallingPolicy({ server, externalHostClaim, issuer, options }: MapiServerInputs): Objection | undefined {
+function stallingPolicy({ server, externalHostClaim, issuer, options, notGranted }: MapiServerInputs): Objection | undefined {
+  if (notGranted) return notGranted;
   if (!externalHostClaim.owned) {
     const owner = externalHostClaim.owner ? `MapiServer ${externalHostClaim.owner.namespace}/${externalHostClaim.owner.name}` : 'another MapiServer';
     return {
@@ -119,7 +122,7 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
 
   // A server whose external host is another's gets no route and no certificate name for it;
   // an issuer objection keeps the Certificate as it is (never re-issued by a refused issuer).
-  const exposeExternalHost = stall?.reason !== 'HostConflict';
+  const exposeExternalHost = stall?.reason !== 'HostConflict' && stall?.reason !== 'NotGranted';
   const exposure = exposureReport({ exposure: spec.exposure, namespace: server.metadata.namespace, name: names.ingress, hosts: exposeExternalHost ? [spec.externalHost] : [], observed: inputs.exposure ?? { gatewayApi: false } });
   const objects = desiredServerObjects({
     server,
@@ -132,7 +135,8 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
   // A pod may pick up the volume between two ConfigMap writes: apply the list in the order
   // that never pairs an index with shards of another split (see accessApplyOrder).
   const ordered = accessApplyOrder(configMaps, inputs.liveAccessShardCount);
-  const apply = [...(objects as V1ConfigMap[]).filter((o) => o.kind !== 'ConfigMap'), ...ordered];
+  // The list goes first: the pod template projects it (optional sources, but a new pod should find it).
+  const apply = [...ordered, ...(objects as V1ConfigMap[]).filter((o) => o.kind !== 'ConfigMap')];
   const prune: MapiServerPlan['prune'] = [
     ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }]),
     // Exposure objects of another kind than the current one (ingress ↔ gateway), or all of them without a host.

@@ -15,6 +15,7 @@ import { setConditions, transitionEvents } from '../conditions.ts';
 import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
+import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { observedCertificate, runningDeployment } from '../observed.ts';
@@ -206,6 +207,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
       ...[view.grantWatch(view.domains)].filter((w) => w !== undefined),
+      ...[view.certificates, view.ingresses].map((informer) => ({ informer, map: ownersByLabel(view.domains, 'MailDomain') })),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

@@ -14,6 +14,7 @@ import { setConditions, transitionEvents } from '../conditions.ts';
 import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
+import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { mailboxVerdicts } from '../mailbox/verdict.ts';
@@ -221,6 +222,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
       ...[view.grantWatch(view.servers)].filter((w) => w !== undefined),
+      ...[view.deployments, view.services, view.configMaps, view.ingresses, view.certificates, view.pdbs].map((informer) => ({ informer, map: ownersByLabel(view.servers, 'MapiServer') })),
     ],
     reconcile,
     concurrency: opts.concurrency ?? 4,

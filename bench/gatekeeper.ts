@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { GATEKEEPER_NODE_OPTIONS } from '../src/builders/gatekeeper.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -35,6 +36,16 @@ const PASSWORD = 'bench-password';
 const auth = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString('base64')}`;
 const USER = 'user0@example.com';
 
+
+// GATEKEEPER_BENCH_NODE_OPTIONS compares other V8 settings against the shipped ones.
+const NODE_OPTS = process.env.GATEKEEPER_BENCH_NODE_OPTIONS ?? GATEKEEPER_NODE_OPTIONS;
+const BARE_PROXY = `import http from 'node:http';
+const [port, up] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true });
+http.createServer((req, res) => {
+  const u = http.request({ host: '127.0.0.1', port: up, method: req.method, path: req.url, headers: req.rawHeaders, agent }, (ur) => { res.writeHead(ur.statusCode, ur.rawHeaders); ur.pipe(res); });
+  req.pipe(u);
+}).listen(port, '127.0.0.1');`;
 
 // ---- roles (child processes) --------------------------------------------------------------
 
@@ -180,6 +191,12 @@ async function throughput(url: string, cookie: string, rounds: number): Promise<
   return rates[Math.floor(rates.length / 2)]!;
 }
 
+/** CPU seconds (user + system) a process has used: a figure a busy machine does not inflate. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
@@ -205,7 +222,7 @@ async function main(quick: boolean): Promise<void> {
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     p.on('close', () => resolve(out.trim()));
   }));
-  const polls = quick ? target : Math.min(target, Math.floor((hardLimit - 500) / 2 / 100) * 100);
+  let polls = quick ? target : Math.min(target, Math.floor((hardLimit - 500) / 2 / 100) * 100);
 
   const accessDir = mkdtempSync(join(tmpdir(), 'gk-bench-'));
   const server = child([SELF, '--role-server']);
@@ -220,7 +237,11 @@ async function main(quick: boolean): Promise<void> {
   const gkMetrics = await freePort();
   const entry = await compileGatekeeper();
   const launcher = `const m = await import(${JSON.stringify(entry)}); process.exitCode = await m.gatekeeperCommand(process.argv.slice(1));`;
-  const gk = child(['--input-type=module', '-e', launcher, '--', '--listen-port', String(gkPort), '--upstream-port', String(serverPort), '--access-dir', accessDir, '--metrics-port', String(gkMetrics), '--log-level', 'warn', '--drain-timeout', '1s']);
+  const gk = child(['--input-type=module', '-e', launcher, '--', '--listen-port', String(gkPort), '--upstream-port', String(serverPort), '--access-dir', accessDir, '--metrics-port', String(gkMetrics), '--log-level', 'warn', '--drain-timeout', '1s'], { NODE_OPTIONS: NODE_OPTS });
+  // For the memory profile: the smallest node:http reverse proxy (no decisions, no metrics), same
+  // Node options. What it costs per long poll is node:http's, not the gatekeeper's.
+  const barePort = await freePort();
+  const bare = child(['--input-type=module', '-e', BARE_PROXY, '--', String(barePort), String(serverPort)], { NODE_OPTIONS: NODE_OPTS });
   const direct = `http://127.0.0.1:${serverPort}`;
   const through = `http://127.0.0.1:${gkPort}`;
   const path = `/mapi/emsmdb/?MailboxId=${mailboxId}@example.com`;
@@ -252,9 +273,16 @@ async function main(quick: boolean): Promise<void> {
   const load = () => (readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?');
   line(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load()} at the start`);
   const idleAtStart = rssMiB(gk.proc.pid!);
+  const cpu0 = { gk: cpuSeconds(gk.proc.pid!), server: cpuSeconds(server.proc.pid!) };
   const { d, g } = await latency(`${direct}${path}`, `${through}${path}`, rate, seconds);
+  const cpu = { gk: cpuSeconds(gk.proc.pid!) - cpu0.gk, server: cpuSeconds(server.proc.pid!) - cpu0.server };
   line(`latency @${rate}/s, ${g.n} PINGs each: direct p50 ${d.p50.toFixed(2)} ms p99 ${d.p99.toFixed(2)} ms | gatekeeper p50 ${g.p50.toFixed(2)} ms p99 ${g.p99.toFixed(2)} ms | overhead p50 ${(g.p50 - d.p50).toFixed(2)} ms p99 ${(g.p99 - d.p99).toFixed(2)} ms (goal p99 <= 2 ms) ratio p99 ${(g.p99 / d.p99).toFixed(2)}x`);
 
+  // Every PING ran once direct and once through the gatekeeper (plus the warm-up seconds).
+  const served = 2 * (d.n + g.n + 2 * rate);
+  const gkPer = (cpu.gk / (g.n + rate)) * 1e6;
+  const serverPer = (cpu.server / (served / 2)) * 1e6;
+  line(`CPU per PING: server ${serverPer.toFixed(0)} µs | gatekeeper ${gkPer.toFixed(0)} µs | ratio ${(gkPer / serverPer).toFixed(2)}x (a load-independent view of the overhead)`);
   const rounds = quick ? 3 : 7;
   const td = await throughput(`${direct}${path}`, cookie, rounds);
   const tg = await throughput(`${through}${path}`, cookie, rounds);
@@ -262,25 +290,33 @@ async function main(quick: boolean): Promise<void> {
 
   const gkPid = gk.proc.pid!;
   const idle = rssMiB(gkPid);
-  line(`gatekeeper RSS idle: ${idleAtStart.toFixed(0)} MiB at start, ${idle.toFixed(0)} MiB after the latency and throughput runs`);
-  const measure = async (n: number) => {
-    const { procs, started } = await openLongPolls(through, path, cookie, n, quick ? 1 : 3);
+  line(`gatekeeper RSS idle: ${idleAtStart.toFixed(0)} MiB at start, ${idle.toFixed(0)} MiB after the latency and throughput runs (NODE_OPTIONS=${NODE_OPTS})`);
+  const measure = async (url: string, pid: number, n: number) => {
+    const { procs, started } = await openLongPolls(url, path, cookie, n, quick ? 1 : 3);
     await new Promise((r) => setTimeout(r, 2000));
-    const rss = rssMiB(gkPid);
+    const rss = rssMiB(pid);
     for (const p of procs) p.stdin!.end();
     await Promise.all(procs.map((p) => new Promise((r) => p.once('exit', r))));
+    await new Promise((r) => setTimeout(r, 2000));
     return { started, rss };
   };
-  const half = await measure(Math.floor(polls / 2));
-  await new Promise((r) => setTimeout(r, 3000));
-  const full = await measure(polls);
-  const perPollKiB = ((full.rss - half.rss) / (full.started - half.started)) * 1024;
-  const at10k = full.rss + ((10_000 - full.started) * perPollKiB) / 1024;
-  line(`RSS: ${half.started} long polls ${half.rss.toFixed(0)} MiB | ${full.started} long polls ${full.rss.toFixed(0)} MiB | ~${perPollKiB.toFixed(1)} KiB per poll${full.started < 10_000 ? ` | 10,000 extrapolated ${at10k.toFixed(0)} MiB (descriptor limit ${hardLimit} allows ${polls})` : ''} (goal <= 150 MiB at 10,000)`);
+  const report = async (name: string, url: string, pid: number) => {
+    const before = rssMiB(pid);
+    const half = await measure(url, pid, Math.floor(polls / 2));
+    const full = await measure(url, pid, polls);
+    const perPollKiB = ((full.rss - half.rss) / (full.started - half.started)) * 1024;
+    const at10k = full.rss + ((10_000 - full.started) * perPollKiB) / 1024;
+    line(`RSS ${name}: before ${before.toFixed(0)} MiB | ${half.started} long polls ${half.rss.toFixed(0)} MiB | ${full.started} long polls ${full.rss.toFixed(0)} MiB | ~${perPollKiB.toFixed(1)} KiB per poll${full.started < 10_000 ? ` | 10,000 extrapolated ${at10k.toFixed(0)} MiB (descriptor limit ${hardLimit} allows ${polls})` : ''}`);
+  };
+  if (process.argv.includes('--no-rss')) polls = 0;
+  if (polls > 0) await report('gatekeeper', through, gkPid);
+  if (polls > 0) await report('bare node:http proxy (profile baseline)', `http://127.0.0.1:${barePort}`, bare.proc.pid!);
+  line('goal: gatekeeper <= 150 MiB at 10,000 long polls');
 
   gk.proc.kill('SIGTERM');
+  bare.proc.kill('SIGTERM');
   server.proc.stdin!.end();
-  await Promise.all([gk.proc, server.proc].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+  await Promise.all([gk.proc, bare.proc, server.proc].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
   rmSync(accessDir, { recursive: true, force: true });
 }
 

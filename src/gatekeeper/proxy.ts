@@ -268,9 +268,10 @@ export class GatekeeperProxy {
     const headers = endToEndHeaders(upstream.rawHeaders);
     if (this.#draining) headers.push('Connection', 'close');
     res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
-    // Send the status line now: a NotificationWait client must see the answer start before the
-    // first PENDING line, as it would from the server.
-    res.flushHeaders();
+    // A streamed answer (no Content-Length: NotificationWait, chunked Execute) starts on the
+    // wire now, as the server started it, whether or not a body byte follows soon. A sized
+    // answer goes out with its first body bytes, in one write.
+    if (upstream.headers['content-length'] === undefined) res.flushHeaders();
   }
 
   #forward(

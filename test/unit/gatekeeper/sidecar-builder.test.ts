@@ -14,4 +14,5 @@ test('the sidecar runs `gatekeeper` with the CLI contract, named ports, readines
   assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
   assert.deepEqual(c.volumeMounts, [{ name: 'mapi-access', mountPath: '/etc/mapi-operator/access', readOnly: true }]);
   assert.ok(c.resources?.requests?.memory);
+  assert.deepEqual(c.env, [{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' }]);
 });

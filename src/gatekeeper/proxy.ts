@@ -301,6 +301,8 @@ export class GatekeeperProxy {
     upstream.on('socket', (s: Socket) => s.setNoDelay(true));
     upstream.on('timeout', () => upstream.destroy(new Error('the server sent nothing for too long')));
     upstream.on('error', (err) => {
+      // The gatekeeper ended this exchange itself (a switch, the client left): nothing to report.
+      if (res.writableEnded || res.destroyed) return;
       this.#opts.metrics.upstreamErrors.inc({ kind });
       this.#opts.logger.warn({ kind, error: err.message }, 'MAPI server request failed');
       if (!res.headersSent) plainAnswer(res, 502, 'MAPI server unavailable\n', true);

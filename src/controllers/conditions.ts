@@ -50,6 +50,8 @@ const TRANSITIONS: TransitionRule[] = [
   { type: 'Stalled', to: 'True', event: 'Warning' },
   { type: 'MapiAvailable', to: 'True', event: 'Normal', reason: 'MapiAvailable' },
   { type: 'Degraded', to: 'True', event: 'Warning' },
+  // A route the Gateway refused, a missing listener or Gateway: the front does not serve the hosts.
+  { type: 'Exposed', to: 'False', event: 'Warning' },
   { type: 'Ready', to: 'True', event: 'Normal', reason: 'Ready' },
 ];
 

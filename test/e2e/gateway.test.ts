@@ -113,6 +113,8 @@ describe('spec.exposure.gateway: one MapiServer, many MailDomains behind a share
     assert.equal(exposed.reason, 'RouteAccepted');
     await waitCond('maildomain', 'gwa', 'Ready', (c) => c.status === 'True', 'Ready');
     await waitCond('maildomain', 'gwb', 'Ready', (c) => c.status === 'True', 'Ready');
+    // The blocking domain's own route is accepted: what holds it is DNS, not the front.
+    assert.equal((await waitCond('maildomain', 'gwc', 'Exposed', (x) => x.status === 'True', 'Exposed=True')).reason, 'RouteAccepted');
     const c = await waitCond('maildomain', 'gwc', 'Ready', (x) => x.status === 'False', 'Ready=False');
     assert.equal(c.reason, 'AutodiscoverNotPublished');
     // The front serves the ListenerSet listener's certificate (cert-manager's Secret) for the host.
@@ -149,5 +151,7 @@ describe('spec.exposure.gateway: one MapiServer, many MailDomains behind a share
     assert.match(refused.exposed.message, /allowedRoutes/);
     assert.equal((await get('mapiserver', 'closed'))?.status?.exposure?.attachment, 'Gateway', 'no ListenerSet where the Gateway allows none');
     assert.equal(await get('listenerset', 'closed-mapi'), undefined);
+    await waitFor(async () => (await world.k.json<{ items: { type: string; reason: string }[] }>(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=closed'])).items
+      .find((e) => e.type === 'Warning' && e.reason === 'NotAllowedByListeners'), { describe: 'a Warning Event NotAllowedByListeners on the MapiServer', timeoutMs: 30_000 });
   });
 });

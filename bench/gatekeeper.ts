@@ -7,7 +7,7 @@
 // Server, gatekeeper and load run in separate processes on loopback, as in a pod.
 // Goals: p99 overhead <= 2 ms, throughput >= 0.8x direct, <= 150 MiB at 10,000 long polls.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,8 @@ const [port, up] = process.argv.slice(1).map(Number);
 const agent = new http.Agent({ keepAlive: true });
 http.createServer((req, res) => {
   const u = http.request({ host: '127.0.0.1', port: up, method: req.method, path: req.url, headers: req.rawHeaders, agent }, (ur) => { res.writeHead(ur.statusCode, ur.rawHeaders); ur.pipe(res); });
+  u.on('error', () => res.destroy());
+  res.on('close', () => { if (!res.writableFinished) u.destroy(); });
   req.pipe(u);
 }).listen(port, '127.0.0.1');`;
 
@@ -198,6 +200,7 @@ function cpuSeconds(pid: number): number {
 }
 
 function rssMiB(pid: number): number {
+  if (!existsSync(`/proc/${pid}/status`)) throw new Error(`process ${pid} is gone (see its output above)`);
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
 }
@@ -222,7 +225,7 @@ async function main(quick: boolean): Promise<void> {
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     p.on('close', () => resolve(out.trim()));
   }));
-  let polls = quick ? target : Math.min(target, Math.floor((hardLimit - 500) / 2 / 100) * 100);
+  let polls = quick ? target : Math.min(target, Math.floor((hardLimit - 1000) / 2 / 100) * 100);
 
   const accessDir = mkdtempSync(join(tmpdir(), 'gk-bench-'));
   const server = child([SELF, '--role-server']);

@@ -29,6 +29,7 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
   const namespace = owner.metadata.namespace ?? '';
   let applied = 0;
   const refusals: Refusal[] = [];
+  let transient: { error: unknown; message: string } | undefined;
   const refusedSecrets = new Set<string>();
   // Children first (Certificates before the Ingresses that serve their Secret), so the status describes what exists.
   for (const obj of certificatesFirst(plan.apply as KubeObject[])) {
@@ -66,9 +67,12 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
       await applyObject(manager.client, desired, { signal: ctx.signal });
       applied++;
     } catch (err) {
+      if (ctx.signal.aborted) throw err;
       const rejected = rejection(err, kind, name);
-      if (!rejected) throw err;
-      refusals.push(rejected);
+      if (rejected) refusals.push(rejected);
+      // Transient (conflict, throttling, 5xx, time-out): the other children still go out, the
+      // status says what failed, and the error goes back to the work queue for a retry.
+      else if (!transient) transient = { error: err, message: `applying ${kind} ${name} failed, retrying: ${(err as Error).message}` };
     }
   }
   let pruned = 0;
@@ -83,16 +87,18 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
     }
   }
   for (const e of plan.events) void manager.events.record(owner, e.type, e.reason, e.message);
-  const status = refusals.length > 0 ? stalledBy(owner, plan.status, refusals) : plan.status;
-  if (refusals.length > 0) {
-    // One Event when the refusal is news, not one per reconcile.
-    const before = (owner.status as { conditions?: Condition[] } | undefined)?.conditions?.find((c) => c.type === 'Stalled');
-    const now = (status as { conditions?: Condition[] }).conditions?.find((c) => c.type === 'Stalled');
-    if (now && (before?.status !== 'True' || before.message !== now.message)) void manager.events.record(owner, 'Warning', now.reason, now.message);
-    ctx.log.warn({ refusals }, 'children refused');
+  const status = refusals.length > 0 ? withProblem(owner, plan.status, stalled(refusals)) : transient ? withProblem(owner, plan.status, retrying(transient.message)) : plan.status;
+  if (refusals.length > 0 || transient) {
+    // One Event when the problem is news, not one per reconcile (or per retry).
+    const type = refusals.length > 0 ? 'Stalled' : 'Reconciling';
+    const before = (owner.status as { conditions?: Condition[] } | undefined)?.conditions?.find((c) => c.type === type);
+    const now = (status as { conditions?: Condition[] }).conditions?.find((c) => c.type === type);
+    if (now && (before?.status !== 'True' || before.reason !== now.reason || before.message !== now.message)) void manager.events.record(owner, 'Warning', now.reason, now.message);
+    ctx.log.warn({ refusals, transient: transient?.message }, 'children not applied');
   }
   const { written } = await applyStatusIfChanged(manager.client, owner, status, { signal: ctx.signal });
   if (applied > 0 || pruned > 0 || written) ctx.log.debug({ applied, pruned, statusWritten: written }, 'reconciled');
+  if (transient) throw transient.error;
   return { applied, pruned, statusWritten: written };
 }
 
@@ -118,20 +124,37 @@ async function readObject(client: KubeClient, ref: ResourceRef | undefined, name
 function rejection(err: unknown, kind: string, name: string): Refusal | undefined {
   if (!(err instanceof KubeApiError)) return undefined;
   const code = err.statusCode;
-  if (code < 400 || code >= 500 || code === 409 || code === 429 || code === 404) return undefined;
+  // The apiserver answers 500 when a patch cannot be converted to the typed object (an invalid
+  // quantity, a wrong type); that never heals by retrying.
+  const unconvertible = code === 500 && /failed to convert|unable to convert/.test(err.message);
+  if (!unconvertible && (code < 400 || code >= 500 || code === 409 || code === 429 || code === 404)) return undefined;
   return { reason: 'ApplyRejected', object: `${kind} ${name}`, message: `the apiserver refused ${kind} ${name}: ${err.message}` };
 }
 
-/** The plan's status with Stalled/Ready/Reconciling saying what was refused and how to fix it. */
-function stalledBy(owner: KubeObject, planned: unknown, refusals: Refusal[]): unknown {
-  const status = planned as { conditions?: Condition[] } & Record<string, unknown>;
+type Overrides = Record<string, { status: 'True' | 'False'; reason: string; message: string }>;
+
+/** Refused for good: a person must act. */
+function stalled(refusals: Refusal[]): Overrides {
   const reason = refusals[0]!.reason;
   const message = refusals.map((r) => r.message).join('; ');
-  const override: Record<string, { status: 'True' | 'False'; reason: string; message: string }> = {
+  return {
     Stalled: { status: 'True', reason, message },
     Ready: { status: 'False', reason, message },
     Reconciling: { status: 'False', reason, message: `waiting for a person: ${message}` },
   };
+}
+
+/** Failed for now: retried with backoff. */
+function retrying(message: string): Overrides {
+  return {
+    Reconciling: { status: 'True', reason: 'ApplyFailed', message },
+    Ready: { status: 'False', reason: 'ApplyFailed', message },
+  };
+}
+
+/** The plan's status with the given conditions replaced (or added). */
+function withProblem(owner: KubeObject, planned: unknown, override: Overrides): unknown {
+  const status = planned as { conditions?: Condition[] } & Record<string, unknown>;
   const plannedConditions = status.conditions ?? [];
   const next = [
     ...plannedConditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, ...override[c.type] })),

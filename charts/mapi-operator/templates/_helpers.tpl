@@ -85,6 +85,11 @@ watch; children are written with server-side apply (PATCH, and create when new),
 - apiGroups: [cert-manager.io]
   resources: [issuers]
   verbs: [get, list, watch]
+{{- if .Values.rbac.gatewayAPI }}
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes, listenersets]
+  verbs: [get, list, watch, create, update, patch, delete]
+{{- end }}
 {{- end -}}
 {{/* Pod labels a topology spread constraint or anti-affinity selects the operator's pods by. */}}
 {{- define "mapi-operator.topologySpread" -}}

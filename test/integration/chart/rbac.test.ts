@@ -35,6 +35,7 @@ before(async () => {
 });
 after(async () => {
   await k(['delete', 'clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/instance in (mapi-operator,mapi-scoped,mapi-nosecrets)', '--wait=false']);
+  await k(['delete', 'maildomaingrants', '-l', `${runLabel}=${run}`, '--wait=false']);
   for (const ns of [watchedA, watchedB, outside, clusterNs]) await k(['delete', 'namespace', ns, '--wait=false']);
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -77,11 +78,13 @@ const workloadRules = (withSecrets: boolean): string[] => [
   ...(withSecrets ? read.map((v) => `secrets ${v}`) : []),
   'events create', 'events patch', 'events.events.k8s.io create', 'events.events.k8s.io patch',
   ...read.map((v) => `issuers.cert-manager.io ${v}`),
+  ...['httproutes', 'listenersets'].flatMap((r) => all.map((v) => `${r}.gateway.networking.k8s.io ${v}`)),
 ];
 /** Cluster-wide, whatever the shape: host ownership across namespaces, grants, ClusterIssuers. */
 const reader = (clusterIssuers: boolean): string[] => [
   ...['mapiservers.mapi-operator.io', 'maildomains.mapi-operator.io', 'maildomaingrants.mapi-operator.io'].flatMap((r) => read.map((v) => `${r} ${v}`)),
   ...(clusterIssuers ? read.map((v) => `clusterissuers.cert-manager.io ${v}`) : []),
+  ...read.map((v) => `gateways.gateway.networking.k8s.io ${v}`),
 ];
 const lease = (name: string) => ['leases.coordination.k8s.io create', `leases.coordination.k8s.io/${name} get`, `leases.coordination.k8s.io/${name} update`];
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
@@ -110,6 +113,7 @@ describe('RBAC is no more than needed: kubectl auth can-i as the ServiceAccount'
     for (const role of scoped.filter((o) => o.kind === 'Role' && o.metadata.name === 'mapi-operator')) assert.deepEqual(role.rules, one(cluster, 'ClusterRole', 'mapi-operator').rules);
     assert.ok(!rulesOf(cluster).some((r) => r.verbs.includes('*') || r.resources?.includes('*') || r.apiGroups?.includes('*')), 'no wildcards');
     assert.ok(!rulesOf(await render({ rbac: { readSecrets: false } })).some((r) => r.resources?.includes('secrets')));
+    assert.ok(!rulesOf(await render({ rbac: { gatewayAPI: false } })).some((r) => r.apiGroups?.includes('gateway.networking.k8s.io')), 'rbac.gatewayAPI=false: no Gateway API rule');
     const none = await render({ rbac: { create: false }, serviceAccount: { create: false, name: 'platform-mapi' } });
     assert.deepEqual(none.filter((o) => /Role|ServiceAccount/.test(o.kind)).map((o) => o.kind), []);
   });
@@ -195,6 +199,11 @@ async function stopOperator(op: OperatorProcess): Promise<number | null> {
 }
 
 const labels = { [runLabel]: run };
+/** tenancy=Granted (the chart default): the platform team's grant for a namespace's hosts. */
+const grant = (namespace: string, domain: string): Obj => ({
+  apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MailDomainGrant', metadata: { name: `chart-${namespace}-${run}`, labels },
+  spec: { namespaces: [namespace], domains: [domain], hostSuffixes: [`mail.${domain}`] },
+} as Obj);
 function mapiServer(namespace: string, host: string, checks: Record<string, unknown> = {}): Obj {
   return {
     apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', metadata: { name: 'bluemind', namespace, labels },
@@ -240,6 +249,7 @@ describe('RBAC is enough: the real operator as the chart ServiceAccount', () => 
     try {
       const domain = `cl-${run}.example`;
       await k.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe-creds', namespace: clusterNs }, stringData: { username: 'probe', password: 'secret', address: `probe@${domain}` } });
+      await k.apply(grant(clusterNs, domain));
       await k.apply(mapiServer(clusterNs, `mail.${domain}`, { probeCredentials: { secretName: 'probe-creds' } }));
       await k.apply(mailDomain(clusterNs, domain));
       await k.apply(mailbox(clusterNs, domain));
@@ -256,6 +266,7 @@ describe('RBAC is enough: the real operator as the chart ServiceAccount', () => 
     try {
       const domain = `sc-${run}.example`;
       await k.apply(mapiServer(outside, `mail.out-${run}.example`));
+      await k.apply(grant(watchedA, domain));
       await k.apply(mapiServer(watchedA, `mail.${domain}`));
       await k.apply(mailDomain(watchedA, domain));
       await k.apply(mailbox(watchedA, domain));

@@ -33,7 +33,7 @@ const variants: Record<string, Values> = {
   'everything a platform team sets': {
     fullnameOverride: 'mapi', image: { repository: 'registry.example/mapi-operator', tag: '0.2.0', digest: `sha256:${'a'.repeat(64)}` },
     gatekeeper: { image: 'registry.example/gatekeeper:1' }, extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'TZ', value: 'UTC' }],
-    podLabels: { team: 'mail' }, podAnnotations: { 'example.com/owner': 'mail' }, logFormat: 'text', probePrivateNetworks: true,
+    podLabels: { team: 'mail' }, podAnnotations: { 'example.com/owner': 'mail' }, logFormat: 'text', probePrivateNetworks: true, tenancy: 'Open',
     leaderElection: { leaseDuration: '30s', renewDeadline: '20s', retryPeriod: '4s' },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }],
     metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } } },
@@ -80,6 +80,7 @@ describe('values.schema.json refuses each class of mistake, naming the key', () 
     ['an unknown key in a Kubernetes object', { securityContext: { readOnlyRootFileSystem: true } }, /securityContext.*additional properties 'readOnlyRootFileSystem' not allowed/],
     ['a log level outside the enum', { logLevel: 'verbose' }, /logLevel.*(value must be one of|must be one of)/],
     ['a log format outside the enum', { logFormat: 'yaml' }, /logFormat/],
+    ['a tenancy outside the enum', { tenancy: 'Shared' }, /tenancy/],
     ['a duration in words', { progressDeadline: '10 minutes' }, /progressDeadline.*does not match pattern/],
     ['a lease duration without a unit', { leaderElection: { leaseDuration: '15' } }, /leaderElection\/leaseDuration.*does not match pattern/],
     ['a quantity with a wrong suffix', { resources: { requests: { memory: '96MB' } } }, /resources\/requests\/memory/],
@@ -126,7 +127,7 @@ describe('the operator Deployment', () => {
     assert.equal(c.image, 'ghcr.io/mapi-operator/mapi-operator:0.1.0');
     assert.deepEqual(c.env?.find((e) => e.name === 'MAPI_OPERATOR_GATEKEEPER_IMAGE'), { name: 'MAPI_OPERATOR_GATEKEEPER_IMAGE', value: c.image });
     const args = c.args ?? [];
-    for (const a of ['--leader-elect', `--leader-election-namespace=${releaseNs}`, '--leader-election-id=mapi-operator-leader', '--leader-elect-lease-duration=15s', '--leader-elect-renew-deadline=10s', '--leader-elect-retry-period=2s', '--log-format=json']) {
+    for (const a of ['--tenancy=Granted', '--leader-elect', `--leader-election-namespace=${releaseNs}`, '--leader-election-id=mapi-operator-leader', '--leader-elect-lease-duration=15s', '--leader-elect-renew-deadline=10s', '--leader-elect-retry-period=2s', '--log-format=json']) {
       assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     }
     assert.ok(!args.includes('--probe-private-networks'), 'private networks are not probed by default');
@@ -150,7 +151,7 @@ describe('the operator Deployment', () => {
     assert.deepEqual(c.env?.find((e) => e.name === 'TZ'), { name: 'TZ', value: 'UTC' });
     const args = c.args ?? [];
     assert.equal(args.at(-1), '--log-level=debug', 'extraArgs come last (they win over the chart’s own)');
-    for (const a of ['--probe-private-networks', '--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    for (const a of ['--tenancy=Open', '--probe-private-networks', '--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     const tpl = (one(objects, 'Deployment').spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } }).template.metadata;
     assert.equal(tpl.labels.team, 'mail');
     assert.equal(tpl.labels['app.kubernetes.io/name'], 'mapi-operator', 'podLabels never replace the selector labels');
@@ -202,6 +203,8 @@ describe('NOTES.txt', () => {
     assert.match(notes, /watching mail\./);
     assert.match(notes, /Issuer/);
     assert.match(notes, /kind: MapiServer/);
+    assert.match(notes, /tenancy=Granted: also give the namespace its hosts/);
+    assert.match(notes, /kind: MailDomainGrant/);
     assert.match(notes, /kubectl get mapi -A/);
     assert.match(notes, /lease\/mapi-operator-leader/);
     assert.match(notes, /did not install the CRDs \(crds\.enabled=false\)\. Apply them first:\n\s+kubectl apply --server-side -f /);

@@ -71,7 +71,7 @@ describe('examples/', () => {
     const listed = (load(readFileSync(path.join(examples, 'plain/kustomization.yaml'), 'utf8')) as { resources: string[] }).resources;
     assert.deepEqual([...listed].sort(), readdirSync(path.join(examples, 'plain')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
     const objects = objectsOf(await k.ok(['kustomize', path.join(examples, 'plain')]));
-    assert.deepEqual([...new Set(objects.map((o) => o.kind))].sort(), ['Issuer', 'MailDomain', 'Mailbox', 'MapiServer', 'Namespace']);
+    assert.deepEqual([...new Set(objects.map((o) => o.kind))].sort(), ['Issuer', 'MailDomain', 'MailDomainGrant', 'Mailbox', 'MapiServer', 'Namespace']);
     const accepted = await dryRun(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }), 'examples/plain');
     assert.equal(accepted.length, objects.length, accepted.join('\n'));
   });
@@ -83,7 +83,9 @@ describe('examples/', () => {
     assert.equal(server.metadata.namespace, 'mail-production');
     assert.equal((server.spec as { replicas: number }).replicas, 3);
     assert.match((server.spec as { image: string }).image, /@sha256:[0-9a-f]{64}$/);
-    for (const o of objects.filter((x) => x.kind !== 'Namespace')) assert.equal(o.metadata.namespace, 'mail-production', `${o.kind}/${o.metadata.name}`);
+    for (const o of objects.filter((x) => x.kind !== 'Namespace' && x.kind !== 'MailDomainGrant')) assert.equal(o.metadata.namespace, 'mail-production', `${o.kind}/${o.metadata.name}`);
+    const grant = objects.find((o) => o.kind === 'MailDomainGrant')!;
+    assert.deepEqual((grant.spec as { namespaces: string[] }).namespaces, ['mail-production'], 'the grant names the overlay namespace');
     const accepted = await dryRun(built, 'the production overlay');
     assert.equal(accepted.length, objects.length);
   });

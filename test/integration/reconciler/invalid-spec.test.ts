@@ -109,6 +109,8 @@ test('an unparseable MapiServer and MailDomain: Stalled/InvalidSpec naming the f
   await waitFor(async () => (await k.tryGet('ingress', ns, 'good-domain-autodiscover')) !== undefined, { describe: 'the valid MailDomain is served' });
   const orphanReady = await waitFor(async () => (await k.tryGet<Stored>('maildomain', ns, 'orphan'))?.status?.conditions?.find((x) => x.type === 'Ready'), { describe: 'the MailDomain of the invalid server has a status' });
   assert.equal(orphanReady.status, 'False', 'a MailDomain of an unreadable server is not Ready');
+  // The server exists: the message points at it, not at creating one.
+  assert.match(orphanReady.message, new RegExp(`spec\\.serverRef: MapiServer bad in namespace ${ns} has a spec the operator cannot read \\(see its Stalled condition\\); fix that MapiServer`));
   // The valid server counts only its valid domain as accepted.
   await waitFor(async () => {
     const domains = (await k.tryGet<{ status?: { domains?: { accepted?: number } } }>('mapiserver', ns, 'good'))?.status?.domains;

@@ -78,6 +78,8 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const md = parsed.value;
     const serverKey = `${namespace}/${md.spec.serverRef}`;
     const server = view.server(namespace, md.spec.serverRef);
+    const serverObject = server ? undefined : view.servers.get(namespace, md.spec.serverRef) ?? view.allServers.get(namespace, md.spec.serverRef);
+    const serverUnreadable = serverObject !== undefined && !serverObject.metadata.deletionTimestamp && !view.parseServer(serverObject).ok;
     // Tenancy Granted: every name it would serve must be granted to its namespace; until then
     // it owns no host (no certificate name, no route, no probe) and never blocks a granted one.
     const notGranted = notGrantedObjection('MailDomain', namespace, [
@@ -95,6 +97,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const plan = decideMailDomain({
       md,
       ...(server ? { server } : {}),
+      ...(serverUnreadable ? { serverUnreadable } : {}),
       ...(stall ? { serverStalled: stall } : {}),
       claim,
       ...(notGranted ? { notGranted } : {}),

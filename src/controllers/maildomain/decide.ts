@@ -32,6 +32,8 @@ export interface MailDomainInputs {
   server?: MapiServer;
   /** The server's own stall, if any (reported on the domain; it does not change the verdict). */
   serverStalled?: Objection;
+  /** spec.serverRef names a MapiServer that exists but whose spec cannot be read (then server is undefined). */
+  serverUnreadable?: boolean;
   /** Its autodiscover hosts it owns, and those an older MailDomain owns. */
   claim: { owned: string[]; conflicts: HostClaimConflict[] };
   /** Tenancy Granted: some of its names are not granted to the namespace; the caller then
@@ -95,7 +97,11 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   if (!server) {
     // Nothing to serve it yet: keep what exists (a Certificate is slow and rate-limited to
     // re-issue), write nothing new, look again when the MapiServer appears.
-    const message = `spec.serverRef: no MapiServer ${md.spec.serverRef} in namespace ${md.metadata.namespace}; create it, or set spec.serverRef to an existing MapiServer`;
+    // An unreadable server is as unusable as a missing one, but "create it" would send a person
+    // looking for the wrong fix.
+    const message = inputs.serverUnreadable
+      ? `spec.serverRef: MapiServer ${md.spec.serverRef} in namespace ${md.metadata.namespace} has a spec the operator cannot read (see its Stalled condition); fix that MapiServer, or set spec.serverRef to another one`
+      : `spec.serverRef: no MapiServer ${md.spec.serverRef} in namespace ${md.metadata.namespace}; create it, or set spec.serverRef to an existing MapiServer`;
     const conditions = conditionsOf([
       { type: 'Accepted', status: 'False', reason: 'ServerNotFound', message },
       { type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'waiting for the MapiServer, nothing needs a person yet' },

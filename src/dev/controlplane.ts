@@ -47,6 +47,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
   /** Stops and starts kube-apiserver alone, on the same port, and waits for /readyz. */
   restartApiServer(): Promise<void>;
+  /** Stops and starts etcd alone (same data, same port) and waits for its /health. */
+  restartEtcd(): Promise<void>;
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** The running components and their pids (for memory measurements and debugging). */
   processes(): Array<{ name: string; pid: number }>;
@@ -472,6 +474,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await waitHealthy('kube-apiserver', Date.now() + startTimeoutMs);
   };
 
+  const restartEtcd = async (): Promise<void> => {
+    const spec = specs.get('etcd');
+    const old = procs.get('etcd');
+    if (!spec || !old || stopped) throw new Error('control plane: etcd is not running');
+    await terminate(old, 3_000);
+    await startComponent(spec);
+    await waitHealthy('etcd', Date.now() + startTimeoutMs);
+  };
+
   const startExtra = async (extra: ExtraComponent): Promise<void> => {
     if (stopped) throw new Error('control plane: stopped');
     const core = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
@@ -505,6 +516,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     logDir,
     stop,
     restartApiServer,
+    restartEtcd,
     kubectl,
     processes: () => [...procs.values()].filter((p) => p.exitStatus === undefined).map((p) => ({ name: p.name, pid: p.pid })),
     startComponent: startExtra,

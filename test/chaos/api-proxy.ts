@@ -98,6 +98,8 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
     const headers = { ...req.headers, host: upstream.host };
     const up = https.request({ protocol: 'https:', hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      // A watch answers its headers at once and its body much later: send them now.
+      res.flushHeaders();
       upRes.pipe(res);
       res.on('close', () => upRes.destroy());
     });

@@ -40,7 +40,7 @@ export interface IngressFront {
 
 const ref = (group: string, version: string, plural: string, kind: string) => ({ group, version, plural, kind, namespaced: true });
 
-export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki; address?: string; gateway?: GatewayStandIn }): Promise<IngressFront> {
+export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki; address?: string; gatekeepers?: { forService(namespace: string, selector: Record<string, string>): { port: number } | undefined }; gateway?: GatewayStandIn }): Promise<IngressFront> {
   const address = opts.address ?? '127.0.0.1';
   const client = new KubeClient(loadKubeConfig(opts.kubeconfig));
   const informers = {
@@ -122,6 +122,23 @@ export async function startIngressFront(opts: { kubeconfig: string; pki: TestPki
     if (!found || !service) return answer(404);
     const image = readyImage(found.ing.metadata.namespace ?? '', service);
     if (!image || image.includes('broken')) return answer(503, image);
+    // Pods that run the gatekeeper sidecar: the Service's port is the gatekeeper's (plain HTTP
+    // on the pod), run for real by the gatekeeper pods stand-in.
+    const svc = informers.services.get(found.ing.metadata.namespace, service) as { spec?: { selector?: Record<string, string> } } | undefined;
+    const sidecar = opts.gatekeepers?.forService(found.ing.metadata.namespace ?? '', svc?.spec?.selector ?? {});
+    if (sidecar) {
+      const upstream = http.request({
+        host: '127.0.0.1', port: sidecar.port, method: req.method, path,
+        headers: { ...req.headers, host }, agent: false,
+      }, (up) => {
+        log.push({ host, path, status: up.statusCode ?? 0, image });
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => { if (!res.headersSent) answer(502, image); else res.destroy(); });
+      req.pipe(upstream);
+      return;
+    }
     // Forward to the MAPI test server, as the Service would to a pod.
     const upstream = https.request({
       host: backend.address, port: backend.port, method: req.method, path,

@@ -5,12 +5,17 @@
 import { sharedKubeconfigPath } from './controlplane.ts';
 import { certManagerNamespace, testCaSecretName, testIssuerRef } from './cert-manager/issuer.ts';
 import { startDnsServer, type TestDnsServer } from './dns-server.ts';
+import { startFramingServer, type FramingServer } from './mapi-framing-server.ts';
+import { startGatekeeperPods, type GatekeeperPods } from './gatekeeper-pods.ts';
 import { startIngressFront, type IngressFront } from './ingress-front.ts';
 import { startGatewayStandIn, type GatewayStandIn } from './gateway-front.ts';
 import { kubectlFor, type Kubectl } from './kube.ts';
 import { createTestPki, type TestPki } from './pki.ts';
 
 export type Zones = Record<string, string[]>;
+
+/** The image name the operator puts in the sidecar; no image is pulled here (kwok). */
+export const GATEKEEPER_TEST_IMAGE = 'registry.example/mapi-operator:dev';
 
 export interface World {
   kubeconfig: string;
@@ -23,6 +28,9 @@ export interface World {
   caPem: string;
   /** Flags that point the operator's probes at the front (loopback 443/80 may be taken). */
   operatorArgs: string[];
+  /** With `gatekeepers`: the MAPI test server behind every gatekeeper, and the gatekeepers. */
+  mapi?: FramingServer;
+  gatekeepers?: GatekeeperPods;
   /** Replaces the zones and makes BIND serve them (like publishing a DNS change). */
   setZones(zones: Zones): Promise<void>;
   /** A ConfigMap `test-ca` (key ca.crt) in the namespace, for checks.caBundle. */
@@ -30,7 +38,14 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(zones: Zones): Promise<World> {
+export interface WorldOptions {
+  /** Run every gatekeeper sidecar for real (gatekeeper pods stand-in) in front of a MAPI test
+   *  server that knows these users (address → password); `operatorArgs` then carries
+   *  --gatekeeper-image so the operator adds the sidecar. */
+  gatekeepers?: { users: Record<string, string> };
+}
+
+export async function startWorld(zones: Zones, options: WorldOptions = {}): Promise<World> {
   const kubeconfig = sharedKubeconfigPath();
   const k = kubectlFor(kubeconfig);
   const secret = await k.json<{ data: Record<string, string> }>(['get', 'secret', '-n', certManagerNamespace, testCaSecretName]);
@@ -38,11 +53,17 @@ export async function startWorld(zones: Zones): Promise<World> {
   const pki = createTestPki('mapi-operator e2e');
   const dns = await startDnsServer({ zones });
   const gateway = await startGatewayStandIn({ kubeconfig });
-  const front = await startIngressFront({ kubeconfig, pki, gateway });
+  const mapi = options.gatekeepers ? await startFramingServer({ users: options.gatekeepers.users, pendingMs: 2_000 }) : undefined;
+  const gatekeepers = mapi ? await startGatekeeperPods({ kubeconfig, upstreamPort: mapi.port }) : undefined;
+  const front = await startIngressFront({ kubeconfig, pki, gateway, ...(gatekeepers ? { gatekeepers } : {}) });
   return {
     kubeconfig, k, dns, front, gateway, pki, caPem,
+    ...(mapi && gatekeepers ? { mapi, gatekeepers } : {}),
     // The whole world is on loopback: startOperator passes --probe-loopback (tests only).
-    operatorArgs: ['--https-port', String(front.httpsPort), '--http-port', String(front.httpPort)],
+    operatorArgs: [
+      '--https-port', String(front.httpsPort), '--http-port', String(front.httpPort),
+      ...(gatekeepers ? ['--gatekeeper-image', GATEKEEPER_TEST_IMAGE] : []),
+    ],
     setZones: (next) => dns.update(next),
     async publishCa(namespace) {
       const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'test-ca', namespace }, data: { 'ca.crt': caPem } };
@@ -50,6 +71,8 @@ export async function startWorld(zones: Zones): Promise<World> {
     },
     async stop() {
       await front.stop();
+      await gatekeepers?.stop();
+      await mapi?.close();
       await gateway.stop();
       await dns.stop();
       pki.cleanup();

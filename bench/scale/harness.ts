@@ -20,7 +20,7 @@ export interface BenchWorld {
 export async function startBenchWorld(zones: Zones, opts: { nodes?: number; label?: string } = {}): Promise<BenchWorld> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = path.join(os.tmpdir(), 'mapi-operator-bench-logs', `${opts.label ?? 'bench'}-${stamp}-${process.pid}`);
-  const env = await startTestEnvironment({ logDir, nodes: opts.nodes ?? 2 });
+  const env = await startEnvironmentRetrying({ logDir, nodes: opts.nodes ?? 2 });
   // startWorld reads the shared kubeconfig from the environment, as the e2e tests do.
   process.env.MAPI_TEST_KUBECONFIG = env.controlPlane.kubeconfigPath;
   let world: World | undefined;
@@ -39,6 +39,19 @@ export async function startBenchWorld(zones: Zones, opts: { nodes?: number; labe
     await world?.stop().catch(() => undefined);
     await env.stop();
     throw err;
+  }
+}
+
+/** On a machine this loaded a component sometimes times out its first TLS handshake with
+ *  the apiserver and exits; a fresh control plane is the cure. Three attempts. */
+async function startEnvironmentRetrying(opts: { logDir: string; nodes: number }): Promise<TestEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTestEnvironment({ ...opts, logDir: `${opts.logDir}-${attempt}` });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      process.stderr.write(`control plane start failed (attempt ${attempt}): ${(err as Error).message.split('\n')[0]}; retrying\n`);
+    }
   }
 }
 

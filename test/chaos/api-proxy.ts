@@ -27,7 +27,7 @@ export interface ProxiedRequest {
 }
 
 /** An answer the proxy gives instead of forwarding, or undefined to forward. */
-export type Fault = (req: ProxiedRequest) => { status: 409 | 429 | 500 | 503; retryAfterSeconds?: number } | undefined;
+export type Fault = (req: ProxiedRequest) => { status: 409 | 410 | 429 | 500 | 503; retryAfterSeconds?: number } | undefined;
 
 export interface ApiProxy {
   url: string;
@@ -84,7 +84,14 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
     if (answer) {
       bump(injected, `${answer.status} ${key}`);
       req.resume();
-      const reason = answer.status === 429 ? 'TooManyRequests' : answer.status === 409 ? 'Conflict' : 'InternalError';
+      if (answer.status === 410 && what.verb === 'WATCH') {
+        // What the apiserver does when the resourceVersion was compacted away: the watch is
+        // accepted (200), then one ERROR event carrying 410 Expired, then the end.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'injected by the chaos proxy: too old resource version' } }) + '\n');
+        return;
+      }
+      const reason = answer.status === 429 ? 'TooManyRequests' : answer.status === 409 ? 'Conflict' : answer.status === 410 ? 'Expired' : 'InternalError';
       const body = JSON.stringify({
         kind: 'Status', apiVersion: 'v1', status: 'Failure', code: answer.status, reason,
         message: `injected by the chaos proxy: ${reason}`,

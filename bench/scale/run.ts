@@ -1,0 +1,287 @@
+// Scale benchmark (issue 14) on a private local control plane: kwok nodes, cert-manager with
+// the test CA ClusterIssuer, BIND and the ingress front serving every domain.
+//
+//   npm run bench:scale -- [--size small|medium|large] [--shape hoster|platform|all] [--n N]
+//                          [--mailboxes 20] [--idle-minutes M] [--concurrency 4] [--cpu-prof DIR]
+//
+// Per shape and N, from one run:
+//  1. the MapiServers, MailDomains and Mailboxes are created (operator not running yet);
+//  2. the operator starts (behind a counting proxy) and the clock runs until every child is
+//     ready (every Certificate Ready, every Deployment available) and until every resource
+//     is Ready;
+//  3. the raw baseline, in the same run: the very children the operator created, copied to
+//     another namespace and applied directly (server-side apply, the operator's concurrency),
+//     waiting for the same readiness; overhead = operator time / raw time (goal ≤ 1.3);
+//  4. after convergence: DNS queries and TLS handshakes over two check intervals (relays
+//     between the probes and BIND/the front), operator writes in an idle window (goal 0),
+//     RSS/heap, p50/p99 reconcile time, and how long one change takes to reach its object.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import { freshNamespace } from '../../src/dev/kube.ts';
+import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
+import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
+import { countsSince, isWrite } from '../../test/chaos/api-proxy.ts';
+import { fmt, histogramQuantile, pool, readOperator, scrape, startBenchOperator, startBenchWorld, sum } from './harness.ts';
+import { startDnsRelay, startTlsRelay } from './relays.ts';
+import { SIZES, shapeObjects, type Shape } from './shapes.ts';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: 'small' },
+    shape: { type: 'string', default: 'all' },
+    n: { type: 'string' },
+    mailboxes: { type: 'string', default: '20' },
+    'idle-minutes': { type: 'string' },
+    concurrency: { type: 'string', default: '4' },
+    'cpu-prof': { type: 'string' },
+    'timeout-minutes': { type: 'string', default: '30' },
+    out: { type: 'string' },
+  },
+});
+const sizes = SIZES[values.size!];
+if (!sizes) throw new Error(`--size ${values.size}: use small, medium or large`);
+if (!['hoster', 'platform', 'all'].includes(values.shape!)) throw new Error(`--shape ${values.shape}: use hoster, platform or all`);
+const shapes: Shape[] = values.shape === 'all' ? ['hoster', 'platform'] : [values.shape as Shape];
+const num = (flag: string, v: string | undefined, fallback: number): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} ${v}: pass a non-negative number`);
+  return n;
+};
+const idleMinutes = num('idle-minutes', values['idle-minutes'], values.size === 'small' ? 2 : 10);
+const mailboxesPerDomain = num('mailboxes', values.mailboxes, 20);
+const concurrency = num('concurrency', values.concurrency, 4);
+const timeoutMs = num('timeout-minutes', values['timeout-minutes'], 30) * 60_000;
+const CHECK_INTERVAL_S = 30; // e2eServer's checks.interval
+
+type Cond = { type: string; status: string };
+interface Obj extends KubeObject { status?: { conditions?: Cond[]; observedGeneration?: number; readyReplicas?: number; availableReplicas?: number }; spec?: { replicas?: number } }
+const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const CHILD_KINDS: Array<[string, string]> = [
+  ['cert-manager.io/v1', 'Certificate'], ['networking.k8s.io/v1', 'Ingress'], ['v1', 'Service'], ['apps/v1', 'Deployment'],
+  ['policy/v1', 'PodDisruptionBudget'], ['v1', 'ConfigMap'],
+];
+const paths: Record<string, string> = {
+  Certificate: '/apis/cert-manager.io/v1', Ingress: '/apis/networking.k8s.io/v1', Service: '/api/v1', Deployment: '/apis/apps/v1',
+  PodDisruptionBudget: '/apis/policy/v1', ConfigMap: '/api/v1', MapiServer: '/apis/mapi-operator.io/v1alpha2', MailDomain: '/apis/mapi-operator.io/v1alpha2', Mailbox: '/apis/mapi-operator.io/v1alpha2',
+};
+const plural = (kind: string) => (kind === 'PodDisruptionBudget' ? 'poddisruptionbudgets' : kind === 'Ingress' ? 'ingresses' : kind === 'MailDomain' ? 'maildomains' : `${kind.toLowerCase()}s`);
+
+async function list(client: KubeClient, kind: string, namespace: string, labelSelector?: string): Promise<Obj[]> {
+  const items: Obj[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await client.request<{ items: Obj[]; metadata: { continue?: string } }>({
+      path: `${paths[kind]}/namespaces/${namespace}/${plural(kind)}`, query: { limit: 2000, continue: cont, labelSelector }, timeoutMs: 60_000,
+    });
+    items.push(...page.items);
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return items;
+}
+
+/** Every Certificate Ready and every Deployment available (kwok pods Ready). */
+async function childrenReady(client: KubeClient, ns: string, certs: number, deployments: number): Promise<{ certs: number; deployments: number; done: boolean }> {
+  const [c, d] = await Promise.all([list(client, 'Certificate', ns), list(client, 'Deployment', ns)]);
+  const readyCerts = c.filter(isReady).length;
+  const readyDeps = d.filter((x) => (x.spec?.replicas ?? 0) > 0 && x.status?.readyReplicas === x.spec?.replicas).length;
+  return { certs: readyCerts, deployments: readyDeps, done: readyCerts >= certs && readyDeps >= deployments };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, intervalMs: number, deadline: number): Promise<T> {
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await delay(intervalMs);
+  }
+}
+
+interface Result { [key: string]: unknown }
+
+async function runShape(shape: Shape, n: number): Promise<Result> {
+  const ns = 'scale';
+  const rawNs = 'raw';
+  // The zones are known before the relays: startBenchWorld needs them, the relays need BIND.
+  const pre = shapeObjects({ shape, n, mailboxesPerDomain, namespace: ns, nameserver: '127.0.0.1:1' });
+  const bw = await startBenchWorld(pre.zones, { label: `scale-${shape}-${n}` });
+  const dns = await startDnsRelay(bw.world.dns.nameserver);
+  const tlsRelay = await startTlsRelay(bw.world.front.httpsPort);
+  const admin = new KubeClient(loadKubeConfig(bw.env.controlPlane.kubeconfigPath));
+  const viaProxy = new KubeClient(loadKubeConfig(bw.proxy.kubeconfigPath));
+  const k = bw.world.k;
+  const log = (s: string) => process.stdout.write(`[${shape} N=${n}] ${s}\n`);
+  try {
+    const objs = shapeObjects({ shape, n, mailboxesPerDomain, namespace: ns, nameserver: dns.nameserver });
+    const serverCount = objs.servers.length;
+    for (const x of [ns, rawNs]) {
+      await freshNamespace(k, x);
+      await bw.world.publishCa(x);
+    }
+    const createStart = Date.now();
+    await pool([...objs.servers, ...objs.domains, ...objs.mailboxes] as KubeObject[], 16, async (o) => { await applyObject(admin, o, { fieldManager: 'bench' }); });
+    log(`created ${objs.servers.length} MapiServers, ${objs.domains.length} MailDomains, ${objs.mailboxes.length} Mailboxes in ${((Date.now() - createStart) / 1000).toFixed(1)} s`);
+
+    // --- the operator
+    const t0 = Date.now();
+    const deadline = t0 + timeoutMs;
+    const op = await startBenchOperator(bw, {
+      namespaces: [ns], name: `scale-${shape}`,
+      args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],
+      ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
+    });
+    let peakRss = 0;
+    let peakHeap = 0;
+    const peaks = setInterval(() => {
+      readOperator(op).then((r) => { peakRss = Math.max(peakRss, r.rssMiB); peakHeap = Math.max(peakHeap, r.heapUsedMiB); }, () => undefined);
+    }, 5_000);
+    const tChildren = await until('children ready (operator)', async () => {
+      const r = await childrenReady(admin, ns, objs.expectedCertificates, serverCount);
+      return r.done ? Date.now() - t0 : undefined;
+    }, 2_000, deadline);
+    log(`children ready after ${(tChildren / 1000).toFixed(1)} s`);
+    const tReady = await until('every resource Ready', async () => {
+      const [s, d] = await Promise.all([list(admin, 'MapiServer', ns), list(admin, 'MailDomain', ns)]);
+      if (s.filter(isReady).length < serverCount || d.filter(isReady).length < objs.domains.length) return undefined;
+      const m = await list(admin, 'Mailbox', ns);
+      return m.filter((x) => x.status?.observedGeneration === x.metadata.generation).length >= objs.mailboxes.length ? Date.now() - t0 : undefined;
+    }, 3_000, deadline);
+    clearInterval(peaks);
+    log(`all Ready after ${(tReady / 1000).toFixed(1)} s`);
+    const convergenceCounts = bw.proxy.counts();
+    const atReady = await readOperator(op);
+    const opMetrics = await scrape(op.metricsUrl());
+
+    // Children created per second: creation timestamps (1 s resolution) against the start.
+    const children: Obj[] = [];
+    for (const [apiVersion, kind] of CHILD_KINDS) {
+      // List items carry no apiVersion/kind.
+      children.push(...(await list(admin, kind, ns, 'app.kubernetes.io/managed-by=mapi-operator')).map((o) => ({ ...o, apiVersion, kind })));
+    }
+    const lastCreated = Math.max(...children.map((c) => Date.parse(c.metadata.creationTimestamp ?? '')));
+    const createdPerSecond = children.length / Math.max(1, (lastCreated - t0) / 1000);
+    const byKind = Object.fromEntries(CHILD_KINDS.map(([, kind]) => [kind, children.filter((c) => c.kind === kind).length]));
+
+    // --- DNS queries and TLS handshakes over two check intervals
+    dns.reset();
+    tlsRelay.reset();
+    await delay(2 * CHECK_INTERVAL_S * 1000);
+    const dnsBy = dns.byName();
+    const tlsBy = tlsRelay.byName();
+    const perInterval = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / 2;
+    const maxPerName = (m: Map<string, number>) => Math.max(0, ...m.values()) / 2;
+
+    // --- idle window: the operator's writes, counted at the proxy
+    const idleBefore = bw.proxy.counts();
+    log(`idle window ${idleMinutes} min`);
+    await delay(idleMinutes * 60_000);
+    const idleWrites = [...countsSince(idleBefore, bw.proxy.counts())].filter(([key]) => isWrite(key));
+
+    // --- one change at the largest N: a new alias, a Mailbox switched off
+    const aliasT = Date.now();
+    const alias = `alias-${objs.probe.domain}`;
+    await k.apply(e2eDomain({ name: objs.probe.domainName, namespace: ns, server: objs.probe.server, domain: objs.probe.domain, aliases: [alias] }));
+    const accessName = `${objs.probe.server}-mapi-access`;
+    await until('the alias in the access list', async () => {
+      const cm = await admin.request<{ data?: Record<string, string> }>({ path: `/api/v1/namespaces/${ns}/configmaps/${accessName}` });
+      return cm.data?.['access.json']?.includes(`"${alias}"`) ? true : undefined;
+    }, 200, Date.now() + 300_000);
+    const aliasMs = Date.now() - aliasT;
+    const offT = Date.now();
+    await k.apply(e2eMailbox({ name: objs.probe.mailboxName, namespace: ns, domainRef: objs.probe.mailboxDomainRef, address: objs.probe.address, mapiEnabled: false }));
+    await until('the Mailbox switched off in the access list', async () => {
+      const cms = await list(admin, 'ConfigMap', ns);
+      return cms.some((c) => c.metadata.name?.startsWith('s0-mapi-access') && Object.values((c as { data?: Record<string, string> }).data ?? {}).some((v) => v.includes(`"${objs.probe.address}":false`))) ? true : undefined;
+    }, 200, Date.now() + 300_000);
+    const offMs = Date.now() - offT;
+    log(`alias reached the access list in ${aliasMs} ms; Mailbox off in ${offMs} ms`);
+    await op.stop();
+
+    // --- the raw baseline: the same children, applied directly, same readiness
+    const copies = children.map((c) => {
+      const { status: _s, ...rest } = c;
+      const md = c.metadata;
+      // A Service's cluster IP is allocated to the original: the copy gets its own.
+      const spec = c.kind === 'Service' ? (({ clusterIP: _ip, clusterIPs: _ips, ...x }) => x)(c.spec as Record<string, unknown>) : c.spec;
+      return {
+        ...rest, ...(spec ? { spec } : {}),
+        metadata: { name: md.name, namespace: rawNs, ...(md.labels ? { labels: md.labels } : {}), ...(md.annotations ? { annotations: md.annotations } : {}) },
+      } as KubeObject;
+    });
+    const before = bw.proxy.counts();
+    const r0 = Date.now();
+    await pool(copies, concurrency, async (o) => { await applyObject(viaProxy, o, { fieldManager: 'raw-baseline' }); });
+    const rawApplied = Date.now() - r0;
+    const rawReady = await until('children ready (raw)', async () => ((await childrenReady(admin, rawNs, objs.expectedCertificates, serverCount)).done ? Date.now() - r0 : undefined), 2_000, Date.now() + timeoutMs);
+    const rawRequests = [...countsSince(before, bw.proxy.counts()).values()].reduce((a, b) => a + b, 0);
+    log(`raw: applied ${copies.length} in ${(rawApplied / 1000).toFixed(1)} s, ready after ${(rawReady / 1000).toFixed(1)} s`);
+
+    const perDomain: Record<string, number> = {};
+    for (const [key, count] of convergenceCounts) {
+      const verb = key.split(' ')[0]!;
+      perDomain[verb] = (perDomain[verb] ?? 0) + count / objs.domains.length;
+    }
+    const q = (controller: string, p: number) => histogramQuantile(opMetrics, 'controller_runtime_reconcile_time_seconds', p, { controller }) * 1000;
+    return {
+      shape, n, servers: serverCount, domains: objs.domains.length, mailboxes: objs.mailboxes.length, concurrency,
+      children: children.length, childrenByKind: byKind,
+      operatorChildrenReadyS: tChildren / 1000, operatorAllReadyS: tReady / 1000,
+      rawAppliedS: rawApplied / 1000, rawReadyS: rawReady / 1000, rawRequests,
+      overheadChildren: tChildren / rawReady, overheadAllReady: tReady / rawReady,
+      childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
+      requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
+      idleMinutes, idleWrites: Object.fromEntries(idleWrites),
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy),
+      tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
+      reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
+      aliasToAccessListMs: aliasMs, mailboxOffToAccessListMs: offMs,
+      operatorLog: op.logFile,
+    };
+  } finally {
+    await dns.stop();
+    await tlsRelay.stop();
+    await bw.stop();
+  }
+}
+
+function table(results: Result[]): string {
+  const col = (r: Result, f: (r: Result) => string) => f(r);
+  const rows: Array<[string, (r: Result) => string]> = [
+    ['objects (servers / domains / mailboxes)', (r) => `${r.servers} / ${r.domains} / ${r.mailboxes}`],
+    ['children created by the operator', (r) => String(r.children)],
+    ['operator: children ready (s)', (r) => fmt(r.operatorChildrenReadyS as number)],
+    ['operator: every resource Ready (s)', (r) => fmt(r.operatorAllReadyS as number)],
+    ['raw baseline: same children ready (s)', (r) => fmt(r.rawReadyS as number)],
+    ['overhead, children ready (goal ≤ 1.3)', (r) => `${fmt(r.overheadChildren as number, 2)}×`],
+    ['overhead, every resource Ready', (r) => `${fmt(r.overheadAllReady as number, 2)}×`],
+    ['children created/s (operator / raw)', (r) => `${fmt(r.childrenPerSecondOperator as number)} / ${fmt(r.childrenPerSecondRaw as number)}`],
+    ['API requests per MailDomain', (r) => Object.entries(r.requestsPerDomain as Record<string, number>).map(([v, x]) => `${v} ${fmt(x, 2)}`).join(', ')],
+    [`operator writes in the idle window`, (r) => `${Object.values(r.idleWrites as Record<string, number>).reduce((a, b) => a + b, 0)} in ${r.idleMinutes} min${Object.keys(r.idleWrites as object).length ? ` (${JSON.stringify(r.idleWrites)})` : ''}`],
+    ['operator RSS / heap used at Ready (MiB)', (r) => `${fmt(r.rssMiB as number)} / ${fmt(r.heapUsedMiB as number)}`],
+    ['operator peak RSS / heap (MiB, 5 s samples)', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
+    ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
+    ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],
+    ['reconcile p50 / p99 (ms): MapiServer', (r) => { const x = (r.reconcile as Record<string, { p50ms: number; p99ms: number }>).mapiserver!; return `${fmt(x.p50ms)} / ${fmt(x.p99ms)}`; }],
+    ['reconcile p50 / p99 (ms): MailDomain', (r) => { const x = (r.reconcile as Record<string, { p50ms: number; p99ms: number }>).maildomain!; return `${fmt(x.p50ms)} / ${fmt(x.p99ms)}`; }],
+    ['reconcile p50 / p99 (ms): Mailbox', (r) => { const x = (r.reconcile as Record<string, { p50ms: number; p99ms: number }>).mailbox!; return `${fmt(x.p50ms)} / ${fmt(x.p99ms)}`; }],
+    ['a new alias → access list (ms)', (r) => String(r.aliasToAccessListMs)],
+    ['a Mailbox switched off → access list (ms)', (r) => String(r.mailboxOffToAccessListMs)],
+  ];
+  return [
+    `| | ${results.map((r) => `${r.shape} N=${r.n}`).join(' | ')} |`,
+    `|---|${results.map(() => '---').join('|')}|`,
+    ...rows.map(([name, f]) => `| ${name} | ${results.map((r) => col(r, f)).join(' | ')} |`),
+  ].join('\n');
+}
+
+const results: Result[] = [];
+for (const shape of shapes) {
+  const n = values.n ? num('n', values.n, 0) : sizes[shape];
+  results.push(await runShape(shape, n));
+}
+const out = table(results);
+process.stdout.write(`\n${out}\n`);
+if (values.out) writeFileSync(values.out, JSON.stringify({ when: new Date().toISOString(), results, table: out }, null, 2));
+process.exit(0);

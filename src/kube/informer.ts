@@ -52,6 +52,20 @@ export interface InformerOptions {
   pageSize?: number;
   /** Time-out of each list page and of each watch connect; default 60 s. */
   requestTimeoutMs?: number;
+  /**
+   * What the store keeps of each object. Default: everything but `metadata.managedFields`,
+   * which nothing reads from the cache and which is often the largest part of an object
+   * (every manager's field set; controller-runtime's TransformStripManagedFields does the
+   * same). Applies before handlers see the object.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/** The default transform: the object without metadata.managedFields (same object when absent). */
+export function stripManagedFields(obj: KubeObject): KubeObject {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 interface ListResponse {
@@ -277,7 +291,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       });
       for (const item of page.items) {
         // List items carry no apiVersion/kind; handlers and owners expect them.
-        items.push({ ...item, apiVersion: item.apiVersion ?? this.#apiVersion(), kind: item.kind ?? this.resource.kind } as T);
+        items.push(this.#transform({ ...item, apiVersion: item.apiVersion ?? this.#apiVersion(), kind: item.kind ?? this.resource.kind }));
       }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -286,6 +300,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#opts.metrics?.listed(this.#name);
     this.#replace(scope, items);
     return rv;
+  }
+
+  #transform(obj: KubeObject): T {
+    return (this.#opts.transform ?? stripManagedFields)(obj) as T;
   }
 
   #apiVersion(): string {
@@ -311,12 +329,12 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Applies one watch event to the store; returns the resourceVersion to resume from. */
   #apply(_scope: string, event: WatchEvent): string | undefined {
-    const obj = event.object as T;
-    const rv = obj.metadata?.resourceVersion;
+    const rv = (event.object as T).metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       this.stats.bookmarks++;
       return rv;
     }
+    const obj = this.#transform(event.object as KubeObject);
     this.stats.events++;
     const key = objectKey(obj);
     const old = this.#store.get(key);

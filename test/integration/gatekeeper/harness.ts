@@ -39,8 +39,9 @@ export class KubeletDir {
   readonly dir: string;
   #generation = 0;
 
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'gk-access-'));
+  /** In `dir` (which must exist when write is called), or a new temporary directory. */
+  constructor(dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'gk-access-'));
   }
 
   write(files: Record<string, string>): void {

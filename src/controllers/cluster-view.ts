@@ -16,7 +16,7 @@ import {
   CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, MAILDOMAINGRANTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
   PODDISRUPTIONBUDGETS, SERVICES,
 } from './resources.ts';
-import { gatewayNamespace, type ExposureObserved, type GatewayObject, type ListenerSetObject, type RouteObject } from '../exposure/index.ts';
+import { MAX_ROUTE_CHUNKS, chunkName, gatewayNamespace, type ExposureObserved, type GatewayObject, type ListenerSetObject, type RouteObject } from '../exposure/index.ts';
 import type { MapiServerSpec } from '../api/mapiserver.ts';
 
 export type { MailboxView };
@@ -198,13 +198,19 @@ export class ClusterView {
 
   /** What the exposure report needs: the parent Gateway and our route and ListenerSet named `name`. */
   exposureObserved(exposure: MapiServerSpec['exposure'], namespace: string, name: string): ExposureObserved {
-    const existing = ([['Ingress', this.ingresses], ['HTTPRoute', this.httpRoutes], ['ListenerSet', this.listenerSets]] as const)
-      .filter(([, informer]) => informer?.get(namespace, name) !== undefined).map(([kind]) => kind);
+    // Every name our exposure may use: the base name and the host chunks of Gateway API.
+    const names = Array.from({ length: MAX_ROUTE_CHUNKS }, (_, i) => chunkName(name, i));
+    const found = (informer: Informer<KubeObject> | undefined) => names.flatMap((n) => { const o = informer?.get(namespace, n); return o ? [o] : []; });
+    const routes = found(this.httpRoutes);
+    const listenerSets = found(this.listenerSets);
+    const existing = [
+      ...found(this.ingresses).map((o) => ({ kind: 'Ingress' as const, name: o.metadata.name ?? '' })),
+      ...routes.map((o) => ({ kind: 'HTTPRoute' as const, name: o.metadata.name ?? '' })),
+      ...listenerSets.map((o) => ({ kind: 'ListenerSet' as const, name: o.metadata.name ?? '' })),
+    ];
     if (!exposure.gateway) return { gatewayApi: this.gatewayApi, existing };
     const gateway = this.gateways?.get(gatewayNamespace(exposure.gateway, namespace), exposure.gateway.parentRef.name) as GatewayObject | undefined;
-    const route = this.httpRoutes?.get(namespace, name) as RouteObject | undefined;
-    const listenerSet = this.listenerSets?.get(namespace, name) as ListenerSetObject | undefined;
-    return { gatewayApi: this.gatewayApi, existing, ...(gateway ? { gateway } : {}), ...(route ? { route } : {}), ...(listenerSet ? { listenerSet } : {}) };
+    return { gatewayApi: this.gatewayApi, existing, ...(gateway ? { gateway } : {}), routes: routes as RouteObject[], listenerSets: listenerSets as ListenerSetObject[] };
   }
 
   /** Keys of the MapiServers (this shard) whose exposure names this Gateway. */

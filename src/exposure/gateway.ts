@@ -6,6 +6,7 @@
 // Gateway elsewhere through the listener's allowedRoutes, a ListenerSet through the Gateway's
 // allowedListeners, both decided by the platform team.
 import { childMetadata } from '../builders/names.ts';
+import { MAX_ALIASES } from '../api/maildomain.ts';
 import { SERVICE_PORT_NUMBER, type ExposureBuilder, type ExposureInput } from './types.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -38,6 +39,20 @@ export function routeParentRef(gateway: GatewaySpec, input: Pick<ExposureInput, 
   if (input.attachment === 'ListenerSet') return { group: GATEWAY_GROUP, kind: 'ListenerSet', name: input.name };
   const { name, namespace, sectionName } = gateway.parentRef;
   return { group: GATEWAY_GROUP, kind: 'Gateway', name, ...(namespace ? { namespace } : {}), ...(sectionName ? { sectionName } : {}) };
+}
+
+/**
+ * An HTTPRoute takes at most 16 hostnames (spec.hostnames maxItems) and a ListenerSet 64
+ * listeners, while a MailDomain may have up to MAX_ALIASES + 1 autodiscover hosts: the hosts go
+ * in chunks of 16, each with its own route (and ListenerSet), named <name>, <name>-1, ...
+ */
+export const HOSTS_PER_ROUTE = 16;
+export const MAX_ROUTE_CHUNKS = Math.ceil((MAX_ALIASES + 1) / HOSTS_PER_ROUTE);
+export const chunkName = (name: string, i: number): string => (i === 0 ? name : `${name}-${i}`);
+export function hostChunks(hosts: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < hosts.length; i += HOSTS_PER_ROUTE) out.push(hosts.slice(i, i + HOSTS_PER_ROUTE));
+  return out;
 }
 
 /** A listener name per host: host names are valid section names (lower-case DNS names). */
@@ -95,10 +110,10 @@ function requireGateway(input: ExposureInput): GatewaySpec {
 
 export const gatewayExposure: ExposureBuilder = {
   kinds: ['HTTPRoute', 'ListenerSet'],
-  build: (input) => {
-    if (input.hosts.length === 0) return [];
+  build: (input) => hostChunks(input.hosts).flatMap((hosts, i) => {
+    const chunk = { ...input, hosts, name: chunkName(input.name, i) };
     // The listeners first: a route attached to a ListenerSet that does not exist yet is
     // refused (NoMatchingParent) until it does.
-    return [...(input.attachment === 'ListenerSet' ? [desiredListenerSet(input)] : []), desiredHTTPRoute(input)];
-  },
+    return [...(input.attachment === 'ListenerSet' ? [desiredListenerSet(chunk)] : []), desiredHTTPRoute(chunk)];
+  }),
 };

@@ -18,15 +18,30 @@ export function exposureFor(exposure: MapiServerSpec['exposure']): ExposureBuild
   return exposure.gateway ? gatewayExposure : ingressExposure;
 }
 
+export interface ExposureObjectRef {
+  kind: ExposureKind;
+  name: string;
+}
+
 /**
  * What to remove of an owner's exposure objects: with no host, whatever the current exposure
- * writes; and any object of a kind it no longer writes (ingress ↔ gateway, a ListenerSet no
- * longer used) that exists. Only existing ones, so a converged owner prunes nothing.
+ * writes under its name; and every existing exposure object of ours that the desired objects
+ * no longer include (ingress ↔ gateway, a ListenerSet no longer used, a host chunk gone).
+ * Only existing ones beyond that, so a converged owner prunes nothing.
  */
-export function exposurePrune(exposure: MapiServerSpec['exposure'], attachment: GatewayAttachment | undefined, noHosts: boolean, existing: readonly ExposureKind[] = []): ExposureKind[] {
-  const current = noHosts ? exposureFor(exposure).kinds : [];
-  const left = (noHosts ? EXPOSURE_KINDS : unusedExposureKinds(exposure, attachment)).filter((k) => existing.includes(k));
-  return EXPOSURE_KINDS.filter((k) => current.includes(k) || left.includes(k));
+export function exposurePrune(input: {
+  exposure: MapiServerSpec['exposure'];
+  name: string;
+  noHosts: boolean;
+  desired: readonly object[];
+  existing?: readonly ExposureObjectRef[];
+}): ExposureObjectRef[] {
+  const isExposure = (k: unknown): k is ExposureKind => (EXPOSURE_KINDS as readonly unknown[]).includes(k);
+  const keep = new Set((input.desired as { kind?: string; metadata?: { name?: string } }[]).filter((o) => isExposure(o.kind)).map((o) => `${o.kind}/${o.metadata?.name}`));
+  const out = new Map<string, ExposureObjectRef>();
+  if (input.noHosts) for (const kind of exposureFor(input.exposure).kinds) out.set(`${kind}/${input.name}`, { kind, name: input.name });
+  for (const e of input.existing ?? []) if (!keep.has(`${e.kind}/${e.name}`)) out.set(`${e.kind}/${e.name}`, e);
+  return [...out.values()].sort((a, b) => EXPOSURE_KINDS.indexOf(a.kind) - EXPOSURE_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name));
 }
 
 /** Kinds the current exposure does not write: left over from another one, to be pruned. */

@@ -5,7 +5,7 @@
 // has spoken, it predicts what is missing from the Gateway's own listeners. Pure.
 import type { MapiServerSpec } from '../api/mapiserver.ts';
 import { gatewayAttachment, gatewayNamespace, missingListeners, type GatewayObject } from './gateway-attachment.ts';
-import { GATEWAY_GROUP, ROUTE_TIMEOUTS, routeParentRef, type ParentRef } from './gateway.ts';
+import { GATEWAY_GROUP, ROUTE_TIMEOUTS, chunkName, hostChunks, routeParentRef, type ParentRef } from './gateway.ts';
 import { controllerTuning, ingressTuningWarning } from './ingress.ts';
 import type { ExposureKind, GatewayAttachment } from './types.ts';
 
@@ -26,11 +26,11 @@ export interface ExposureObserved {
   gateway?: GatewayObject;
   /** Labels of the owner's namespace, for Selector rules; undefined: not known. */
   namespaceLabels?: Record<string, string>;
-  /** Our HTTPRoute and ListenerSet as the apiserver has them (with their status). */
-  route?: RouteObject;
-  listenerSet?: ListenerSetObject;
-  /** Which of our exposure objects (by the owner's exposure name) exist, for pruning. */
-  existing?: ExposureKind[];
+  /** Our HTTPRoutes and ListenerSets as the apiserver has them (with their status), by name. */
+  routes?: RouteObject[];
+  listenerSets?: ListenerSetObject[];
+  /** Which of our exposure objects exist (the owner's exposure names), for pruning. */
+  existing?: { kind: ExposureKind; name: string }[];
 }
 
 export interface ExposureReportInput {
@@ -123,12 +123,41 @@ export function exposureReport(input: ExposureReportInput): ExposureReport {
   const attachment = gatewayAttachment(gateway, namespace, observed.gateway, observed.namespaceLabels);
   const summary = { ...base, attachment };
   const done = (condition: ExposedCondition): ExposureReport => ({ attachment, condition, warnings: [], summary });
+  // The platform's listeners must take every host; checked once, over all of them.
+  const gap = attachment === 'Gateway' ? missingListeners(gateway, namespace, observed.gateway, hosts, observed.namespaceLabels) : undefined;
+  // One route (and ListenerSet) per chunk of hosts: the first refusal wins, then any pending.
+  const verdicts = hostChunks(hosts).map((chunk, i) => chunkVerdict({
+    gateway, namespace, name: chunkName(name, i), hosts: chunk, attachment, gwName, gap,
+    route: observed.routes?.find((r) => r.metadata.name === chunkName(name, i)),
+    listenerSet: observed.listenerSets?.find((l) => l.metadata.name === chunkName(name, i)),
+  }));
+  const refused = verdicts.find((v) => v.status === 'False');
+  if (refused) return done(refused);
+  const pending = verdicts.find((v) => v.status === 'Unknown');
+  if (pending) return done(pending);
+  return done(verdicts.length === 1 ? verdicts[0]! : exposed('True', 'RouteAccepted', `${verdicts.length} HTTPRoutes (${verdicts.map((_, i) => chunkName(name, i)).join(', ')}) for ${hosts.length} hosts accepted by ${gwName}; request timeout ${ROUTE_TIMEOUTS.request}`));
+}
+
+interface ChunkInput {
+  gateway: NonNullable<MapiServerSpec['exposure']['gateway']>;
+  namespace: string;
+  name: string;
+  hosts: string[];
+  attachment: GatewayAttachment;
+  gwName: string;
+  gap: ReturnType<typeof missingListeners>;
+  route: RouteObject | undefined;
+  listenerSet: ListenerSetObject | undefined;
+}
+
+function chunkVerdict({ gateway, namespace, name, hosts, attachment, gwName, gap, route, listenerSet }: ChunkInput): ExposedCondition {
   const want = routeParentRef(gateway, { name, attachment });
   const routeName = `HTTPRoute ${name}`;
+  const done = (c: ExposedCondition) => c;
 
   // The route's own status for our parent is the authority once the controller wrote it.
-  const parentStatus = observed.route?.status?.parents?.find((p) => sameParent(p.parentRef, want, namespace));
-  const current = (c: Cond & { observedGeneration?: number }) => c.observedGeneration === undefined || c.observedGeneration === observed.route?.metadata.generation;
+  const parentStatus = route?.status?.parents?.find((p) => sameParent(p.parentRef, want, namespace));
+  const current = (c: Cond & { observedGeneration?: number }) => c.observedGeneration === undefined || c.observedGeneration === route?.metadata.generation;
   const routeConds = (parentStatus?.conditions ?? []).filter(current);
   const by = `${describeParent(want, namespace)}${parentStatus?.controllerName ? ` (${parentStatus.controllerName})` : ''}`;
   for (const type of ['Accepted', 'ResolvedRefs']) {
@@ -136,7 +165,7 @@ export function exposureReport(input: ExposureReportInput): ExposureReport {
     if (c?.status === 'False') return done(refusal(routeName, by, c));
   }
   if (attachment === 'ListenerSet') {
-    const ls = observed.listenerSet;
+    const ls = listenerSet;
     for (const type of ['Accepted', 'Programmed']) {
       const c = ls?.status?.conditions?.find((x) => x.type === type);
       if (c?.status === 'False') {
@@ -145,7 +174,6 @@ export function exposureReport(input: ExposureReportInput): ExposureReport {
       }
     }
   } else {
-    const gap = missingListeners(gateway, namespace, observed.gateway, hosts, observed.namespaceLabels);
     // A refusal the controller has not written yet: say it now, by name.
     if (gap && routeConds.find((x) => x.type === 'Accepted')?.status !== 'True') return done(exposed('False', gap.reason, gap.message));
   }

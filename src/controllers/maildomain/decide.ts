@@ -137,7 +137,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const prune: MailDomainPlan['prune'] = [
     ...(hostNames.length === 0 ? [{ kind: 'Certificate' as const, name: names.certificate }] : []),
     // Exposure objects of another kind than the current one (ingress ↔ gateway), or all without a host.
-    ...exposurePrune(server.spec.exposure, exposure.attachment, hostNames.length === 0, inputs.exposure?.existing).map((kind) => ({ kind, name: names.ingress })),
+    ...exposurePrune({ exposure: server.spec.exposure, name: names.ingress, noHosts: hostNames.length === 0, desired: apply, ...(inputs.exposure?.existing ? { existing: inputs.exposure.existing } : {}) }),
   ];
 
   const conditions = conditionsOf([...domainConditions(inputs, server, stall, cert, verdict), exposure.condition]);

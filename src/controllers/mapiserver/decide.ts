@@ -140,7 +140,7 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
   const prune: MapiServerPlan['prune'] = [
     ...(exposeExternalHost ? [] : [{ kind: 'Certificate' as const, name: names.certificate }]),
     // Exposure objects of another kind than the current one (ingress ↔ gateway), or all of them without a host.
-    ...exposurePrune(spec.exposure, exposure.attachment, !exposeExternalHost, inputs.exposure?.existing).map((kind) => ({ kind, name: names.ingress })),
+    ...exposurePrune({ exposure: spec.exposure, name: names.ingress, noHosts: !exposeExternalHost, desired: objects, ...(inputs.exposure?.existing ? { existing: inputs.exposure.existing } : {}) }),
     // Access shards the list no longer needs (it shrank); the projected volume lists all of them
     // as optional, so removing one never changes the pod template.
     // The caller deletes them after applying the rest, and only those it owns.

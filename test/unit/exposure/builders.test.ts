@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredDomainObjects, desiredServerObjects, desiredServerPodTemplate } from '../../../src/builders/index.ts';
-import { ROUTE_TIMEOUTS, unusedExposureKinds } from '../../../src/exposure/index.ts';
+import { ROUTE_TIMEOUTS, exposurePrune, unusedExposureKinds } from '../../../src/exposure/index.ts';
 import { mapiServer, mailDomain, accessInput } from '../builders/fixtures.ts';
 
 type Obj = { kind: string; metadata: { name: string; namespace: string; ownerReferences: { kind: string }[] }; spec: Record<string, unknown> };
@@ -69,4 +69,39 @@ test('what is pruned when the exposure changes: the other kinds, and a ListenerS
   assert.deepEqual(unusedExposureKinds(gateway, 'ListenerSet'), ['Ingress']);
   assert.deepEqual(unusedExposureKinds(gateway, 'Gateway'), ['Ingress', 'ListenerSet']);
   assert.deepEqual(unusedExposureKinds(gateway), ['Ingress', 'ListenerSet']);
+});
+
+test('more hosts than an HTTPRoute takes (16): one route and ListenerSet per chunk of 16, named <name>, <name>-1, ...', () => {
+  const server = gatewayServer();
+  const aliases = Array.from({ length: 19 }, (_, i) => `alias${i}.example`);
+  const md = mailDomain({ aliases });
+  const hosts = ['example.com', ...aliases].map((d) => `autodiscover.${d}`);
+  const objects = desiredDomainObjects({ md, server, hosts, gatewayAttachment: 'ListenerSet' }) as (LS | Route)[];
+  assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
+    'Certificate/example-com-autodiscover',
+    'ListenerSet/example-com-autodiscover', 'HTTPRoute/example-com-autodiscover',
+    'ListenerSet/example-com-autodiscover-1', 'HTTPRoute/example-com-autodiscover-1',
+  ]);
+  const routes = objects.filter((o): o is Route => o.kind === 'HTTPRoute');
+  assert.deepEqual(routes.map((r) => r.spec.hostnames.length), [16, 4]);
+  assert.deepEqual(routes.flatMap((r) => r.spec.hostnames), hosts, 'every host once, in order');
+  assert.deepEqual(routes.map((r) => r.spec.parentRefs[0]?.name), ['example-com-autodiscover', 'example-com-autodiscover-1'], 'each route on its own ListenerSet');
+  const sets = objects.filter((o): o is LS => o.kind === 'ListenerSet');
+  assert.deepEqual(sets.map((l) => l.spec.listeners.map((x) => x.hostname)), routes.map((r) => r.spec.hostnames));
+});
+
+test('prune: existing exposure objects the desired ones no longer include, and nothing on a converged owner', () => {
+  const server = gatewayServer();
+  const desired = desiredDomainObjects({ md: mailDomain(), server, hosts: ['autodiscover.example.com'], gatewayAttachment: 'ListenerSet' });
+  const name = 'example-com-autodiscover';
+  const existing = [
+    { kind: 'Ingress' as const, name }, // before the switch to Gateway API
+    { kind: 'HTTPRoute' as const, name }, { kind: 'ListenerSet' as const, name },
+    { kind: 'HTTPRoute' as const, name: `${name}-1` }, { kind: 'ListenerSet' as const, name: `${name}-1` }, // a chunk the hosts no longer need
+  ];
+  assert.deepEqual(exposurePrune({ exposure: server.spec.exposure, name, noHosts: false, desired, existing }), [
+    { kind: 'Ingress', name }, { kind: 'HTTPRoute', name: `${name}-1` }, { kind: 'ListenerSet', name: `${name}-1` },
+  ]);
+  assert.deepEqual(exposurePrune({ exposure: server.spec.exposure, name, noHosts: false, desired, existing: existing.slice(1, 3) }), [], 'converged');
+  assert.deepEqual(exposurePrune({ exposure: server.spec.exposure, name, noHosts: true, desired: [] }), [{ kind: 'HTTPRoute', name }, { kind: 'ListenerSet', name }]);
 });

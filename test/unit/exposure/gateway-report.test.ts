@@ -55,28 +55,43 @@ test("Exposed mirrors the route's conditions for our parent: refused with its re
   const parentRef = { group: 'gateway.networking.k8s.io' as const, kind: 'Gateway' as const, name: 'edge', namespace: 'gateways' };
   const route = (conditions: { type: string; status: string; reason: string; message?: string; observedGeneration?: number }[]) =>
     ({ metadata: { name: 'bluemind-mapi', generation: 2 }, status: { parents: [{ parentRef, controllerName: 'example.io/gw', conditions }] } });
-  const refused = report({ gatewayApi: true, gateway, route: route([{ type: 'Accepted', status: 'False', reason: 'NoMatchingListenerHostname', message: 'no match', observedGeneration: 2 }]) });
+  const refused = report({ gatewayApi: true, gateway, routes: [route([{ type: 'Accepted', status: 'False', reason: 'NoMatchingListenerHostname', message: 'no match', observedGeneration: 2 }])] });
   assert.deepEqual([refused.condition.status, refused.condition.reason], ['False', 'NoMatchingListenerHostname']);
   assert.match(refused.condition.message, /HTTPRoute bluemind-mapi not accepted by Gateway gateways\/edge \(example\.io\/gw\): NoMatchingListenerHostname: no match; .*wildcard/);
-  const unresolved = report({ gatewayApi: true, gateway, route: route([{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound' }]) });
+  const unresolved = report({ gatewayApi: true, gateway, routes: [route([{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound' }])] });
   assert.equal(unresolved.condition.reason, 'BackendNotFound');
-  const ok = report({ gatewayApi: true, gateway, route: route([{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs' }]) });
+  const ok = report({ gatewayApi: true, gateway, routes: [route([{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs' }])] });
   assert.deepEqual([ok.condition.status, ok.condition.reason], ['True', 'RouteAccepted']);
-  const stale = report({ gatewayApi: true, gateway, route: route([{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners', observedGeneration: 1 }]) });
+  const stale = report({ gatewayApi: true, gateway, routes: [route([{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners', observedGeneration: 1 }])] });
   assert.deepEqual([stale.condition.status, stale.condition.reason], ['Unknown', 'RoutePending']);
   // Another parent's verdict is not ours.
-  const other = report({ gatewayApi: true, gateway, route: { metadata: { name: 'bluemind-mapi' }, status: { parents: [{ parentRef: { ...parentRef, name: 'other' }, conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners' }] }] } } });
+  const other = report({ gatewayApi: true, gateway, routes: [{ metadata: { name: 'bluemind-mapi' }, status: { parents: [{ parentRef: { ...parentRef, name: 'other' }, conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners' }] }] } }] });
   assert.equal(other.condition.reason, 'RoutePending');
 });
 
 test('ListenerSet attachment: a refused ListenerSet or a listener without its certificate is the reason', () => {
   const gateway = gw({ allowedListeners: { namespaces: { from: 'All' } } });
-  const notAllowed = report({ gatewayApi: true, gateway, listenerSet: { metadata: {}, status: { conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowed', message: 'no' }] } } });
+  const notAllowed = report({ gatewayApi: true, gateway, listenerSets: [{ metadata: { name: 'bluemind-mapi' }, status: { conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowed', message: 'no' }] } }] });
   assert.deepEqual([notAllowed.attachment, notAllowed.condition.reason], ['ListenerSet', 'NotAllowed']);
-  const cert = report({ gatewayApi: true, gateway, listenerSet: { metadata: {}, status: {
+  const cert = report({ gatewayApi: true, gateway, listenerSets: [{ metadata: { name: 'bluemind-mapi' }, status: {
     conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'Programmed', status: 'False', reason: 'Invalid' }],
     listeners: [{ name: 'mail.example.com', conditions: [{ type: 'ResolvedRefs', status: 'False', reason: 'InvalidCertificateRef', message: 'Secret missing' }] }],
-  } } });
+  } }] });
   assert.equal(cert.condition.reason, 'InvalidCertificateRef');
   assert.match(cert.condition.message, /ListenerSet bluemind-mapi listener mail\.example\.com not resolved by Gateway gateways\/edge/);
+});
+
+test('several host chunks: Exposed is True only when every route is accepted; a pending one keeps it Unknown', () => {
+  const gateway = gw({ allowedListeners: { namespaces: { from: 'All' } } });
+  const hosts = Array.from({ length: 20 }, (_, i) => `autodiscover.d${i}.example`);
+  const accepted = (name: string) => ({
+    metadata: { name },
+    status: { parents: [{ parentRef: { group: 'gateway.networking.k8s.io' as const, kind: 'ListenerSet' as const, name }, conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted' }, { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs' }] }] },
+  });
+  const one = report({ gatewayApi: true, gateway, routes: [accepted('bluemind-mapi')] }, hosts);
+  assert.deepEqual([one.condition.status, one.condition.reason], ['Unknown', 'RoutePending']);
+  assert.match(one.condition.message, /HTTPRoute bluemind-mapi-1/);
+  const both = report({ gatewayApi: true, gateway, routes: [accepted('bluemind-mapi'), accepted('bluemind-mapi-1')] }, hosts);
+  assert.deepEqual([both.condition.status, both.condition.reason], ['True', 'RouteAccepted']);
+  assert.match(both.condition.message, /2 HTTPRoutes \(bluemind-mapi, bluemind-mapi-1\) for 20 hosts/);
 });

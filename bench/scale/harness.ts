@@ -1,7 +1,7 @@
 // What the scale benchmark, the soak and the chaos suite share: a private control plane with
 // cert-manager (CA ClusterIssuer), BIND and the ingress front (src/dev/world.ts), the
 // operator as a process behind the counting proxy, and readings of its /metrics.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestEnvironment, type TestEnvironment } from '../../src/dev/controlplane-environment.ts';
@@ -55,17 +55,44 @@ async function startEnvironmentRetrying(opts: { logDir: string; nodes: number })
   }
 }
 
-/** The operator as a process against the proxy, watching `namespaces`, info-level logs. */
-export function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[] }): Promise<OperatorProcess> {
-  return startOperator({
-    kubeconfig: bw.proxy.kubeconfigPath,
-    namespaces: o.namespaces,
-    name: o.name,
-    // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
-    // of thousands of reconciles is a cost of its own that no production run pays).
-    args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
-    ...(o.nodeArgs ? { env: { NODE_OPTIONS: o.nodeArgs.join(' ') } } : {}),
-  });
+/** The operator as a process against the proxy, watching `namespaces`, info-level logs.
+ *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
+ *  so up to three attempts (each leftover is killed first). */
+export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[] }): Promise<OperatorProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const op = await startOperator({
+        kubeconfig: bw.proxy.kubeconfigPath,
+        namespaces: o.namespaces,
+        name: o.name,
+        // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
+        // of thousands of reconciles is a cost of its own that no production run pays).
+        args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
+        ...(o.nodeArgs ? { env: { NODE_OPTIONS: o.nodeArgs.join(' ') } } : {}),
+      });
+      started.add(op.child.pid!);
+      return op;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      process.stderr.write(`operator start failed (attempt ${attempt}): ${(err as Error).message.split('\n').slice(0, 2).join(' ')}\n`);
+      killLeftovers();
+    }
+  }
+}
+
+const started = new Set<number>();
+
+/** Operator children of this process that never came up (not among the started ones). */
+function killLeftovers(): void {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmd.includes('src/cli/main.ts') && !started.has(Number(pid))) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }
 
 export interface Sample { name: string; labels: Record<string, string>; value: number }

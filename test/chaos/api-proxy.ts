@@ -103,20 +103,34 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
     }
     bump(counts, key);
     const headers = { ...req.headers, host: upstream.host };
-    const up = https.request({ protocol: 'https:', hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      // A watch answers its headers at once and its body much later: send them now.
-      res.flushHeaders();
-      upRes.pipe(res);
-      res.on('close', () => upRes.destroy());
-    });
-    up.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.destroy();
-    });
-    req.on('aborted', () => up.destroy());
-    res.on('close', () => up.destroy());
-    req.pipe(up);
+    // Request bodies are small JSON: buffer them so a request that met a kept-alive socket
+    // the apiserver had just closed (ECONNRESET before any answer) can be sent once more,
+    // as client-go does; only faults we inject should reach the operator.
+    const body: Buffer[] = [];
+    req.on('data', (b: Buffer) => body.push(b));
+    req.on('end', () => forward(1));
+    let closed = false;
+    res.on('close', () => { closed = true; });
+    const forward = (attempt: number): void => {
+      if (closed) return;
+      const up = https.request({ protocol: 'https:', hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        // A watch answers its headers at once and its body much later: send them now.
+        res.flushHeaders();
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      });
+      up.on('error', () => {
+        if (!res.headersSent && attempt < 3 && !closed) {
+          setTimeout(() => forward(attempt + 1), 100 * attempt);
+          return;
+        }
+        if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+        res.destroy();
+      });
+      res.on('close', () => up.destroy());
+      up.end(Buffer.concat(body));
+    };
   });
   server.on('connection', (s) => {
     sockets.add(s);

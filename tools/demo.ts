@@ -19,6 +19,7 @@ import { startOperator } from '../src/dev/operator.ts';
 import { waitFor } from '../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer, startWorld, toFront } from '../src/dev/world.ts';
 import { freshNamespace } from '../src/dev/kube.ts';
+import { outlookClient } from '../src/dev/outlook-client.ts';
 import { repoRoot } from '../src/dev/controlplane-assets.ts';
 
 const keep = process.argv.includes('--keep');
@@ -34,7 +35,12 @@ console.log(`  ready in ${((Date.now() - started) / 1000).toFixed(1)} s — expo
 
 const zonesWithout = { 'example.test': toFront('mail', 'autodiscover'), 'example-shop.test': [] as string[], 'shop-alias.test': [] as string[] };
 const zonesWith = { ...zonesWithout, 'shop-alias.test': ['autodiscover IN CNAME mail.example.test.'] };
-const world = await startWorld(zonesWithout);
+const KEN = 'ken.sanchez@example.test';
+const PILAR = 'pilar.pinilla@shop-alias.test';
+const PASSWORD = 'Demo-Passw0rd';
+// The gatekeeper sidecar runs for real (kwok pods are not processes: a stand-in lays out its
+// access volume like the kubelet and starts it in front of a MAPI test server).
+const world = await startWorld(zonesWithout, { gatekeepers: { users: { [KEN]: PASSWORD, [PILAR]: PASSWORD } } });
 const k = world.k;
 const show = async (args: string[]) => console.log((await k.ok(args)).replace(/^/gm, '  '));
 let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
@@ -73,7 +79,7 @@ try {
 
   step('Publishing autodiscover.shop-alias.test (CNAME → mail.example.test): the gate opens on its own (the domain or one alias is enough)');
   await world.setZones(zonesWith);
-  await k.ok(['wait', '--for=condition=Ready', 'mapiserver/bluemind', 'maildomain/example', 'maildomain/shop', '-n', ns, '--timeout=180s']);
+  await k.ok(['wait', '--for=condition=Ready', 'mapiserver/bluemind', 'maildomain/example', 'maildomain/shop', '-n', ns, '--timeout=300s']);
   await show(['get', 'mapi,certificate,ingress,deployment,poddisruptionbudget', '-n', ns]);
   await show(['get', 'pods', '-n', ns, '-o', 'wide']);
 
@@ -89,13 +95,24 @@ try {
   console.log(report.replace(/^/gm, '  '));
 
   step('Mailboxes: MAPI per mailbox, like Set-CASMailbox -MAPIEnabled (kubectl get mbx is the Get-CASMailbox view)');
-  for (const [name, domainRef, address, mapiEnabled] of [['ken', 'example', 'ken.sanchez@example.test', true], ['pilar', 'shop', 'pilar.pinilla@shop-alias.test', false]] as const) {
+  for (const [name, domainRef, address, mapiEnabled] of [['ken', 'example', KEN, true], ['pilar', 'shop', PILAR, false]] as const) {
     await k.apply(e2eMailbox({ name, namespace: ns, domainRef, address, mapiEnabled }));
   }
   await k.ok(['wait', '--for=condition=Ready', 'mailbox/ken', 'mailbox/pilar', '-n', ns, '--timeout=120s']);
   await show(['get', 'mailboxes', '-n', ns]);
   console.log('  The gatekeeper in every MAPI pod reads this list from /etc/mapi-operator/access (no restart on change):');
   await show(['get', 'configmap', '-n', ns, 'bluemind-mapi-access', '-o', 'jsonpath={.data.access\\.json}{"\\n"}{.data.mailboxes-0\\.json}{"\\n"}']);
+
+  step('What Outlook gets, through the front and the gatekeeper in the MAPI pod');
+  const outlook = outlookClient({ front: world.front, caPem: world.caPem, password: PASSWORD, mailboxIdOf: (a) => world.mapi!.mailboxIdOf(a) });
+  for (const address of [KEN, PILAR]) {
+    const seen = await waitFor(async () => {
+      const s = await outlook.sees('mail.example.test', address);
+      const expectOn = address === KEN;
+      return s.mapiSettings === expectOn && s.responseCode === (expectOn ? '0' : '11') ? s : undefined;
+    }, { describe: `the gatekeeper's decision for ${address}`, timeoutMs: 60_000 });
+    console.log(`  ${address}: autodiscover ${seen.autodiscoverStatus} ${seen.mapiSettings ? 'with' : 'without'} MAPI/HTTP settings; MAPI Connect X-ResponseCode ${seen.responseCode}${seen.responseCode === '11' ? ' (no privilege: MAPI is off for this mailbox)' : ''}`);
+  }
 
   step('Events');
   await show(['get', 'events', '-n', ns, '--sort-by=.metadata.creationTimestamp']);
@@ -107,6 +124,9 @@ try {
   step(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s; stopping everything`);
 } catch (err) {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  // What the resources said when it failed: the first thing anyone debugging asks for.
+  const state = await k(['get', 'mapi', '-n', ns, '-o', 'yaml']).catch(() => undefined);
+  if (state?.stdout) console.error(state.stdout.split('\n').filter((l) => /reason:|message:|type:|status:|name:/.test(l)).slice(0, 80).join('\n'));
   if (operator) console.error(`operator log: ${operator.logFile}`);
   process.exitCode = 1;
 } finally {

@@ -6,10 +6,10 @@
 // and MAPI responses through the front, over TLS with cert-manager's certificates.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { freshNamespace } from '../../src/dev/kube.ts';
 import { startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
 import { waitFor } from '../../src/dev/wait.ts';
+import { outlookClient } from '../../src/dev/outlook-client.ts';
 import { e2eDomain, e2eMailbox, e2eServer, startWorld, toFront, type World } from '../../src/dev/world.ts';
 
 const ns = 'e2e-gatekeeper';
@@ -20,60 +20,13 @@ const BOB = 'bob@two.test';
 let world: World;
 let operator: OperatorProcess;
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-
-/** One request through the front, as Outlook sends it: TLS with SNI, the test CA trusted. */
-function viaFront(host: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1', port: world.front.httpsPort, servername: host, ca: world.caPem, method: 'POST', path,
-      headers: { host, 'Content-Length': String(Buffer.byteLength(body)), ...headers }, agent: false, timeout: 10_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}${path} in 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const basic = (address: string) => `Basic ${Buffer.from(`${address}:${PASSWORD}`).toString('base64')}`;
-const domainOf = (address: string) => address.slice(address.indexOf('@') + 1);
-
-function autodiscover(address: string): Promise<Answer> {
-  const body = `<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
-  <Request>
-    <EMailAddress>${address}</EMailAddress>
-    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
-  </Request>
-</Autodiscover>
-`;
-  return viaFront(`autodiscover.${domainOf(address)}`, '/autodiscover/autodiscover.xml', {
-    'Content-Type': 'text/xml; charset=utf-8', 'X-MapiHttpCapability': '1', 'X-AnchorMailbox': address, Authorization: basic(address),
-  }, body);
-}
-
-/** A MAPI Connect to the mailbox's MailStore URL, as autodiscover handed it out. */
-function connect(address: string): Promise<Answer> {
-  const mailboxId = `${world.mapi!.mailboxIdOf(address)}@${domainOf(address)}`;
-  return viaFront('mail.gk.test', `/mapi/emsmdb/?MailboxId=${mailboxId}`, {
-    'Content-Type': 'application/mapi-http', 'X-RequestType': 'Connect',
-    'X-RequestId': '{E2EA4C8A-6C5F-4E5F-8B6A-1F2D3C4B5A69}:1', 'X-ClientInfo': '{2EF33C39-49C8-421C-B876-CDF7F2AC3AA0}:1',
-    'X-ClientApplication': 'Outlook/16.0.17928.20114', Authorization: basic(address),
-  });
-}
-
 /** What Outlook gets for this mailbox: MAPI settings from autodiscover, and a MAPI session. */
 async function outlookSees(address: string): Promise<{ mapiSettings: boolean; responseCode: string }> {
-  const ad = await autodiscover(address);
-  assert.equal(ad.status, 200, `autodiscover for ${address}: ${ad.status} ${ad.body.slice(0, 200)}`);
-  const mapi = await connect(address);
-  assert.equal(mapi.status, 200, `MAPI Connect for ${address}: HTTP ${mapi.status}`);
-  return { mapiSettings: /Type="mapiHttp"/.test(ad.body), responseCode: String(mapi.headers['x-responsecode'] ?? '') };
+  const outlook = outlookClient({ front: world.front, caPem: world.caPem, password: PASSWORD, mailboxIdOf: (a) => world.mapi!.mailboxIdOf(a) });
+  const seen = await outlook.sees('mail.gk.test', address);
+  assert.equal(seen.autodiscoverStatus, 200, `autodiscover for ${address}`);
+  assert.equal(seen.mapiStatus, 200, `MAPI Connect for ${address}`);
+  return { mapiSettings: seen.mapiSettings, responseCode: seen.responseCode };
 }
 
 const ALLOWED = { mapiSettings: true, responseCode: '0' };

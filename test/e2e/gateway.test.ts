@@ -154,4 +154,16 @@ describe('spec.exposure.gateway: one MapiServer, many MailDomains behind a share
     await waitFor(async () => (await world.k.json<{ items: { type: string; reason: string }[] }>(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=closed'])).items
       .find((e) => e.type === 'Warning' && e.reason === 'NotAllowedByListeners'), { describe: 'a Warning Event NotAllowedByListeners on the MapiServer', timeoutMs: 30_000 });
   });
+
+  test('switching a MapiServer from ingress to gateway replaces its Ingress with an HTTPRoute and a ListenerSet', async () => {
+    const exists = async (kind: string, name: string) => (await get(kind, name)) !== undefined;
+    const base = { name: 'switch', namespace: ns, externalHost: 'mail.gw-switch.test', nameserver: nameserver() };
+    await world.k.apply(e2eServer(base));
+    await waitFor(() => exists('ingress', 'switch-mapi'), { describe: 'the Ingress switch-mapi', timeoutMs: 60_000 });
+    assert.equal((await get('mapiserver', 'switch'))?.status?.exposure?.kind, 'Ingress');
+    await world.k.apply(e2eServer({ ...base, gateway: { name: 'edge', namespace: platform } }));
+    await waitFor(async () => !(await exists('ingress', 'switch-mapi')) && (await exists('httproute', 'switch-mapi')) && (await exists('listenerset', 'switch-mapi')),
+      { describe: 'Ingress switch-mapi removed; HTTPRoute and ListenerSet switch-mapi there', timeoutMs: 60_000 });
+    await waitCond('mapiserver', 'switch', 'Exposed', (c) => c.status === 'True' && c.reason === 'RouteAccepted', 'Exposed=True RouteAccepted');
+  });
 });

@@ -19,6 +19,7 @@ import { startOperator } from '../src/dev/operator.ts';
 import { waitFor } from '../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer, startWorld, toFront } from '../src/dev/world.ts';
 import { freshNamespace } from '../src/dev/kube.ts';
+import { ensureFirstRunDependencies } from '../src/dev/first-run.ts';
 import { outlookClient } from '../src/dev/outlook-client.ts';
 import { repoRoot } from '../src/dev/controlplane-assets.ts';
 
@@ -26,6 +27,16 @@ const keep = process.argv.includes('--keep');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
 const ns = 'mail';
+
+step('Checking what the demo needs on this machine (Go 1.26, BIND, openssl)');
+try {
+  const installed = await ensureFirstRunDependencies({ log: (line) => console.log(`  ${line}`) });
+  console.log(installed.length > 0 ? `  installed: ${installed.join(', ')}` : '  all there');
+} catch (err) {
+  // The message is the exact command to run; nothing was started yet.
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+}
 
 step('Starting a local control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) and cert-manager');
 const started = Date.now();

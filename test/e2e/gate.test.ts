@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshNamespace } from '../../src/dev/kube.ts';
-import { startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
+import { fetchText, startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
 import { waitFor } from '../../src/dev/wait.ts';
 import { e2eDomain, e2eServer, startWorld, toFront, type World, type Zones } from '../../src/dev/world.ts';
 
@@ -33,6 +33,12 @@ const mapiImage = (d: Dep | undefined) => d?.spec.template.spec.containers.find(
 const podUids = async (server: string) => (await world.k.json<{ items: { metadata: { uid: string } }[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${server}`])).items.map((p) => p.metadata.uid).sort();
 const events = async (name: string) => (await world.k.json<{ items: { reason: string; message: string; type: string }[] }>(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`])).items;
 const exists = async (kind: string, name: string) => (await world.k.tryGet(kind, ns, name)) !== undefined;
+/** One sample of the operator's /metrics, e.g. metric('mapi_operator_gate_open', 'hoster'). */
+const metric = async (name: string, server: string): Promise<number | undefined> => {
+  const { body } = await fetchText(`${operator.metricsUrl()}/metrics`);
+  const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`mapiserver="${ns}/${server}"`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
 
 async function rolledOut(server: string, image: string, replicas = 2) {
   return waitFor(async () => {
@@ -75,6 +81,7 @@ describe('one MapiServer, many MailDomains', () => {
     assert.match(held.c.message, /c\.test/);
     assert.deepEqual(held.s.status?.domains?.blocking, ['c.test']);
     assert.equal((await dep('hoster'))?.spec.replicas, 0, 'held at 0 replicas before the first rollout');
+    assert.equal(await metric('mapi_operator_gate_open', 'hoster'), 0, 'the gate metric says held (the alert reads it)');
 
     const c = await ready('maildomain', 'c', 'False');
     assert.equal(c.reason, 'AutodiscoverNotPublished');
@@ -94,6 +101,7 @@ describe('one MapiServer, many MailDomains', () => {
     await world.k.apply(server);
     await rolledOut('hoster', 'registry.example/bm-mapi:5.3.0');
     await world.k.ok(['wait', '--for=condition=Ready', 'mapiserver/hoster', '-n', ns, '--timeout=90s']);
+    assert.equal(await metric('mapi_operator_gate_open', 'hoster'), 1);
     // c still fails on its own: reported on the domain, not hidden by the server's verdict.
     assert.equal((await cond('maildomain', 'c', 'Ready'))?.status, 'False');
   });
@@ -175,5 +183,6 @@ describe('one MapiServer, many MailDomains', () => {
     assert.match(degraded.message, /broken/);
     await waitFor(async () => mapiImage(await dep('rb')) === 'registry.example/bm-mapi:5.3.0', { describe: 'the last good image is back' });
     await waitFor(async () => (await events('rb')).some((e) => e.type === 'Warning' && e.reason === 'RolledBack'), { describe: 'a Warning Event RolledBack' });
+    assert.equal(await metric('mapi_operator_rollbacks_total', 'rb'), 1, 'one rollback counted (the alert reads it)');
   });
 });

@@ -20,6 +20,7 @@ import type { DomainStandings } from '../domain-standings.ts';
 import { mailboxVerdicts } from '../mailbox/verdict.ts';
 import { observedCertificate, runningDeployment } from '../observed.ts';
 import { decideMapiServer } from './decide.ts';
+import { ServerMetrics } from './metrics.ts';
 
 export const MAPISERVER_CONTROLLER = 'mapiserver';
 
@@ -39,6 +40,7 @@ export interface MapiServerControllerOptions {
 
 export function registerMapiServerController(opts: MapiServerControllerOptions) {
   const { manager, view, checks, standings } = opts;
+  const metrics = new ServerMetrics(manager.metrics.registry);
   const now = opts.now ?? (() => new Date());
   const live: Record<string, typeof view.deployments> = {
     Certificate: view.certificates, Deployment: view.deployments, Service: view.services, ConfigMap: view.configMaps,
@@ -87,6 +89,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const raw = view.servers.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) {
       checks.forget('MapiServer', key);
+      metrics.forget(key);
       return;
     }
     const owner = { ...raw, apiVersion: API_VERSION, kind: 'MapiServer' } as KubeObject;
@@ -137,6 +140,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       manager, owner, liveOf: (kind) => live[kind], ctx,
       plan: { ...plan, events: [...plan.events, ...transitionEvents(previous, plan.status.conditions)] },
     });
+    metrics.observe(key, plan.verdict.open, plan.events);
 
     // Server-level probes: tls/ of the external host always, http/ once MAPI pods are ready.
     // A host it does not own or is not granted is never probed on its behalf.

@@ -14,7 +14,19 @@ export const MapiServerSpecSchema = z
     image: z.string().min(1).max(1024).describe('The MAPI server image, such as registry.example/bm-mapi:5.3.0.'),
     replicas: z.number().int().min(0).max(1000).default(2).describe('MAPI server pods once the gate has opened; the gate never scales a running server down.'),
     port: z.number().int().min(1).max(65535).default(8080).describe('Container port the MAPI server listens on (plain HTTP; TLS ends at the front).'),
-    env: z.array(z.looseObject({ name: z.string().min(1).describe('Variable name.') })).default([]).describe('Environment of the MAPI container; passed through.'),
+    // Unique by name, as Kubernetes merges env by name: a duplicate would make the apiserver
+    // refuse the whole Deployment (found by the fuzz test), so it is refused here, on the spec.
+    env: z.array(z.looseObject({ name: z.string().min(1).describe('Variable name.') }))
+      .superRefine((env, ctx) => {
+        const seen = new Set<string>();
+        env.forEach((e, i) => {
+          if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate environment variable ${e.name}: list each variable once` });
+          seen.add(e.name);
+        });
+      })
+      .default([])
+      .describe('Environment of the MAPI container (unique names); passed through.')
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
     resources: passThrough('Resource requests and limits of the MAPI container').default({}),
     pod: z
       .object({

@@ -37,3 +37,9 @@ test('accepted specs build children without throwing; child names and label valu
   }), { numRuns: 300 });
   assert.ok(built > 150, `most generated worlds are valid and reach the builders (${built}/300)`);
 });
+
+test('found by the fuzz test: duplicate env names are refused on the spec, naming the variable', () => {
+  const r = parseMapiServerSpec({ externalHost: 'mail.example.com', image: 'bm-mapi', tls: { issuerRef: { name: 'ca' } }, env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] });
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.message, /duplicate environment variable A: list each variable once/);
+});

@@ -280,6 +280,9 @@ const results: Result[] = [];
 for (const shape of shapes) {
   const n = values.n ? num('n', values.n, 0) : sizes[shape];
   results.push(await runShape(shape, n));
+  // Each shape's table as soon as it is measured: a long run stopped later keeps it.
+  process.stdout.write(`\n${table(results.slice(-1))}\n\n`);
+  if (values.out) writeFileSync(values.out, JSON.stringify({ when: new Date().toISOString(), results }, null, 2));
 }
 const out = table(results);
 process.stdout.write(`\n${out}\n`);

@@ -104,9 +104,18 @@ export class CheckScheduler<R> {
     if (this.#timer) clearTimeout(this.#timer);
     const now = this.#opts.now();
     let next = Number.POSITIVE_INFINITY;
+    // Most overdue first. Starting due entries in insertion order let the first MailDomains,
+    // due again every interval, take every free slot while later ones never ran (a hoster's
+    // MailDomains stuck at ChecksPending when a round took longer than the interval).
+    const due: Array<[string, Entry<R>]> = [];
     for (const [key, e] of this.#entries) {
       if (e.running) continue;
-      if (e.nextRunAt <= now && this.#active < this.#opts.concurrency) this.#start(key, e);
+      if (e.nextRunAt <= now) due.push([key, e]);
+      else next = Math.min(next, e.nextRunAt);
+    }
+    due.sort((a, b) => a[1].nextRunAt - b[1].nextRunAt);
+    for (const [key, e] of due) {
+      if (this.#active < this.#opts.concurrency) this.#start(key, e);
       else next = Math.min(next, e.nextRunAt);
     }
     if (Number.isFinite(next)) {

@@ -13,7 +13,7 @@ import { claimHosts, type Claimant, type HostConflict } from '../policy/host-cla
 import { isGranted, type Grant, type GrantPolicy, type Tenancy } from '../policy/grants.ts';
 import { parseMailDomainGrantSpec } from '../api/grant.ts';
 import {
-  CERTIFICATES, CONFIGMAPS, DEPLOYMENTS, MAILDOMAINGRANTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
+  CERTIFICATES, CLUSTERISSUERS, CONFIGMAPS, DEPLOYMENTS, MAILDOMAINGRANTS, GATEWAYS, HTTPROUTES, INGRESSES, ISSUERS, LISTENERSETS, MAILBOXES, MAILDOMAINS, MANAGED_SELECTOR, MAPISERVERS,
   PODDISRUPTIONBUDGETS, SERVICES,
 } from './resources.ts';
 import { MAX_ROUTE_CHUNKS, chunkName, gatewayNamespace, type ExposureObserved, type GatewayObject, type ListenerSetObject, type RouteObject } from '../exposure/index.ts';
@@ -53,6 +53,8 @@ export class ClusterView {
   readonly certificates: Informer<KubeObject>;
   readonly pdbs: Informer<KubeObject>;
   readonly issuers: Informer<KubeObject>;
+  /** Only while ClusterIssuers are allowed (the chart grants reading them only then). */
+  readonly clusterIssuers: Informer<KubeObject> | undefined;
   /** Gateway API: only when the cluster serves it (a watch on a missing kind never syncs). */
   readonly gatewayApi: boolean;
   readonly httpRoutes: Informer<KubeObject> | undefined;
@@ -74,7 +76,8 @@ export class ClusterView {
   readonly #domainsByIssuer: Indexer<KubeObject>;
   readonly #serversByIssuer: Indexer<KubeObject>;
 
-  constructor(manager: Manager, options: { gatewayApi?: boolean; tenancy?: Tenancy } = {}) {
+  constructor(manager: Manager, options: { gatewayApi?: boolean; tenancy?: Tenancy; allowClusterIssuers?: boolean } = {}) {
+    this.clusterIssuers = options.allowClusterIssuers === false ? undefined : manager.informer(CLUSTERISSUERS, { namespaces: [] });
     this.grants = options.tenancy === 'Granted' ? manager.informer(MAILDOMAINGRANTS, { namespaces: [] }) : undefined;
     const parseGrant = memoParse<Grant>((o) => {
       const obj = o as KubeObject;
@@ -125,6 +128,25 @@ export class ClusterView {
     };
     this.#domainsByIssuer = new Indexer(this.domains, issuerIndex);
     this.#serversByIssuer = new Indexer(this.servers, issuerIndex);
+  }
+
+  /** Whether a ClusterIssuer exists; undefined when it cannot be known (not watched, not synced). */
+  clusterIssuerExists(name: string): boolean | undefined {
+    const informer = this.clusterIssuers;
+    return informer?.hasSynced() ? informer.get(undefined, name) !== undefined : undefined;
+  }
+
+  /** Whether the issuer an issuerRef names exists; undefined when it cannot be known. */
+  issuerExists(namespace: string, ref: { kind: 'Issuer' | 'ClusterIssuer'; name: string } | undefined): boolean | undefined {
+    if (!ref) return undefined;
+    if (ref.kind === 'ClusterIssuer') return this.clusterIssuerExists(ref.name);
+    return this.issuers.hasSynced() ? this.issuers.get(namespace, ref.name) !== undefined : undefined;
+  }
+
+  /** A watch mapping: a ClusterIssuer appearing or going wakes the objects of `target` naming it. */
+  clusterIssuerWatch(target: Informer<KubeObject>, refOf: (o: KubeObject) => { kind?: string; name?: string } | undefined): { informer: Informer<KubeObject>; map: (obj: KubeObject) => string[] } | undefined {
+    if (!this.clusterIssuers) return undefined;
+    return { informer: this.clusterIssuers, map: (obj) => target.list().filter((o) => { const r = refOf(o); return r?.kind === 'ClusterIssuer' && r.name === obj.metadata.name; }).map(keyOf) };
   }
 
   /** Keys of the MailDomains whose spec.serverRef names this server (valid or not). */

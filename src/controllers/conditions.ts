@@ -115,6 +115,9 @@ export function issuerObjection(
   if (issuerRef.kind === 'ClusterIssuer' && !allowClusterIssuers) {
     return { reason: 'ClusterIssuerNotAllowed', message: `${field}: ClusterIssuers are turned off for this operator; name an Issuer in namespace ${namespace}` };
   }
+  if (issuerRef.kind === 'ClusterIssuer' && issuer.exists === false) {
+    return { reason: 'ClusterIssuerNotFound', message: `${field}: ClusterIssuer ${issuerRef.name} does not exist; ask the platform team to create it, or name an Issuer in namespace ${namespace}` };
+  }
   if (issuerRef.kind === 'Issuer' && issuer.exists === false) {
     return { reason: 'IssuerNotFound', message: `${field}: Issuer ${issuerRef.name} does not exist in namespace ${namespace}; create it there (an Issuer must live in the same namespace) or name a ClusterIssuer` };
   }

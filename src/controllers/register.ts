@@ -28,7 +28,7 @@ export interface ControllersOptions {
 
 export function registerControllers(opts: ControllersOptions): { checks: CheckRuns } {
   const { manager } = opts;
-  const view = new ClusterView(manager, { gatewayApi: opts.gatewayApi ?? false, tenancy: opts.tenancy ?? 'Open' });
+  const view = new ClusterView(manager, { gatewayApi: opts.gatewayApi ?? false, tenancy: opts.tenancy ?? 'Open', allowClusterIssuers: opts.allowClusterIssuers ?? true });
   const standings = new DomainStandings();
   const common = { manager, view, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
   const resync = opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {};

@@ -7,6 +7,7 @@ export const MAILDOMAINS: ResourceRef = { group: GROUP, version: VERSION, plural
 export const MAILDOMAINGRANTS: ResourceRef = { group: GROUP, version: VERSION, plural: 'maildomaingrants', namespaced: false, kind: 'MailDomainGrant' };
 export const MAILBOXES: ResourceRef = { group: GROUP, version: VERSION, plural: 'mailboxes', namespaced: true, kind: 'Mailbox' };
 export const CERTIFICATES: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true, kind: 'Certificate' };
+export const CLUSTERISSUERS: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'clusterissuers', namespaced: false, kind: 'ClusterIssuer' };
 export const ISSUERS: ResourceRef = { group: 'cert-manager.io', version: 'v1', plural: 'issuers', namespaced: true, kind: 'Issuer' };
 export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, kind: 'Deployment' };
 export const PODDISRUPTIONBUDGETS: ResourceRef = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };

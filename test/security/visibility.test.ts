@@ -56,6 +56,20 @@ describe('refused applies and references', () => {
     assert.match(stalled.message, /spec\.tls\.issuerRef: Issuer nope does not exist in namespace sec-visible; create it/);
   });
 
+  test('a ClusterIssuer that does not exist: ClusterIssuerNotFound naming the field and the fix; created, the server goes on', async () => {
+    await k.apply(server('noclusterissuer', ns, 'mail.noclusterissuer.example', { tls: { issuerRef: { name: 'sec-visible-absent', kind: 'ClusterIssuer' } } }));
+    const stalled = await waitForCondition(op, 'mapiserver', ns, 'noclusterissuer', 'Stalled', 'ClusterIssuerNotFound');
+    assert.match(stalled.message, /spec\.tls\.issuerRef: ClusterIssuer sec-visible-absent does not exist; ask the platform team to create it, or name an Issuer/);
+    assert.equal(await get('certificate', ns, 'noclusterissuer-mapi'), undefined, 'nothing asked of an issuer that is not there');
+    await k.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'sec-visible-absent' }, spec: { selfSigned: {} } });
+    try {
+      await waitForCondition(op, 'mapiserver', ns, 'noclusterissuer', 'Stalled', 'NotStalled', 'False');
+      await waitFor(() => get('certificate', ns, 'noclusterissuer-mapi'), { describe: 'the Certificate once the ClusterIssuer exists' });
+    } finally {
+      await k(['delete', 'clusterissuer', 'sec-visible-absent', '--ignore-not-found']);
+    }
+  });
+
   test('caBundle missing, key missing, no PEM, bad PEM and missing probeCredentials: each its own reason in status', async () => {
     const pki = createTestPki('sec-visible');
     try {

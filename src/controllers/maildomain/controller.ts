@@ -89,7 +89,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     ]);
     const claim = notGranted ? { owned: [], conflicts: [] } : view.autodiscoverClaims(md);
     const issuerRef = md.spec.tls.issuerRef ?? server?.spec.tls.issuerRef;
-    const issuerExists = issuerRef?.kind === 'Issuer' && view.issuers.hasSynced() ? view.issuers.get(namespace, issuerRef.name) !== undefined : undefined;
+    const issuerExists = view.issuerExists(namespace, issuerRef);
     const certificate = observedCertificate(view.certificates.get(namespace, domainChildNames(md).certificate), claim.owned);
     const snapshot = checks.snapshot('MailDomain', key);
     const stall = server ? serverStall(namespace, md.spec.serverRef) : undefined;
@@ -189,6 +189,14 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
   // A shared Gateway changed: the domains of the servers using it look again.
   const gatewayUsers = (obj: KubeObject): string[] =>
     view.serverKeysUsingGateway(obj.metadata.namespace ?? '', obj.metadata.name ?? '').flatMap((s) => view.domainKeysOf(s));
+  // A MailDomain without its own issuerRef uses its server's: both count.
+  const domainIssuerRef = (o: KubeObject) => {
+    const own = (o.spec as { tls?: { issuerRef?: { kind?: string; name?: string } } } | undefined)?.tls?.issuerRef;
+    if (own) return own;
+    const ref = (o.spec as { serverRef?: unknown } | undefined)?.serverRef;
+    const srv = typeof ref === 'string' ? view.servers.get(o.metadata.namespace, ref) ?? view.allServers.get(o.metadata.namespace, ref) : undefined;
+    return (srv?.spec as { tls?: { issuerRef?: { kind?: string; name?: string } } } | undefined)?.tls?.issuerRef;
+  };
   const issuerUsers = (obj: KubeObject): string[] => {
     const k = keyOf(obj);
     // A MailDomain without its own issuer uses its server's.
@@ -209,7 +217,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
-      ...[view.grantWatch(view.domains)].filter((w) => w !== undefined),
+      ...[view.grantWatch(view.domains), view.clusterIssuerWatch(view.domains, domainIssuerRef)].filter((w) => w !== undefined),
       ...[view.certificates, view.ingresses].map((informer) => ({ informer, map: ownersByLabel(view.domains, 'MailDomain') })),
     ],
     reconcile,

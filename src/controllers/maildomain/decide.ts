@@ -39,7 +39,7 @@ export interface MailDomainInputs {
   /** Tenancy Granted: some of its names are not granted to the namespace; the caller then
    *  passes no owned hosts, so it gets no certificate name and no route. */
   notGranted?: Objection;
-  /** The effective issuer (spec.tls.issuerRef, else the server's), kind Issuer: whether it exists. */
+  /** The effective issuer (spec.tls.issuerRef, else the server's): whether it exists. */
   issuer: { exists?: boolean };
   certificate?: CertificateObserved;
   checks?: { results: CheckResult[]; checkedAt: Date };

@@ -107,7 +107,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const claim = view.externalHostClaim(server);
     const notGranted = notGrantedObjection('MapiServer', namespace, ungranted(view.grantPolicy, namespace, [server.spec.externalHost]).map((host) => ({ field: 'spec.externalHost', host })));
     const issuerRef = server.spec.tls.issuerRef;
-    const issuerExists = issuerRef.kind === 'Issuer' && view.issuers.hasSynced() ? view.issuers.get(namespace, issuerRef.name) !== undefined : undefined;
+    const issuerExists = view.issuerExists(namespace, issuerRef);
     const certificate = observedCertificate(view.certificates.get(namespace, names.certificate), [server.spec.externalHost]);
     const deployment = runningDeployment(view.deployments.get(namespace, names.deployment));
     const snapshot = checks.snapshot('MapiServer', key);
@@ -205,6 +205,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     return [...out];
   };
   const issuerUsers = (obj: KubeObject): string[] => view.serverKeysUsingIssuer(keyOf(obj));
+  const serverIssuerRef = (o: KubeObject) => ((o.spec as { tls?: { issuerRef?: { kind?: string; name?: string } } } | undefined)?.tls?.issuerRef);
   // A shared Gateway changed (listeners, allowedListeners): its users look again.
   const gatewayUsers = (obj: KubeObject): string[] => view.serverKeysUsingGateway(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
 
@@ -225,7 +226,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       ...(view.httpRoutes ? [{ informer: view.httpRoutes, map: 'owner' as const }] : []),
       ...(view.listenerSets ? [{ informer: view.listenerSets, map: 'owner' as const }] : []),
       ...(view.gateways ? [{ informer: view.gateways, map: gatewayUsers }] : []),
-      ...[view.grantWatch(view.servers)].filter((w) => w !== undefined),
+      ...[view.grantWatch(view.servers), view.clusterIssuerWatch(view.servers, serverIssuerRef)].filter((w) => w !== undefined),
       ...[view.deployments, view.services, view.configMaps, view.ingresses, view.certificates, view.pdbs].map((informer) => ({ informer, map: ownersByLabel(view.servers, 'MapiServer') })),
     ],
     reconcile,

@@ -34,7 +34,7 @@ export interface MapiServerInputs {
   externalHostClaim: { owned: boolean; owner?: { namespace: string; name: string } };
   /** Tenancy Granted: the external host is not granted to the namespace (src/policy/grants.ts). */
   notGranted?: Objection;
-  /** kind Issuer: whether it exists in the namespace (undefined: not looked up). */
+  /** Whether the Issuer (in the namespace) or ClusterIssuer exists (undefined: not looked up). */
   issuer: { exists?: boolean };
   certificate?: CertificateObserved;
   deployment?: RunningDeployment;

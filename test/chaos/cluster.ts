@@ -100,7 +100,7 @@ const ready = (o: Obj) => o.status?.observedGeneration === o.metadata.generation
  * Per MailDomain: one Certificate and one Ingress `d<i>-autodiscover`; per server: one each
  * of Deployment, Service, PDB, Certificate, Ingress, and its access ConfigMap(s).
  */
-export async function converged(c: ChaosCluster, describe: string, timeoutMs = 300_000): Promise<number> {
+export async function converged(c: ChaosCluster, describe: string, timeoutMs = 600_000): Promise<number> {
   const start = Date.now();
   const want = [...c.domains].map((i) => `d${i}`).sort();
   await waitFor(async () => {

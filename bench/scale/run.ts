@@ -66,7 +66,7 @@ const paths: Record<string, string> = {
   Certificate: '/apis/cert-manager.io/v1', Ingress: '/apis/networking.k8s.io/v1', Service: '/api/v1', Deployment: '/apis/apps/v1',
   PodDisruptionBudget: '/apis/policy/v1', ConfigMap: '/api/v1', MapiServer: '/apis/mapi-operator.io/v1alpha2', MailDomain: '/apis/mapi-operator.io/v1alpha2', Mailbox: '/apis/mapi-operator.io/v1alpha2',
 };
-const plural = (kind: string) => (kind === 'PodDisruptionBudget' ? 'poddisruptionbudgets' : kind === 'Ingress' ? 'ingresses' : kind === 'MailDomain' ? 'maildomains' : `${kind.toLowerCase()}s`);
+const plural = (kind: string) => (kind === 'Ingress' || kind === 'Mailbox' ? `${kind.toLowerCase()}es` : `${kind.toLowerCase()}s`);
 
 async function list(client: KubeClient, kind: string, namespace: string, labelSelector?: string): Promise<Obj[]> {
   const items: Obj[] = [];

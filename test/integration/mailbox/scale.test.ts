@@ -18,7 +18,7 @@ const SERVER = 'scale';
 const DOMAINS = ['a.scale.mbx.test', 'b.scale.mbx.test'] as const;
 const COUNT = 10_000;
 const BATCH = 100;
-const CLIENTS = 4;
+const CLIENTS = 8;
 // Mailbox status writes wait on the apiserver, not on the operator's CPU: an operator sized
 // for 10,000 Mailboxes reconciles more than the default 4 at once (--concurrency).
 const OPERATOR_CONCURRENCY = 16;

@@ -186,7 +186,24 @@ function kubeconfigYaml(server: string, caFile: string, client: KeyPair, user: s
   ].join('\n');
 }
 
+/**
+ * Ports are picked free and bound by each component a moment later; on a busy machine another
+ * process can take one in between, and the component exits at once. Such a start is tried
+ * again with new ports (three attempts in all); any other failure is reported as it is.
+ */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(opts);
+    } catch (err) {
+      const exitedEarly = err instanceof Error && /exited \(code .*\) before it was healthy/.test(err.message);
+      if (!exitedEarly || attempt >= 3) throw err;
+      process.stderr.write(`control plane: ${err.message.split('\n')[0]}; starting again with new ports (attempt ${attempt + 1} of 3)\n`);
+    }
+  }
+}
+
+async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const withKwok = opts.kwok ?? true;
   const nodeCount = opts.nodes ?? 2;
   const keepDir = opts.keepDir ?? process.env.MAPI_KEEP_CONTROLPLANE === '1';

@@ -3,7 +3,7 @@
 // versions the Go proxy does not serve). It plays the controller's part the way the Gateway API
 // spec (standard channel, v1.6) describes it, for Gateways of its own GatewayClass only:
 // - ListenerSets: Accepted when their Gateway's allowedListeners admits their namespace
-//   (Same, All; Selector is not implemented and refused), Programmed when every listener's
+//   (Same, All; a Selector is refused: the stand-in reads no namespace labels), Programmed when every listener's
 //   certificate Secret exists in the ListenerSet's namespace (else InvalidCertificateRef);
 // - HTTPRoutes, per parentRef (a Gateway, or a ListenerSet, optionally one listener of it):
 //   Accepted when some listener admits the route's namespace (allowedRoutes, default Same)

@@ -13,8 +13,13 @@ export interface Kubectl {
 export function kubectlFor(kubeconfig: string): Kubectl {
   const bin = `${controlPlaneBinDir()}/kubectl`;
   const run = ((args: string[], input?: string) => new Promise((resolve) => {
-    const child = execFile(bin, ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 });
+    // kubectl's own --timeout (wait, delete) bounds the call; the process gets that plus a
+    // margin, else 60 s. Killing `kubectl wait --timeout=300s` at 60 s would fail it silently.
+    const asked = args.map((a) => /^--timeout=(\d+)s$/.exec(a)?.[1]).find((t) => t !== undefined);
+    const timeoutMs = asked ? Number(asked) * 1000 + 15_000 : 60_000;
+    const child = execFile(bin, ['--kubeconfig', kubeconfig, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const killed = err && (err as { killed?: boolean }).killed ? `\nkubectl killed after ${timeoutMs} ms` : '';
+      resolve({ stdout, stderr: `${stderr}${killed}`, code: err ? ((err as { code?: number }).code ?? 1) : 0 });
     });
     if (input !== undefined) child.stdin!.end(input);
   })) as Kubectl;

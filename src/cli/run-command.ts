@@ -158,7 +158,19 @@ export async function runCommand(argv: string[]): Promise<number> {
       return cache;
     };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
-    const gatewayApi = await discoverGatewayApi(manager.client, { namespaces: (flags.namespace as string[] | undefined) ?? [] });
+    // Asked once at start; an apiserver that is restarting or overloaded (a reset connection,
+    // a 429, a time-out) is asked again with backoff instead of crashing the pod.
+    const gatewayApi = await (async () => {
+      for (let attempt = 1, delayMs = 1_000; ; attempt++, delayMs = Math.min(delayMs * 2, 15_000)) {
+        try {
+          return await discoverGatewayApi(manager.client, { namespaces: (flags.namespace as string[] | undefined) ?? [] });
+        } catch (err) {
+          if (attempt >= 8) throw err;
+          logger.warn({ err, attempt, retryInMs: delayMs }, 'asking the apiserver whether Gateway API is served failed; asking again');
+          await new Promise((r) => setTimeout(r, delayMs));
+        }
+      }
+    })();
     if (gatewayApi.served) logger.info('Gateway API served: spec.exposure.gateway available');
     else if (gatewayApi.forbidden.length > 0) logger.warn({ forbidden: gatewayApi.forbidden }, 'Gateway API served but these rules are not granted: spec.exposure.gateway is reported as GatewayAPINotInstalled until they are and the operator restarts');
     else logger.info({ missing: gatewayApi.missing }, 'Gateway API not served (or without ListenerSet): spec.exposure.gateway is reported as GatewayAPINotInstalled until it is installed and the operator restarts');

@@ -13,7 +13,7 @@ import { ensureCertManagerCrds, repoRoot } from '../../../src/dev/controlplane-a
 import { kubectlFor, type Kubectl } from '../../../src/dev/kube.ts';
 import { startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
 import { waitFor } from '../../../src/dev/wait.ts';
-import { mailDomainManifest, mapiServerManifest } from '../../support/fixtures.ts';
+import { mailDomainManifest, mapiServerManifest, ISSUER } from '../../support/fixtures.ts';
 
 let cp: ControlPlane;
 let k: Kubectl;
@@ -47,6 +47,9 @@ before(async () => {
     '-f', path.join(repoRoot, 'crds/mapi-operator.io_mailboxes.yaml'),
   ]);
   await k.ok(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  // The issuer the fixtures name must exist (ClusterIssuerNotFound stalls a server); no
+  // cert-manager controller runs here, the object is what the operator looks for.
+  await k.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: ISSUER }, spec: { selfSigned: {} } });
   await k.ok(['create', 'namespace', ns]);
   op = await startOperator({ kubeconfig: cp.kubeconfigPath, namespaces: [ns], name: 'lax' });
 });

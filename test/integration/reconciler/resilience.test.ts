@@ -10,7 +10,7 @@ import { ensureCertManagerCrds, repoRoot } from '../../../src/dev/controlplane-a
 import { freshNamespace, kubectlFor, type Kubectl } from '../../../src/dev/kube.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
 import { waitFor } from '../../../src/dev/wait.ts';
-import { mailDomainManifest, mailboxManifest, mapiServerManifest } from '../../support/fixtures.ts';
+import { mailDomainManifest, mailboxManifest, mapiServerManifest, ISSUER } from '../../support/fixtures.ts';
 
 let cp: ControlPlane;
 let k: Kubectl;
@@ -89,6 +89,9 @@ before(async () => {
   k = kubectlFor(cp.kubeconfigPath);
   for (const dir of [await ensureCertManagerCrds(), path.join(repoRoot, 'crds')]) await k.ok(['apply', '--server-side', '-f', dir]);
   await k.ok(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  // The issuer the fixtures name must exist (ClusterIssuerNotFound stalls a server); no
+  // cert-manager controller runs here, the object is what the operator looks for.
+  await k.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: ISSUER }, spec: { selfSigned: {} } });
 });
 
 after(async () => {

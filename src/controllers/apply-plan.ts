@@ -5,7 +5,7 @@ import type { Informer, KubeClient, KubeObject, Manager, ReconcileContext, Resou
 import { applyObject, applyStatusIfChanged, deleteObject, KubeApiError, resourcePath } from '../kube/index.ts';
 import type { Condition } from '../api/conditions.ts';
 import { controllerOf, isControlledBy, secretUsableBy, type Refusal } from '../policy/child-ownership.ts';
-import { setConditions } from './conditions.ts';
+import { setConditions, transitionEvents } from './conditions.ts';
 import { needsApply, withAppliedHash } from './drift.ts';
 import { OWNED_KINDS, SECRETS } from './resources.ts';
 
@@ -162,6 +162,18 @@ function withProblem(owner: KubeObject, planned: unknown, override: Overrides): 
   ];
   const previous = (owner.status as { conditions?: Condition[] } | undefined)?.conditions;
   return { ...status, conditions: setConditions(previous, next, owner.metadata.generation, new Date()) };
+}
+
+/**
+ * A resource whose spec the operator cannot read: Stalled/InvalidSpec naming the fields, one
+ * Event on the transition, the status written once. Reported, never rewritten: only the status
+ * subresource is written.
+ */
+export async function reportInvalidSpec(manager: Manager, owner: KubeObject, message: string, kind: string, now: Date, ctx: ReconcileContext): Promise<void> {
+  const previous = (owner.status as { conditions?: Condition[] } | undefined)?.conditions;
+  const conditions = setConditions(previous, invalidSpecConditions(message, kind), owner.metadata.generation, now);
+  for (const e of transitionEvents(previous, conditions)) void manager.events.record(owner, e.type, e.reason, e.message);
+  await applyStatusIfChanged(manager.client, owner, { ...(owner.status as object), observedGeneration: owner.metadata.generation, conditions }, { signal: ctx.signal });
 }
 
 /** The status a resource whose spec the operator cannot read gets; the spec is never rewritten. */

@@ -3,7 +3,7 @@
 // exposure; what it means for the server (accepted, passing) is recorded for the MapiServer
 // controller, which owns the rollout.
 import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../../kube/index.ts';
-import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
+import { splitKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { MailDomain } from '../../api/maildomain.ts';
 import type { Condition } from '../../api/conditions.ts';
@@ -11,8 +11,8 @@ import { parseDuration } from '../../api/duration.ts';
 import { templateHash } from '../../builders/index.ts';
 import { serverChildNames, domainChildNames, autodiscoverHosts } from '../../builders/index.ts';
 import { domainCheckTarget } from '../../gate/index.ts';
-import { setConditions, transitionEvents } from '../conditions.ts';
-import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
+import { transitionEvents } from '../conditions.ts';
+import { applyPlan, reportInvalidSpec } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import { ownersByLabel } from '../label-watch.ts';
@@ -67,11 +67,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const owner = { ...raw, apiVersion: API_VERSION, kind: 'MailDomain' } as KubeObject;
     const parsed = view.parseDomain(raw);
     if (!parsed.ok) {
-      // Reported, never rewritten: only the status subresource is written.
-      const previous = (raw.status as MailDomain['status'] | undefined)?.conditions;
-      const conditions = setConditions(previous, invalidSpecConditions(parsed.message, 'MailDomain'), raw.metadata.generation, now());
-      for (const e of transitionEvents(previous, conditions)) void manager.events.record(owner, e.type, e.reason, e.message);
-      await applyStatusIfChanged(manager.client, owner, { ...(raw.status as object), observedGeneration: raw.metadata.generation, conditions }, { signal: ctx.signal });
+      await reportInvalidSpec(manager, owner, parsed.message, 'MailDomain', now(), ctx);
       forget(key);
       return;
     }

@@ -4,14 +4,14 @@
 // exposure of the external host and the access list of every domain and mailbox it serves.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../../kube/index.ts';
-import { applyStatusIfChanged, splitKey } from '../../kube/index.ts';
+import { splitKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { liveAccessShardCount, serverChildNames, templateHash, type AccessListInput } from '../../builders/index.ts';
 import { serverCheckTarget } from '../../gate/index.ts';
-import { setConditions, transitionEvents } from '../conditions.ts';
-import { applyPlan, invalidSpecConditions } from '../apply-plan.ts';
+import { transitionEvents } from '../conditions.ts';
+import { applyPlan, reportInvalidSpec } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import { ownersByLabel } from '../label-watch.ts';
@@ -95,10 +95,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const owner = { ...raw, apiVersion: API_VERSION, kind: 'MapiServer' } as KubeObject;
     const parsed = view.parseServer(raw);
     if (!parsed.ok) {
-      const previous = (raw.status as MapiServer['status'] | undefined)?.conditions;
-      const conditions = setConditions(previous, invalidSpecConditions(parsed.message, 'MapiServer'), raw.metadata.generation, now());
-      for (const e of transitionEvents(previous, conditions)) void manager.events.record(owner, e.type, e.reason, e.message);
-      await applyStatusIfChanged(manager.client, owner, { ...(raw.status as object), observedGeneration: raw.metadata.generation, conditions }, { signal: ctx.signal });
+      await reportInvalidSpec(manager, owner, parsed.message, 'MapiServer', now(), ctx);
       checks.forget('MapiServer', key);
       return;
     }

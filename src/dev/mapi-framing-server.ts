@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { poxError, poxSettings } from './autodiscover-answers.ts';
 
 export interface FramingServerOptions {
   /** address → password (Basic user name = address). */
@@ -68,8 +69,6 @@ export interface FramingServer {
   close(): Promise<void>;
 }
 
-const RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
-const OUTLOOK_RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
 function basicUser(header: string | undefined, users: Record<string, string>): string | undefined {
@@ -142,8 +141,8 @@ export async function startFramingServer(options: FramingServerOptions): Promise
     if (!user) return challenge(res);
     const address = /<EMailAddress>([^<]*)<\/EMailAddress>/.exec(body)?.[1]?.trim().toLowerCase() ?? '';
     const xml = address && users[address] !== undefined
-      ? settings(address, idOf(address), options.externalHost ?? 'mail.example.test', req.headers['x-mapihttpcapability'] !== undefined)
-      : error('500', 'The email address can\'t be found.');
+      ? poxSettings(address, idOf(address), options.externalHost ?? 'mail.example.test', req.headers['x-mapihttpcapability'] !== undefined)
+      : poxError('500', 'The email address can\'t be found.');
     res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xml) });
     res.end(xml);
   };
@@ -254,52 +253,3 @@ export async function startFramingServer(options: FramingServerOptions): Promise
   return state;
 }
 
-function error(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="${RESPONSE_NS}">
-  <Response>
-    <Error Time="00:00:00.000" Id="1">
-      <ErrorCode>${code}</ErrorCode>
-      <Message>${message}</Message>
-      <DebugData />
-    </Error>
-  </Response>
-</Autodiscover>
-`;
-}
-
-function settings(address: string, mailboxId: string, host: string, withMapi: boolean): string {
-  const domain = address.slice(address.lastIndexOf('@') + 1);
-  const url = (endpoint: string) => `https://${host}/mapi/${endpoint}/?MailboxId=${mailboxId}@${domain}`;
-  const mapiBlock = withMapi ? `
-      <Protocol Type="mapiHttp" Version="1">
-        <MailStore>
-          <InternalUrl>${url('emsmdb')}</InternalUrl>
-          <ExternalUrl>${url('emsmdb')}</ExternalUrl>
-        </MailStore>
-        <AddressBook>
-          <InternalUrl>${url('nspi')}</InternalUrl>
-          <ExternalUrl>${url('nspi')}</ExternalUrl>
-        </AddressBook>
-      </Protocol>` : '';
-  return `<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="${RESPONSE_NS}">
-  <Response xmlns="${OUTLOOK_RESPONSE_NS}">
-    <User>
-      <DisplayName>${address}</DisplayName>
-      <AutoDiscoverSMTPAddress>${address}</AutoDiscoverSMTPAddress>
-    </User>
-    <Account>
-      <AccountType>email</AccountType>
-      <Action>settings</Action>${mapiBlock}
-      <Protocol>
-        <Type>EXHTTP</Type>
-        <Server>${host}</Server>
-        <SSL>On</SSL>
-        <AuthPackage>Basic</AuthPackage>
-      </Protocol>
-    </Account>
-  </Response>
-</Autodiscover>
-`;
-}

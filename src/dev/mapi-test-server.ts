@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { startHttpFixture, startHttpsFixture, type Fixture, type ServerCertificate } from './https-fixtures.ts';
+import { poxError, poxSettings } from './autodiscover-answers.ts';
 
 export type MapiServerMode =
   | 'ok'
@@ -62,8 +63,6 @@ export interface MapiTestServer {
   close(): Promise<void>;
 }
 
-const RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
-const OUTLOOK_RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 const CHALLENGE = 'Basic realm="MAPI test server"';
 
 export async function startMapiTestServer(options: MapiTestServerOptions): Promise<MapiTestServer> {
@@ -107,13 +106,13 @@ export async function startMapiTestServer(options: MapiTestServerOptions): Promi
     if (req.method !== 'POST') return plain(res, 405, 'Method Not Allowed');
     if (!authenticated) return challenge(res);
     const address = /<EMailAddress>([^<]*)<\/EMailAddress>/.exec(body)?.[1]?.trim() ?? '';
-    if (mode === 'autodiscoverError' || !address) return xml(res, errorResponse('600', 'Invalid Request'));
-    if (options.mailboxes && !options.mailboxes.includes(address.toLowerCase())) return xml(res, errorResponse('500', 'The email address can\'t be found.'));
+    if (mode === 'autodiscoverError' || !address) return xml(res, poxError('600', 'Invalid Request'));
+    if (options.mailboxes && !options.mailboxes.includes(address.toLowerCase())) return xml(res, poxError('500', 'The email address can\'t be found.'));
     let id = mailboxIds.get(address);
     if (!id) mailboxIds.set(address, (id = randomUUID()));
     const host = mode === 'wrongMapiHost' ? 'internal.mail.invalid' : options.externalHost;
     const withMapi = mode !== 'noMapiHttp' && req.headers['x-mapihttpcapability'] !== undefined;
-    return xml(res, settingsResponse(address, id, host, withMapi));
+    return xml(res, poxSettings(address, id, host, withMapi));
   };
 
   const mapi = (req: http.IncomingMessage, res: http.ServerResponse, authenticated: boolean) => {
@@ -168,52 +167,3 @@ function xml(res: http.ServerResponse, body: string): void {
   res.end(body);
 }
 
-function errorResponse(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="${RESPONSE_NS}">
-  <Response>
-    <Error Time="${new Date().toISOString()}" Id="1">
-      <ErrorCode>${code}</ErrorCode>
-      <Message>${message}</Message>
-      <DebugData />
-    </Error>
-  </Response>
-</Autodiscover>
-`;
-}
-
-function settingsResponse(address: string, mailboxId: string, host: string, withMapi: boolean): string {
-  const domain = address.split('@')[1] ?? '';
-  const url = (endpoint: string) => `https://${host}/mapi/${endpoint}/?MailboxId=${mailboxId}@${domain}`;
-  const mapiBlock = withMapi ? `
-      <Protocol Type="mapiHttp" Version="1">
-        <MailStore>
-          <InternalUrl>${url('emsmdb')}</InternalUrl>
-          <ExternalUrl>${url('emsmdb')}</ExternalUrl>
-        </MailStore>
-        <AddressBook>
-          <InternalUrl>${url('nspi')}</InternalUrl>
-          <ExternalUrl>${url('nspi')}</ExternalUrl>
-        </AddressBook>
-      </Protocol>` : '';
-  return `<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="${RESPONSE_NS}">
-  <Response xmlns="${OUTLOOK_RESPONSE_NS}">
-    <User>
-      <DisplayName>${address}</DisplayName>
-      <AutoDiscoverSMTPAddress>${address}</AutoDiscoverSMTPAddress>
-    </User>
-    <Account>
-      <AccountType>email</AccountType>
-      <Action>settings</Action>${mapiBlock}
-      <Protocol>
-        <Type>EXHTTP</Type>
-        <Server>${host}</Server>
-        <SSL>On</SSL>
-        <AuthPackage>Basic</AuthPackage>
-      </Protocol>
-    </Account>
-  </Response>
-</Autodiscover>
-`;
-}

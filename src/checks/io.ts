@@ -60,9 +60,11 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const policy = options.probePolicy ?? PUBLIC_ONLY;
   const dns = refusingInternalNames(createDnsResolver(options.nameservers, limits));
   const extraAnchors = options.caBundlePem ? parseCertificates(options.caBundlePem) : [];
+  // One SecureContext for every connection of this IO: passing `ca` per connection makes
+  // OpenSSL parse the ~150 system roots into a new store each time (CPU and native memory).
   const trust: TrustStore = {
     anchors: [...systemTrustAnchors(), ...extraAnchors],
-    pem: [...tls.rootCertificates, ...extraAnchors.map((c) => c.toString())],
+    context: tls.createSecureContext({ ca: [...tls.rootCertificates, ...extraAnchors.map((c) => c.toString())] }),
   };
   const httpsPortFor = options.httpsPortFor ?? (() => 443);
   const httpPortFor = options.httpPortFor ?? (() => 80);
@@ -78,7 +80,7 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
 
 interface TrustStore {
   anchors: X509Certificate[];
-  pem: string[];
+  context: tls.SecureContext;
 }
 
 // ---- DNS ----------------------------------------------------------------------------------
@@ -153,6 +155,8 @@ function addressLookup(dns: DnsResolver, clock: Clock, ttlMs = 30_000): AddressL
     const now = clock.now();
     const hit = memo.get(host);
     if (hit && now - hit.at < ttlMs) return hit.target;
+    // The IO lives as long as the operator: hosts of deleted resources must not pile up.
+    if (memo.size >= 256) for (const [h, e] of memo) if (now - e.at >= ttlMs) memo.delete(h);
     const target = resolveAddresses(host, dns).then((resolution): Target => {
       if (!resolution.ok) {
         return {
@@ -231,7 +235,7 @@ function handshakeWith(host: string, address: string, port: number, trust: Trust
     raw.once('connect', () => {
       connected = true;
       clearTimeout(connectTimer);
-      secure = tls.connect({ socket: raw, servername: host, ca: trust.pem, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      secure = tls.connect({ socket: raw, servername: host, secureContext: trust.context, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
       secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
       secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
       secure.once('secureConnect', () => {
@@ -334,7 +338,8 @@ function requestAt(
           ...common,
           port: httpsPortFor(req.host),
           servername: req.host,
-          ca: trust.pem,
+          // Passed through to tls.connect (missing from https.RequestOptions' type).
+          ...({ secureContext: trust.context } as https.RequestOptions),
           rejectUnauthorized: req.verifyTls,
           checkServerIdentity: (_name, cert) => (req.verifyTls ? tls.checkServerIdentity(req.host, cert) : undefined),
         })

@@ -2,7 +2,9 @@
 import { parseDuration } from '../api/duration.ts';
 import { Manager } from '../kube/index.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logger.ts';
+import { createHash } from 'node:crypto';
 import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
+import type { CheckIO, CheckTarget } from '../checks/types.ts';
 import { registerControllers } from '../controllers/register.ts';
 import { discoverGatewayApi } from '../exposure/discovery.ts';
 import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
@@ -158,6 +160,25 @@ export async function runCommand(argv: string[]): Promise<number> {
       return cache;
     };
     const checkMetrics = new CheckMetrics(manager.metrics.registry);
+    // One IO per (name servers, trust bundle), kept across runs: its TLS context and its short
+    // address memo are shared by every MailDomain that checks against the same world.
+    const checkIOs = new Map<string, CheckIO>();
+    const checkIOFor = (target: CheckTarget): CheckIO => {
+      const key = createHash('sha256').update(JSON.stringify([[...target.nameservers].sort(), target.caBundlePem ?? ''])).digest('hex');
+      let io = checkIOs.get(key);
+      if (!io) {
+        // A handful of distinct worlds in practice; the bound keeps a churn of bundles from growing it.
+        if (checkIOs.size >= 64) checkIOs.delete(checkIOs.keys().next().value as string);
+        checkIOs.set(key, (io = checkMetrics.timed(createRealCheckIO({
+          nameservers: target.nameservers,
+          ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
+          ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
+          ...(httpPort ? { httpPortFor: () => httpPort } : {}),
+          probePolicy,
+        }))));
+      }
+      return io;
+    };
     // Asked once at start; an apiserver that is restarting or overloaded (a reset connection,
     // a 429, a time-out) is asked again with backoff instead of crashing the pod.
     const gatewayApi = await (async () => {
@@ -183,13 +204,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       concurrency,
       resyncMs,
       ...(gatekeeperImage ? { gatekeeperImage } : {}),
-      runChecks: (target, _signal, intervalMs) => runChecks(target, checkMetrics.timed(createRealCheckIO({
-        nameservers: target.nameservers,
-        ...(target.caBundlePem ? { caBundlePem: target.caBundlePem } : {}),
-        ...(httpsPort ? { httpsPortFor: () => httpsPort } : {}),
-        ...(httpPort ? { httpPortFor: () => httpPort } : {}),
-        probePolicy,
-      })), { cache: probeCacheFor(intervalMs) }),
+      runChecks: (target, _signal, intervalMs) => runChecks(target, checkIOFor(target), { cache: probeCacheFor(intervalMs) }),
       onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
     });
     if (tenancy === 'Open') {

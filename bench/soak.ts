@@ -66,7 +66,7 @@ async function sample(): Promise<void> {
   const r = await readOperator(op);
   const row: Row = { minute: (Date.now() - started) / 60_000, liveDomains: alive.length, created, deleted, changes, apiRequests: apiRequests(), ...r };
   rows.push(row);
-  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB, heap ${fmt(r.heapUsedMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests\n`);
+  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB, heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests\n`);
 }
 
 const domainManifest = (i: number, alias: boolean) =>
@@ -126,6 +126,8 @@ try {
   const metrics: Array<[string, (r: Row) => number, string]> = [
     ['RSS', (r) => r.rssMiB, 'MiB'],
     ['heap used', (r) => r.heapUsedMiB, 'MiB'],
+    ['heap total', (r) => r.heapTotalMiB, 'MiB'],
+    ['external', (r) => r.externalMiB, 'MiB'],
     ['open sockets', (r) => r.sockets, ''],
     ['event-loop lag p99', (r) => r.lagP99Ms, 'ms'],
   ];

@@ -156,7 +156,7 @@ export function openSockets(pid: number): number {
   return n;
 }
 
-export interface OperatorReading { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; lagP99Ms: number; sockets: number; handles: number }
+export interface OperatorReading { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number; lagP99Ms: number; sockets: number; handles: number }
 
 export async function readOperator(op: OperatorProcess): Promise<OperatorReading> {
   const s = await scrape(op.metricsUrl());
@@ -165,6 +165,8 @@ export async function readOperator(op: OperatorProcess): Promise<OperatorReading
     rssMiB: mib(sum(s, 'process_resident_memory_bytes')),
     heapUsedMiB: mib(sum(s, 'nodejs_heap_size_used_bytes')),
     heapTotalMiB: mib(sum(s, 'nodejs_heap_size_total_bytes')),
+    // Buffers and native objects V8 knows of (TLS sockets, zlib): beside RSS it tells native growth from allocator fragmentation.
+    externalMiB: mib(sum(s, 'nodejs_external_memory_bytes')),
     lagP99Ms: sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     sockets: openSockets(op.child.pid!),
     handles: sum(s, 'nodejs_active_handles_total'),

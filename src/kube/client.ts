@@ -5,7 +5,7 @@
 // 30 s, kubernetes-client/javascript#3020; we do not depend on its Watch class at all).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterConfig } from './kubeconfig.ts';
 import { KubeApiError, KubeTimeoutError, type ApiStatus } from './errors.ts';
 
 /** Identifies a resource type: where it lives in the API. */
@@ -111,10 +111,19 @@ function buildUrl(server: string, path: string, query?: RequestOptions['query'])
 }
 
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterConfig;
   readonly #discovery = new Map<string, Promise<Array<{ name: string; kind: string; namespaced: boolean }>>>();
+  // Connections kept open between requests. The KubeConfig's own agents do not keep them
+  // (client-node builds `new https.Agent(options)` without keepAlive), so every request paid
+  // a TCP connect and, against a real apiserver, a TLS handshake with the client certificate.
+  // One agent per scheme is enough: Node pools connections by the TLS options of each request
+  // (CA, client certificate, key), so rotated credentials get connections of their own.
+  readonly #agents = {
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
+  };
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: ClusterConfig) {
     this.kubeConfig = kubeConfig;
   }
 
@@ -209,6 +218,9 @@ export class KubeClient {
     // Auth is applied per request: in-cluster tokens and exec credentials rotate.
     const opts: https.RequestOptions = { method, headers: { ...headers } };
     await this.kubeConfig.applyToHTTPSOptions(opts);
+    // A proxy agent (socks, HTTP CONNECT) stays as the KubeConfig made it.
+    const plain = opts.agent?.constructor === http.Agent || opts.agent?.constructor === https.Agent;
+    if (plain) opts.agent = this.#agents[url.protocol === 'http:' ? 'http:' : 'https:'];
     if (payload !== undefined) (opts.headers as Record<string, string>)['Content-Length'] = String(Buffer.byteLength(payload));
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {

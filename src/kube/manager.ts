@@ -3,9 +3,9 @@
 // starts with warm caches), waits for them to sync, and runs the controllers only while this
 // process leads. SIGTERM/SIGINT: stop taking new work, let in-flight reconciles finish
 // (bounded), release the lease, close the servers, resolve so the CLI exits 0.
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KubeClient, type KubeObject, type ResourceRef } from './client.ts';
+import { loadKubeConfig, type ClusterConfig } from './kubeconfig.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { LeaderElector, defaultIdentity } from './leader-election.ts';
@@ -14,22 +14,8 @@ import { Metrics } from '../observability/metrics.ts';
 import { createLogger } from '../observability/logger.ts';
 import { HealthChecks, startServing, type ReadyCheck, type Serving } from '../observability/health-server.ts';
 
-/**
- * `--kubeconfig` path first; else in-cluster (service account) when running in a pod; else
- * the default loading rules ($KUBECONFIG, ~/.kube/config).
- */
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) {
-    kc.loadFromFile(kubeconfigPath);
-  } else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) {
-    kc.loadFromCluster();
-  } else {
-    kc.loadFromDefault();
-  }
-  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a pod');
-  return kc;
-}
+// Loading the configuration (without client-node in the common cases): kubeconfig.ts.
+export { loadKubeConfig } from './kubeconfig.ts';
 
 export interface LeaderElectionConfig {
   enabled: boolean;
@@ -45,7 +31,7 @@ export interface LeaderElectionConfig {
 
 export interface ManagerOptions {
   /** A KubeConfig already built (tests); else loaded with loadKubeConfig(kubeconfigPath). */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: ClusterConfig;
   kubeconfigPath?: string;
   /** `--namespace` (repeatable): watch only these namespaces; empty: all. */
   namespaces?: string[];
@@ -79,7 +65,7 @@ export interface InformerRequest {
 }
 
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterConfig;
   readonly client: KubeClient;
   readonly logger: Logger;
   readonly metrics: Metrics;

@@ -33,6 +33,8 @@ export interface ProbeRecord {
   outcome: string;
   /** Why the host did not resolve, when it did not. */
   dns?: ResolutionCause;
+  /** The address was one the checks never connect to: nothing was sent. */
+  notAllowed?: string;
 }
 
 export function httpCheckName(host: string): string {
@@ -70,6 +72,11 @@ export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): 
     return result(verdict.status, verdict.reason, verdict.status === 'Failed'
       ? `${verdict.message}; until then its HTTP endpoints cannot be reached (see tls/${host})`
       : verdict.message, { dnsFailure: unresolved.dns.dnsFailure });
+  }
+  const refused = notServed.find((p) => p.notAllowed);
+  if (refused && notServed.every((p) => p.notAllowed)) {
+    return result('Failed', 'AddressNotAllowed',
+      `${host} resolves to an address the checks never connect to (${refused.notAllowed}), nor can Outlook clients use it: its HTTP endpoints were not probed; publish the public address of the front (see tls/${host})`);
   }
   if (notServed.length > 0) {
     const mapiDown = notServed.some((p) => p.probe.startsWith('/mapi'));
@@ -196,7 +203,7 @@ export function judgeServed(probe: string, request: string, response: HttpRespon
   if (!response.ok) {
     const outcome = `${describeConnectFailure(response.failure)} (${response.detail})`;
     const dns = response.failure === 'NOT_RESOLVED' ? { dnsFailure: response.dnsFailure, dnsChain: response.dnsChain } : undefined;
-    return { probe, request, served: false, outcome, ...(dns ? { dns } : {}) };
+    return { probe, request, served: false, outcome, ...(dns ? { dns } : {}), ...(response.failure === 'NOT_ALLOWED' ? { notAllowed: response.detail } : {}) };
   }
   const status = response.status;
   if (response.truncated) {

@@ -51,14 +51,32 @@ export interface RealCheckIOOptions {
   addressConcurrency?: number;
   /** Which resolved addresses may be dialled; default public addresses only. */
   probePolicy?: ProbePolicy;
+  /** How long DNS answers are reused by every probe of this IO (default DEFAULT_DNS_CACHE). */
+  dnsCache?: DnsCacheTimes;
 }
+
+export interface DnsCacheTimes {
+  /** An answer with records. */
+  answerMs: number;
+  /** NXDOMAIN, NODATA, a failure or a time-out: short, so a record just published is seen soon. */
+  failureMs: number;
+}
+
+/**
+ * One question per name and type per 30 s however many MailDomains ask it (their runs share
+ * this IO). Also pins what a name resolves to for that long, whatever TTL it is published
+ * with: a name server answering with TTL 0 and a new address each time (DNS rebinding) gets
+ * one answer in, not one per probe.
+ */
+export const DEFAULT_DNS_CACHE: DnsCacheTimes = { answerMs: 30_000, failureMs: 5_000 };
 
 export const systemClock: Clock = { now: () => Date.now() };
 
 export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const limits = { ...DEFAULT_PROBE_LIMITS, ...options.limits };
   const policy = options.probePolicy ?? PUBLIC_ONLY;
-  const dns = refusingInternalNames(createDnsResolver(options.nameservers, limits));
+  const clock = options.clock ?? systemClock;
+  const dns = refusingInternalNames(cachingAnswers(createDnsResolver(options.nameservers, limits), clock, options.dnsCache ?? DEFAULT_DNS_CACHE));
   const extraAnchors = options.caBundlePem ? parseCertificates(options.caBundlePem) : [];
   // One SecureContext for every connection of this IO: passing `ca` per connection makes
   // OpenSSL parse the ~150 system roots into a new store each time (CPU and native memory).
@@ -68,8 +86,7 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   };
   const httpsPortFor = options.httpsPortFor ?? (() => 443);
   const httpPortFor = options.httpPortFor ?? (() => 80);
-  const clock = options.clock ?? systemClock;
-  const lookup = addressLookup(dns, clock);
+  const lookup = addressLookup(dns);
   return {
     dns,
     tls: createTlsDialer(lookup, trust, httpsPortFor, limits, options.addressConcurrency ?? 2, policy),
@@ -120,6 +137,33 @@ export function createDnsResolver(nameservers: string[], limits: Pick<ProbeLimit
   };
 }
 
+/** Entries of the answer cache; past it, expired ones go first, then the oldest. */
+const MAX_CACHED_ANSWERS = 4096;
+
+/** Each (type, name) asked once while its answer is fresh; callers asking meanwhile share it. */
+export function cachingAnswers(dns: DnsResolver, clock: Clock, times: DnsCacheTimes): DnsResolver {
+  const answers = new Map<string, { expiresAt: number; answer: Promise<DnsAnswer<unknown>> }>();
+  const cached = <T>(type: string, ask: (name: string) => Promise<DnsAnswer<T>>) => (name: string): Promise<DnsAnswer<T>> => {
+    const key = `${type} ${name.toLowerCase()}`;
+    const now = clock.now();
+    const hit = answers.get(key);
+    if (hit && hit.expiresAt > now) return hit.answer as Promise<DnsAnswer<T>>;
+    if (answers.size >= MAX_CACHED_ANSWERS) {
+      for (const [k, e] of answers) if (e.expiresAt <= now) answers.delete(k);
+      if (answers.size >= MAX_CACHED_ANSWERS) answers.delete(answers.keys().next().value as string);
+    }
+    // In flight until it settles: concurrent askers share the one query.
+    const entry = { expiresAt: Number.POSITIVE_INFINITY, answer: ask(name) as Promise<DnsAnswer<unknown>> };
+    answers.delete(key);
+    answers.set(key, entry);
+    void entry.answer.then((answer) => {
+      entry.expiresAt = clock.now() + (answer.ok ? times.answerMs : times.failureMs);
+    }, () => { if (answers.get(key) === entry) answers.delete(key); });
+    return entry.answer as Promise<DnsAnswer<T>>;
+  };
+  return { cname: cached('CNAME', dns.cname), a: cached('A', dns.a), aaaa: cached('AAAA', dns.aaaa), srv: cached('SRV', dns.srv) };
+}
+
 /** Cluster-internal, single-label and loopback names are not even looked up: their answers
  *  (exists or not, which address) describe the cluster, not a mail domain. */
 function refusingInternalNames(dns: DnsResolver): DnsResolver {
@@ -147,29 +191,22 @@ type Target =
 
 type AddressLookup = (host: string) => Promise<Target>;
 
-/** Where to connect for a host; one resolution per host is shared for `ttlMs` by all probes. */
-function addressLookup(dns: DnsResolver, clock: Clock, ttlMs = 30_000): AddressLookup {
-  const memo = new Map<string, { at: number; target: Promise<Target> }>();
-  return (host) => {
-    if (net.isIP(host)) return Promise.resolve({ ok: true, addresses: [host] });
-    const now = clock.now();
-    const hit = memo.get(host);
-    if (hit && now - hit.at < ttlMs) return hit.target;
-    // The IO lives as long as the operator: hosts of deleted resources must not pile up.
-    if (memo.size >= 256) for (const [h, e] of memo) if (now - e.at >= ttlMs) memo.delete(h);
-    const target = resolveAddresses(host, dns).then((resolution): Target => {
-      if (!resolution.ok) {
-        return {
-          ok: false,
-          detail: resolution.failure === 'DANGLING_CNAME' ? `dangling CNAME (${resolution.chain.join(' → ')}: ${resolution.cause ?? 'no address'})` : resolution.failure,
-          dnsFailure: resolution.failure,
-          dnsChain: resolution.chain,
-        };
-      }
-      return { ok: true, addresses: [...new Set(resolution.addresses)] };
-    });
-    memo.set(host, { at: now, target });
-    return target;
+/** Where to connect for a host. The answers come from the IO's answer cache, so every probe of
+ *  a host within its 30 s sees the same addresses; each probe then dials exactly the addresses
+ *  it judged, never the name. */
+function addressLookup(dns: DnsResolver): AddressLookup {
+  return async (host) => {
+    if (net.isIP(host)) return { ok: true, addresses: [host] };
+    const resolution = await resolveAddresses(host, dns);
+    if (!resolution.ok) {
+      return {
+        ok: false,
+        detail: resolution.failure === 'DANGLING_CNAME' ? `dangling CNAME (${resolution.chain.join(' → ')}: ${resolution.cause ?? 'no address'})` : resolution.failure,
+        dnsFailure: resolution.failure,
+        dnsChain: resolution.chain,
+      };
+    }
+    return { ok: true, addresses: [...new Set(resolution.addresses)] };
   };
 }
 

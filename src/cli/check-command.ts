@@ -16,7 +16,7 @@ import { parseCertificates } from '../checks/chain.ts';
 import { runChecks } from '../checks/engine.ts';
 import { normalizeHost } from '../checks/host-names.ts';
 import { createRealCheckIO } from '../checks/io.ts';
-import { PUBLIC_ONLY, type ProbePolicy } from '../policy/probe-policy.ts';
+import { parseProbeNetwork, PUBLIC_ONLY, type ProbePolicy } from '../policy/probe-policy.ts';
 import { ProbeCache } from '../checks/probe-cache.ts';
 import type { CheckResult, ProbeCredentials, RequireMode } from '../checks/types.ts';
 import {
@@ -64,6 +64,7 @@ Output and limits:
       --timeout SECONDS        per probe, connect included (default 10, at most 60)
       --probe-private-networks also probe private addresses (RFC 1918, fc00::/7); by default
                                only public addresses (never loopback, link-local, metadata)
+      --probe-allow-network CIDR  also probe this network (repeatable), e.g. 10.20.0.0/16
   -h, --help                   this help
 For testing only (production always uses 443 and 80):
       --https-port PORT        send the https probes to this port
@@ -238,6 +239,7 @@ const FLAGS = {
   'http-port': { type: 'string' },
   'probe-private-networks': { type: 'boolean' },
   'probe-loopback': { type: 'boolean' },
+  'probe-allow-network': { type: 'string', multiple: true },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: false }>>['values'];
@@ -313,7 +315,15 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedCh
     explain: values.explain === true,
     ...(httpsPort ? { httpsPort } : {}),
     ...(httpPort ? { httpPort } : {}),
-    probePolicy: { loopback: values['probe-loopback'] === true, privateNetworks: values['probe-private-networks'] === true },
+    probePolicy: {
+      loopback: values['probe-loopback'] === true,
+      privateNetworks: values['probe-private-networks'] === true,
+      allowNetworks: (values['probe-allow-network'] ?? []).map((value) => {
+        const network = parseProbeNetwork(value);
+        if (!network.ok) throw new UsageError(`--probe-allow-network ${value}: ${network.problem}`);
+        return network.cidr;
+      }),
+    },
   };
 }
 

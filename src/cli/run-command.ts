@@ -11,6 +11,7 @@ import { CheckMetrics } from '../controllers/checks/check-metrics.ts';
 import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConfig, type FlagSpec } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
 import { TENANCIES, type Tenancy } from '../policy/grants.ts';
+import { parseProbeNetwork, type ProbePolicy } from '../policy/probe-policy.ts';
 
 const options: FlagSpec = {
   help: { type: 'boolean', short: 'h' },
@@ -38,6 +39,7 @@ const options: FlagSpec = {
   'gatekeeper-image': { type: 'string' },
   'probe-private-networks': { type: 'boolean' },
   'probe-loopback': { type: 'boolean' },
+  'probe-allow-network': { type: 'string', multiple: true },
   tenancy: { type: 'string' },
 
   'https-port': { type: 'string' },
@@ -72,6 +74,8 @@ Flags (each also read from the environment variable shown):
   --resync-period DUR            re-reconcile every object this often (default 5m)           ${envName('resync-period')}
   --gatekeeper-image IMAGE       image of the gatekeeper sidecar (the operator's own image)  ${envName('gatekeeper-image')}
   --probe-private-networks       let probes reach private addresses (RFC 1918, fc00::/7)     ${envName('probe-private-networks')}
+  --probe-allow-network CIDR     let probes reach this network too (repeatable), e.g.        ${envName('probe-allow-network')} (comma-separated)
+                                 10.20.0.0/16; never link-local or metadata addresses
   --tenancy Granted|Open         Granted (default): a host must be given to the namespace by ${envName('tenancy')}
                                  a MailDomainGrant; Open: any namespace may claim any host
                                  (one-team clusters only)
@@ -88,6 +92,20 @@ function duration(flag: string, value: string | undefined, fallback: string): nu
   } catch (err) {
     throw new UsageError(`--${flag}: ${(err as Error).message}`);
   }
+}
+
+/** --probe-allow-network values, each checked and written in canonical form. */
+function probeAllowNetworks(values: string[] | undefined): string[] {
+  return (values ?? []).map((value) => {
+    const parsed = parseProbeNetwork(value);
+    if (!parsed.ok) throw new UsageError(`--probe-allow-network=${value}: ${parsed.problem}`);
+    return parsed.cidr;
+  });
+}
+
+function probeReach(policy: ProbePolicy): string {
+  const extra = [...(policy.privateNetworks ? ['private ranges'] : []), ...(policy.allowNetworks ?? [])];
+  return extra.length === 0 ? 'probes reach public addresses only' : `probes reach public addresses and ${extra.join(', ')}`;
 }
 
 function podNamespace(): string | undefined {
@@ -124,7 +142,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     const gatekeeperImage = flags['gatekeeper-image'] as string | undefined;
     const tenancy = (flags.tenancy as string | undefined) ?? 'Granted';
     if (!(TENANCIES as readonly string[]).includes(tenancy)) throw new UsageError(`--tenancy=${tenancy}: use Granted (hosts given to namespaces by MailDomainGrants) or Open (one-team clusters)`);
-    const probePolicy = { loopback: Boolean(flags['probe-loopback']), privateNetworks: Boolean(flags['probe-private-networks']) };
+    const probePolicy: ProbePolicy = {
+      loopback: Boolean(flags['probe-loopback']),
+      privateNetworks: Boolean(flags['probe-private-networks']),
+      allowNetworks: probeAllowNetworks(flags['probe-allow-network'] as string[] | undefined),
+    };
 
     // Without any cluster configuration the client would fall back to localhost:8080 and
     // retry for ever; say what is missing instead and exit.
@@ -214,7 +236,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     logger.info({ probePolicy }, probePolicy.loopback
       ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
-      : `probes reach public addresses${probePolicy.privateNetworks ? ' and private ranges' : ' only'}`);
+      : probeReach(probePolicy));
     const reason = await manager.start();
     await checks.stop();
     logger.info({ reason }, 'exiting');

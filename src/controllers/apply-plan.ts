@@ -27,18 +27,17 @@ export interface ApplyPlanInput {
 
 export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlanInput): Promise<{ applied: number; pruned: number; statusWritten: boolean }> {
   const namespace = owner.metadata.namespace ?? '';
-  let applied = 0;
   const refusals: Refusal[] = [];
   let transient: { error: unknown; message: string } | undefined;
   const refusedSecrets = new Set<string>();
-  // Children first (Certificates before the Ingresses that serve their Secret), so the status describes what exists.
-  for (const obj of certificatesFirst(plan.apply as KubeObject[])) {
-    const desired = withAppliedHash(obj);
-    const kind = obj.kind ?? '';
-    const name = obj.metadata.name ?? '';
-    // The caches hold only labelled children; an object of this name without our label (the
-    // user's own) is only visible to a GET.
-    const live = liveOf(kind)?.get(namespace, name) ?? await readObject(manager.client, OWNED_KINDS[kind], namespace, name, ctx.signal);
+  // Three waves, each of requests made at once, instead of a few round trips per child one
+  // after the other: (1) what the caches cannot tell, (2) the applies, (3) the status.
+  const children = await mapLimited(certificatesFirst(plan.apply as KubeObject[]), APPLY_CONCURRENCY, (obj) => readChild(manager.client, obj, namespace, liveOf, ctx.signal));
+  // The decisions, in the plan's order (Certificates first: a refused Secret keeps the
+  // Ingress serving it from going out, whatever order the applies then take).
+  const toApply: ChildRead[] = [];
+  for (const child of children) {
+    const { desired, kind, name, live } = child;
     if (live && !isControlledBy(live, owner.metadata.uid)) {
       refusals.push({
         reason: 'NameInUse', object: `${kind} ${name}`,
@@ -47,34 +46,50 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
       continue;
     }
     // An Ingress serving a refused Secret would hand the user's own certificate to our host.
-    if (kind === 'Ingress' && tlsSecretsOf(obj).some((s) => refusedSecrets.has(s))) continue;
-    const secretName = kind === 'Certificate' ? (obj as { spec?: { secretName?: string } }).spec?.secretName : undefined;
-    if (secretName && needsApply(desired, live)) {
-      // Without RBAC to read Secrets (the chart's rbac.readSecrets=false) the check cannot be
-      // made; cert-manager then writes the Secret as it always would.
-      const secret = await readObject(manager.client, SECRETS, namespace, secretName, ctx.signal, { forbiddenIsAbsent: true });
-      if (!secretUsableBy(secret, name)) {
-        refusedSecrets.add(secretName);
-        refusals.push({
-          reason: 'SecretInUse', object: `Secret ${secretName}`,
-          message: `Secret ${secretName} already exists in namespace ${namespace} and was not issued for Certificate ${name}; cert-manager would overwrite its certificate and key, so it is left unchanged: set tls.secretName to an unused name, or delete that Secret`,
-        });
-        continue;
-      }
-    }
+    if (kind === 'Ingress' && tlsSecretsOf(desired).some((s) => refusedSecrets.has(s))) continue;
     if (!needsApply(desired, live)) continue;
-    try {
-      await applyObject(manager.client, desired, { signal: ctx.signal });
-      applied++;
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      const rejected = rejection(err, kind, name);
-      if (rejected) refusals.push(rejected);
-      // Transient (conflict, throttling, 5xx, time-out): the other children still go out, the
-      // status says what failed, and the error goes back to the work queue for a retry.
-      else if (!transient) transient = { error: err, message: `applying ${kind} ${name} failed, retrying: ${(err as Error).message}` };
+    if (child.secretName && !secretUsableBy(await child.secret!, name)) {
+      refusedSecrets.add(child.secretName);
+      refusals.push({
+        reason: 'SecretInUse', object: `Secret ${child.secretName}`,
+        message: `Secret ${child.secretName} already exists in namespace ${namespace} and was not issued for Certificate ${name}; cert-manager would overwrite its certificate and key, so it is left unchanged: set tls.secretName to an unused name, or delete that Secret`,
+      });
+      continue;
     }
+    toApply.push(child);
   }
+  // Every check above was made before any apply, so the applies need no order among
+  // themselves: a Certificate's Secret only appears once cert-manager has issued it, seconds
+  // later, whether or not the Ingress naming it went out first. Only the access list keeps
+  // going out before the Deployment, so that new pods find it in place.
+  const outcomes: Array<{ err: unknown } | undefined> = [];
+  const first = toApply.filter((c) => c.kind === 'ConfigMap');
+  const then = toApply.filter((c) => c.kind !== 'ConfigMap');
+  toApply.splice(0, toApply.length, ...first, ...then);
+  for (const wave of [first, then]) {
+    outcomes.push(...await mapLimited(wave, APPLY_CONCURRENCY, async ({ desired }) => {
+      try {
+        await applyObject(manager.client, desired, { signal: ctx.signal });
+        return undefined;
+      } catch (err) {
+        return { err };
+      }
+    }));
+  }
+  let applied = 0;
+  outcomes.forEach((outcome, i) => {
+    if (!outcome) {
+      applied++;
+      return;
+    }
+    const { kind, name } = toApply[i]!;
+    if (ctx.signal.aborted) throw outcome.err;
+    const rejected = rejection(outcome.err, kind, name);
+    if (rejected) refusals.push(rejected);
+    // Transient (conflict, throttling, 5xx, time-out): the other children still go out, the
+    // status says what failed, and the error goes back to the work queue for a retry.
+    else if (!transient) transient = { error: outcome.err, message: `applying ${kind} ${name} failed, retrying: ${(outcome.err as Error).message}` };
+  });
   let pruned = 0;
   for (const p of plan.prune) {
     const live = liveOf(p.kind)?.get(namespace, p.name);
@@ -100,6 +115,57 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
   if (applied > 0 || pruned > 0 || written) ctx.log.debug({ applied, pruned, statusWritten: written }, 'reconciled');
   if (transient) throw transient.error;
   return { applied, pruned, statusWritten: written };
+}
+
+interface ChildRead {
+  desired: KubeObject;
+  kind: string;
+  name: string;
+  live: KubeObject | undefined;
+  /** The Certificate's spec.secretName, when its Secret must be looked at before applying. */
+  secretName?: string;
+  secret?: Promise<KubeObject | undefined>;
+}
+
+/**
+ * What one child needs read before the decision, read at once: the live object (the caches
+ * hold only labelled children; an object of this name without our label, the user's own, is
+ * only visible to a GET) and, for a Certificate about to be applied, its Secret.
+ */
+async function readChild(client: KubeClient, obj: KubeObject, namespace: string, liveOf: ApplyPlanInput['liveOf'], signal: AbortSignal): Promise<ChildRead> {
+  const desired = withAppliedHash(obj);
+  const kind = obj.kind ?? '';
+  const name = obj.metadata.name ?? '';
+  const cached = liveOf(kind)?.get(namespace, name);
+  const secretName = kind === 'Certificate' ? (obj as { spec?: { secretName?: string } }).spec?.secretName : undefined;
+  // A cache miss is a new child (or a foreign one): it needs applying, so its Secret is read
+  // together with it rather than after it.
+  const wantSecret = secretName !== undefined && secretName !== '' && (cached === undefined || needsApply(desired, cached));
+  // Without RBAC to read Secrets (the chart's rbac.readSecrets=false) the check cannot be
+  // made; cert-manager then writes the Secret as it always would.
+  const secret = wantSecret ? readObject(client, SECRETS, namespace, secretName, signal, { forbiddenIsAbsent: true }) : undefined;
+  // Read only when the decision needs it: a foreign object makes the Secret irrelevant, and
+  // an unhandled rejection must not escape.
+  secret?.catch(() => undefined);
+  const live = cached ?? await readObject(client, OWNED_KINDS[kind], namespace, name, signal);
+  return { desired, kind, name, live, ...(wantSecret ? { secretName, secret: secret! } : {}) };
+}
+
+/** Applies of one plan in flight at once: a server's access list may be dozens of shards. */
+const APPLY_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` running; results in the order of `items`. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 const certificatesFirst = (objects: KubeObject[]): KubeObject[] => [...objects.filter((o) => o.kind === 'Certificate'), ...objects.filter((o) => o.kind !== 'Certificate')];

@@ -53,19 +53,98 @@ export interface InformerOptions {
   /** Time-out of each list page and of each watch connect; default 60 s. */
   requestTimeoutMs?: number;
   /**
-   * What the store keeps of each object. Default: everything but `metadata.managedFields`,
-   * which nothing reads from the cache and which is often the largest part of an object
-   * (every manager's field set; controller-runtime's TransformStripManagedFields does the
-   * same). Applies before handlers see the object.
+   * What the store keeps of each object. Default (cacheTransform): everything but
+   * `metadata.managedFields`, which nothing reads from the cache and which is often the
+   * largest part of an object (every manager's field set; controller-runtime's
+   * TransformStripManagedFields does the same), and kubectl's last-applied annotation; with
+   * repeated strings pooled. Applies before handlers see the object.
    */
   transform?: (obj: KubeObject) => KubeObject;
 }
 
-/** The default transform: the object without metadata.managedFields (same object when absent). */
+/** The object without metadata.managedFields (same object when absent). */
 export function stripManagedFields(obj: KubeObject): KubeObject {
   if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
   const { managedFields: _mf, ...metadata } = obj.metadata;
   return { ...obj, metadata };
+}
+
+/** `kubectl apply` (client-side) keeps a full copy of the manifest it applied here; nothing in
+ *  the operator reads it, and on a Mailbox applied that way it is the largest field. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The object without metadata.managedFields and the last-applied annotation. */
+export function stripUnread(obj: KubeObject): KubeObject {
+  const meta = obj.metadata as (KubeObject['metadata'] & { annotations?: Record<string, string> }) | undefined;
+  const lastApplied = meta?.annotations !== undefined && LAST_APPLIED_ANNOTATION in meta.annotations;
+  if (!meta || (!('managedFields' in meta) && !lastApplied)) return obj;
+  const { managedFields: _mf, annotations, ...rest } = meta;
+  let kept = annotations;
+  if (lastApplied) {
+    const { [LAST_APPLIED_ANNOTATION]: _la, ...others } = annotations!;
+    kept = Object.keys(others).length > 0 ? others : undefined;
+  }
+  return { ...obj, metadata: kept ? { ...rest, annotations: kept } : rest };
+}
+
+/**
+ * One copy of each string that repeats across cached objects. JSON.parse makes a new string
+ * for every value, so 100,000 Mailboxes held 100,000 copies each of their namespace, API
+ * version, domainRef and of every condition's type, status, reason, message and time.
+ * Bounded: when full it starts again (values that never repeat cannot grow it for ever).
+ */
+export class StringPool {
+  readonly #strings = new Map<string, string>();
+  readonly #max: number;
+  constructor(max = 50_000) {
+    this.#max = max;
+  }
+  get size(): number {
+    return this.#strings.size;
+  }
+  intern(s: string): string {
+    const hit = this.#strings.get(s);
+    if (hit !== undefined) return hit;
+    if (this.#strings.size >= this.#max) this.#strings.clear();
+    this.#strings.set(s, s);
+    return s;
+  }
+}
+
+/** Values unique to one object: pooling them would only fill the pool. */
+const UNPOOLED_KEYS = new Set(['uid', 'resourceVersion', 'name', 'address', 'generateName', 'clusterIP', 'clusterIPs']);
+/** Long values (ConfigMap data, certificates) rarely repeat and are not worth a lookup. */
+const MAX_POOLED_LENGTH = 200;
+const sharedPool = new StringPool();
+
+/** Replaces, in place, repeated string values of a freshly parsed object with pooled copies. */
+export function poolStrings<T>(value: T, pool: StringPool = sharedPool): T {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') {
+        if (v.length <= MAX_POOLED_LENGTH) value[i] = pool.intern(v);
+      } else if (v !== null && typeof v === 'object') poolStrings(v, pool);
+    }
+  } else if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v === 'string') {
+        if (v.length <= MAX_POOLED_LENGTH && !UNPOOLED_KEYS.has(k)) o[k] = pool.intern(v);
+      } else if (v !== null && typeof v === 'object') poolStrings(v, pool);
+    }
+  }
+  return value;
+}
+
+/**
+ * The default transform: nothing the operator does not read (stripUnread) and one copy of
+ * each repeated string (poolStrings). The object it gets is the informer's own, freshly
+ * parsed from a list page or watch line, so pooling in place changes nobody else's.
+ */
+export function cacheTransform(obj: KubeObject): KubeObject {
+  return poolStrings(stripUnread(obj));
 }
 
 interface ListResponse {
@@ -303,7 +382,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   #transform(obj: KubeObject): T {
-    return (this.#opts.transform ?? stripManagedFields)(obj) as T;
+    return (this.#opts.transform ?? cacheTransform)(obj) as T;
   }
 
   #apiVersion(): string {

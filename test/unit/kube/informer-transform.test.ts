@@ -2,7 +2,7 @@
 // largest part of most objects, read by nothing from the cache), everything else kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stripManagedFields } from '../../../src/kube/informer.ts';
+import { cacheTransform, LAST_APPLIED_ANNOTATION, poolStrings, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
 
 test('stripManagedFields drops metadata.managedFields and keeps every other field', () => {
   const obj = {
@@ -18,4 +18,53 @@ test('stripManagedFields drops metadata.managedFields and keeps every other fiel
 test('stripManagedFields returns an object without managedFields as it is', () => {
   const obj = { metadata: { name: 'a' } };
   assert.equal(stripManagedFields(obj), obj);
+});
+
+// The cache transform every informer uses by default (cacheTransform): managedFields and
+// kubectl's last-applied copy go, everything else stays — what the controllers read (spec,
+// status and its conditions, identity, generation, deletion, labels, other annotations, owner
+// references) must come out equal, or a decision would be taken on a trimmed object.
+const controllerRead = {
+  apiVersion: 'apps/v1', kind: 'Deployment',
+  metadata: {
+    name: 'mail', namespace: 'tenant-a', uid: 'u-1', resourceVersion: '42', generation: 3, creationTimestamp: '2026-12-02T05:10:21Z',
+    deletionTimestamp: '2026-12-02T06:00:00Z', finalizers: ['mapi-operator.io/cleanup'],
+    labels: { 'app.kubernetes.io/managed-by': 'mapi-operator' },
+    annotations: { 'mapi-operator.io/applied-hash': 'abc', 'mapi-operator.io/rollout-state': 'Progressing' },
+    ownerReferences: [{ apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MapiServer', name: 's0', uid: 'u-0', controller: true }],
+  },
+  spec: { replicas: 2, template: { metadata: { labels: { app: 'mapi' } }, spec: { containers: [{ name: 'mapi', image: 'x', args: ['--a', '--b'] }] } } },
+  status: { replicas: 2, readyReplicas: 1, observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', lastTransitionTime: '2026-12-02T05:11:00Z' }] },
+};
+
+test('cacheTransform keeps every field the controllers read, equal', () => {
+  const listed = structuredClone(controllerRead) as typeof controllerRead & { metadata: { managedFields?: Array<{ manager: string }> } };
+  listed.metadata.managedFields = [{ manager: 'mapi-operator' }];
+  (listed.metadata.annotations as Record<string, string>)[LAST_APPLIED_ANNOTATION] = JSON.stringify(controllerRead);
+  assert.deepEqual(cacheTransform(listed), controllerRead);
+});
+
+test('cacheTransform drops an annotations map left empty by the last-applied copy, and keeps objects without either field as they are', () => {
+  const applied = { metadata: { name: 'a', annotations: { [LAST_APPLIED_ANNOTATION]: '{}' } }, spec: { x: 1 } };
+  assert.deepEqual(cacheTransform(applied), { metadata: { name: 'a' }, spec: { x: 1 } });
+  const plain = { metadata: { name: 'a' }, spec: { x: 1 } };
+  assert.equal(cacheTransform(plain), plain);
+});
+
+test('poolStrings: repeated values become one copy, the values stay equal, unique ones are not pooled', () => {
+  const pool = new StringPool();
+  // Built at run time: literals would already be one string.
+  const make = (i: number) => ({ metadata: { namespace: ['tenant', 'a'].join('-'), name: `m${i}`, uid: `u${i}` }, status: { conditions: [{ type: ['Re', 'ady'].join(''), message: ['up to', 'date'].join(' ') }] } });
+  const a = poolStrings(make(1), pool);
+  const b = poolStrings(make(2), pool);
+  assert.deepEqual(a, { metadata: { namespace: 'tenant-a', name: 'm1', uid: 'u1' }, status: { conditions: [{ type: 'Ready', message: 'up to date' }] } });
+  // namespace, type and message: 3 pooled values; names and uids never enter the pool.
+  assert.equal(pool.size, 3);
+  assert.equal(a.status.conditions[0]!.message, b.status.conditions[0]!.message);
+});
+
+test('StringPool is bounded: when full it starts again', () => {
+  const pool = new StringPool(2);
+  for (const s of ['a', 'b', 'c']) pool.intern(s);
+  assert.equal(pool.size, 1);
 });

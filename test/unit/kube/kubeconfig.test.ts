@@ -26,7 +26,7 @@ before(async () => {
   const leaf = pki.issue({ commonName: 'localhost', dnsNames: ['localhost'] });
   server = https.createServer({ cert: leaf.chainPem, key: leaf.keyPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
-    seen.push({ authorization: req.headers.authorization, clientCn: peer && 'subject' in peer ? peer.subject?.CN : undefined });
+    seen.push({ authorization: req.headers.authorization, clientCn: peer && 'subject' in peer ? [peer.subject?.CN].flat()[0] : undefined });
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ kind: 'Status', path: req.url }));
   });

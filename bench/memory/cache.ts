@@ -1,0 +1,82 @@
+// Bytes of JS heap per cached Mailbox, measured in this process (run with --expose-gc): the
+// real Informer fills its store from JSON list pages through a transform, and with
+// `--view` the operator's own structures on top (ClusterView's indexes, the Mailbox
+// controller's address index, one parse of every spec as a reconcile pass does).
+// Prints one JSON line: { variant: bytesPerObject }.
+//
+//   node --expose-gc bench/memory/cache.ts [--mailboxes 20000] [--view]
+import { parseArgs } from 'node:util';
+import type { KubeObject, Manager } from '../../src/kube/index.ts';
+import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/informer.ts';
+import { ClusterView } from '../../src/controllers/cluster-view.ts';
+import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
+import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
+
+const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false } } });
+const n = Number(values.mailboxes);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+function heapUsed(): number {
+  for (let i = 0; i < 3; i++) gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+const items = Array.from({ length: n }, (_, i) => mailbox(i, { kubectlApply: values['kubectl-apply'] ?? false }));
+const api = fakeApi(items);
+items.length = 0; // only the JSON pages stay, as in a response body
+
+/** A Manager stand-in: informers on the fake API, controllers that only record. */
+function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined): { manager: Manager; informers: Informer[] } {
+  const informers: Informer[] = [];
+  const byKind = new Map<string, Informer>();
+  const manager = {
+    client: api.client,
+    logger: { child: () => manager.logger, info() {}, debug() {}, warn() {}, error() {} },
+    informer(resource: typeof MAILBOXES, req: { namespaces?: string[] } = {}) {
+      const id = `${resource.plural}/${JSON.stringify(req.namespaces ?? [])}`;
+      let inf = byKind.get(id);
+      if (!inf) {
+        inf = new Informer({ client: api.client, resource, ...(transform ? { transform } : {}), watchTimeoutSeconds: 3600 });
+        byKind.set(id, inf);
+        informers.push(inf);
+      }
+      return inf;
+    },
+    addController: () => ({ enqueue() {} }),
+    events: { record() {} },
+  } as unknown as Manager;
+  return { manager, informers };
+}
+
+async function measure(label: string, transform: ((o: KubeObject) => KubeObject) | undefined): Promise<[string, number]> {
+  const base = heapUsed();
+  const { manager, informers } = fakeManager(transform);
+  let view: ClusterView | undefined;
+  let mailboxes: Informer;
+  if (values.view) {
+    view = new ClusterView(manager, { tenancy: 'Open' });
+    registerMailboxController({ manager, view });
+    mailboxes = view.mailboxes;
+  } else {
+    mailboxes = manager.informer(MAILBOXES);
+  }
+  for (const i of informers) i.start();
+  await Promise.all(informers.map((i) => i.waitForSync()));
+  if (view) for (const o of mailboxes.list()) view.parseMailboxSpec(o);
+  if (mailboxes.list().length !== n) throw new Error(`cached ${mailboxes.list().length} of ${n}`);
+  const bytes = (heapUsed() - base) / n;
+  await Promise.all(informers.map((i) => i.stop()));
+  return [label, Math.round(bytes)];
+}
+
+const out: Record<string, number> = {};
+for (const [label, t] of [
+  ['asListed', (o: KubeObject) => o],
+  ['withoutManagedFields', stripManagedFields],
+  ['cacheTransform', cacheTransform],
+] as const) {
+  const [k, v] = await measure(label, t);
+  out[k] = v;
+}
+process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: out })}\n`);

@@ -1,0 +1,95 @@
+// Objects as the apiserver serves them to the operator (shapes copied from a bench:scale run:
+// managedFields of the creator and of the operator's status apply, the status the Mailbox
+// controller writes), and a KubeClient stand-in that serves them as list pages and watch
+// lines, so the real Informer (and its real watch decoder) fills its store from JSON text.
+import { PassThrough } from 'node:stream';
+import type { KubeClient, KubeObject } from '../../src/kube/index.ts';
+
+const NS = 'tenant-a';
+const T0 = Date.parse('2026-12-02T05:10:21Z');
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const uid = (i: number) => `02884a94-bdaf-4861-8f9a-${i.toString(16).padStart(12, '0')}`;
+
+const conditionFields = { '.': {}, 'f:lastTransitionTime': {}, 'f:message': {}, 'f:observedGeneration': {}, 'f:reason': {}, 'f:status': {}, 'f:type': {} };
+
+/** A Mailbox after the operator wrote its status; `kubectlApply` adds the client-side apply
+ *  annotation `kubectl apply` leaves (a full copy of the manifest). */
+export function mailbox(i: number, o: { rv?: number; ready?: boolean; kubectlApply?: boolean } = {}): KubeObject {
+  const domain = `d${Math.floor(i / 20)}`;
+  const spec = { address: `u${i % 20}@${domain}.test`, domainRef: domain, mapiEnabled: true };
+  const name = `${domain}-u${i % 20}`;
+  const created = iso(T0 + Math.floor(i / 50) * 1000);
+  const written = iso(T0 + 120_000 + Math.floor(i / 50) * 1000);
+  const ready = o.ready ?? true;
+  // managedFields entries as served (KubeObject types only the fields the operator reads).
+  const managedFields = [
+    { apiVersion: 'mapi-operator.io/v1alpha2', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:address': {}, 'f:domainRef': {}, 'f:mapiEnabled': {} } }, manager: 'kubectl', operation: 'Apply', time: created },
+    {
+      apiVersion: 'mapi-operator.io/v1alpha2', fieldsType: 'FieldsV1', manager: 'mapi-operator', operation: 'Apply', subresource: 'status', time: written,
+      fieldsV1: { 'f:status': { 'f:conditions': { 'k:{"type":"Ready"}': conditionFields, 'k:{"type":"Reconciling"}': conditionFields, 'k:{"type":"Stalled"}': conditionFields }, 'f:mapiEnabled': {}, 'f:observedGeneration': {} } },
+    },
+  ];
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'Mailbox',
+    metadata: {
+      creationTimestamp: created, generation: 1, name, namespace: NS, resourceVersion: String(o.rv ?? 6000 + i), uid: uid(i),
+      ...(o.kubectlApply ? { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify({ apiVersion: 'mapi-operator.io/v1alpha2', kind: 'Mailbox', metadata: { annotations: {}, name, namespace: NS }, spec })}\n` } } : {}),
+      managedFields: managedFields as KubeObject['metadata']['managedFields'],
+    },
+    spec,
+    status: {
+      conditions: [
+        { lastTransitionTime: iso(T0 + 12_000), message: 'nothing blocks reconciliation', observedGeneration: 1, reason: 'NotStalled', status: 'False', type: 'Stalled' },
+        { lastTransitionTime: written, message: 'up to date', observedGeneration: 1, reason: 'Reconciled', status: 'False', type: 'Reconciling' },
+        ready
+          ? { lastTransitionTime: written, message: 'Outlook may connect over MAPI/HTTP', observedGeneration: 1, reason: 'MapiEnabled', status: 'True', type: 'Ready' }
+          : { lastTransitionTime: written, message: `MAPI for ${domain}.test is not rolled out yet (MapiServer s0: rollout Progressing)`, observedGeneration: 1, reason: 'MailDomainNotReady', status: 'False', type: 'Ready' },
+      ],
+      mapiEnabled: true,
+      observedGeneration: 1,
+    },
+  };
+}
+
+export interface FakeApi {
+  client: KubeClient;
+  /** Sends watch events (JSON lines, as the apiserver writes them) to every open watch. */
+  send(events: Array<{ type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }>): void;
+}
+
+/** Serves `items` (already JSON text per page, like a response body) to list requests. */
+export function fakeApi(items: KubeObject[], pageSize = 500): FakeApi {
+  const pages: string[] = [];
+  for (let i = 0; i < items.length || i === 0; i += pageSize) {
+    const last = i + pageSize >= items.length;
+    pages.push(JSON.stringify({ metadata: { resourceVersion: '99999', ...(last ? {} : { continue: String(pages.length + 1) }) }, items: items.slice(i, i + pageSize).map((o) => ({ ...o, apiVersion: undefined, kind: undefined })) }));
+  }
+  const watches = new Set<PassThrough>();
+  const client = {
+    async request<T>(opts: { path: string; query?: Record<string, unknown> }): Promise<T> {
+      // Other kinds (a ClusterView watches a dozen) are empty.
+      if (!opts.path.endsWith(`/${MAILBOXES.plural}`)) return { metadata: { resourceVersion: '1' }, items: [] } as T;
+      // The real client parses the response text; so does this one.
+      return JSON.parse(pages[Number(opts.query?.continue ?? 0)]!) as T;
+    },
+    async stream(opts: { path: string; signal: AbortSignal }): Promise<PassThrough> {
+      const res = new PassThrough() as PassThrough & { complete: boolean };
+      res.complete = false;
+      // Other kinds' watches stay quiet until aborted.
+      if (opts.path.endsWith(`/${MAILBOXES.plural}`)) watches.add(res);
+      const end = () => { watches.delete(res); res.destroy(); };
+      if (opts.signal.aborted) end();
+      else opts.signal.addEventListener('abort', end, { once: true });
+      return res;
+    },
+  } as unknown as KubeClient;
+  return {
+    client,
+    send(events) {
+      const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+      for (const w of watches) w.write(text);
+    },
+  };
+}
+
+export const MAILBOXES = { group: 'mapi-operator.io', version: 'v1alpha2', plural: 'mailboxes', kind: 'Mailbox', namespaced: true } as const;

@@ -1,0 +1,42 @@
+// The secondary index over an informer's cache: keys by value, the values an object was
+// indexed under (one value kept as a string, several as a list), updates and deletes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Indexer } from '../../../src/kube/indexer.ts';
+import type { EventHandlers, Informer } from '../../../src/kube/informer.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+
+function fakeInformer(): { informer: Informer<KubeObject>; handlers: EventHandlers<KubeObject> } {
+  const box: { handlers?: EventHandlers<KubeObject> } = {};
+  const informer = { addHandlers: (h: EventHandlers<KubeObject>) => { box.handlers = h; return () => {}; } } as unknown as Informer<KubeObject>;
+  return { informer, get handlers() { return box.handlers!; } };
+}
+
+const obj = (name: string, refs: string[]): KubeObject => ({ metadata: { namespace: 'ns', name }, spec: { refs } });
+
+test('Indexer: one value, several values, a change of values, a delete', () => {
+  const f = fakeInformer();
+  const index = new Indexer(f.informer, (o) => (o.spec as { refs: string[] }).refs.map((r) => `ns/${r}`));
+  f.handlers.onAdd!(obj('a', ['d1']));
+  f.handlers.onAdd!(obj('b', ['d1', 'd2']));
+  f.handlers.onAdd!(obj('c', []));
+  assert.deepEqual(index.keys('ns/d1').sort(), ['ns/a', 'ns/b']);
+  assert.deepEqual(index.keys('ns/d2'), ['ns/b']);
+  assert.deepEqual(index.valuesOf('ns/a'), ['ns/d1']);
+  assert.deepEqual(index.valuesOf('ns/b'), ['ns/d1', 'ns/d2']);
+  assert.deepEqual(index.valuesOf('ns/c'), []);
+  f.handlers.onUpdate!(obj('a', ['d1']), obj('a', ['d2']));
+  assert.deepEqual(index.keys('ns/d1'), ['ns/b']);
+  assert.deepEqual(index.keys('ns/d2').sort(), ['ns/a', 'ns/b']);
+  f.handlers.onDelete!(obj('b', ['d1', 'd2']));
+  assert.deepEqual(index.keys('ns/d1'), []);
+  assert.deepEqual(index.keys('ns/d2'), ['ns/a']);
+  assert.deepEqual(index.valuesOf('ns/b'), []);
+});
+
+test('Indexer: an index function that throws indexes the object nowhere', () => {
+  const f = fakeInformer();
+  const index = new Indexer(f.informer, () => { throw new Error('malformed'); });
+  f.handlers.onAdd!(obj('a', ['d1']));
+  assert.deepEqual(index.valuesOf('ns/a'), []);
+});

@@ -11,7 +11,7 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
-import { decideMailbox, type DomainState } from './decide.ts';
+import { decideMailbox, firstStatusDelay, type DomainState } from './decide.ts';
 
 export const MAILBOX_CONTROLLER = 'mailbox';
 
@@ -140,10 +140,16 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     return views;
   }
 
+  // When this process first held back a new Mailbox's status (firstStatusDelay).
+  const firstSeen = new Map<string, number>();
+
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace = '', name } = splitKey(key);
     const raw = view.mailboxes.get(namespace, name);
-    if (!raw || raw.metadata.deletionTimestamp) return;
+    if (!raw || raw.metadata.deletionTimestamp) {
+      firstSeen.delete(key);
+      return;
+    }
     const obj = { ...raw, apiVersion: API_VERSION, kind: 'Mailbox' } as KubeObject;
     const previous = raw.status as MailboxStatus | undefined;
     const spec = view.parseMailboxSpec(raw);
@@ -157,6 +163,14 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
       const isPublished = server && verdict?.valid ? published(server, spec.value.address, verdict.effective) : false;
       status = decideMailbox({ generation: raw.metadata.generation, previous, domain: state, ...(verdict ? { verdict } : {}), published: isPublished, now: now() });
     }
+    const nowMs = now().getTime();
+    const seen = firstSeen.get(key) ?? nowMs;
+    const delay = firstStatusDelay(previous, status, nowMs - seen);
+    if (delay !== undefined) {
+      firstSeen.set(key, seen);
+      return { requeueAfterMs: delay };
+    }
+    firstSeen.delete(key);
     await applyStatusIfChanged(manager.client, obj, status, { signal: ctx.signal });
     return undefined;
   }

@@ -65,3 +65,27 @@ export function decideMailbox(i: MailboxInputs): MailboxStatus {
     conditions: setConditions(i.previous?.conditions as Condition[] | undefined, c, i.generation, i.now),
   };
 }
+
+/**
+ * How long a new Mailbox waits for its MailDomain's first rollout before it is given a status
+ * that says so. Onboarding a domain creates its Mailboxes with it; the first rollout then takes
+ * some seconds (the certificate, the checks, the pods), and writing "not rolled out yet" to
+ * every Mailbox in that time, then "Ready" again moments later, doubles the writes and slows
+ * the domain's own children, which share the apiserver with them.
+ */
+export const FIRST_STATUS_GRACE_MS = 60_000;
+
+/**
+ * Milliseconds to hold back the first status of a Mailbox, or undefined to write it now. Only
+ * a Mailbox that has no status yet and only waits for its domain's rollout (MailDomainNotReady)
+ * waits, at most FIRST_STATUS_GRACE_MS after the operator first saw it; the rollout finishing
+ * enqueues it again, so in the common path its first status is its Ready one. Any other status
+ * (a problem to report, Ready, a status already there) is written at once.
+ */
+export function firstStatusDelay(previous: MailboxStatus | undefined, next: MailboxStatus, waitedMs: number): number | undefined {
+  if (previous?.conditions?.length) return undefined;
+  const ready = next.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.reason !== 'MailDomainNotReady') return undefined;
+  const left = FIRST_STATUS_GRACE_MS - waitedMs;
+  return left > 0 ? left : undefined;
+}

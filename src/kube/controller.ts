@@ -164,13 +164,16 @@ export class Controller {
   }
 
   async #process(key: string): Promise<void> {
-    const log = objectLogger(this.#opts.logger, this.name, key);
+    // Most reconciles log nothing at the configured level, and a pino child (its bindings
+    // serialized and redacted) costs more than many of them: made on first use only.
+    let logger: Logger | undefined;
+    const logOf = () => (logger ??= objectLogger(this.#opts.logger, this.name, key));
     const metrics = this.#opts.metrics;
     const labels = { controller: this.name };
     metrics?.activeWorkers.inc(labels);
     const started = this.#clock.now();
     try {
-      const result = await this.#opts.reconcile(key, { log, signal: this.#abort.signal });
+      const result = await this.#opts.reconcile(key, { get log() { return logOf(); }, signal: this.#abort.signal });
       const after = result && typeof result === 'object' ? result.requeueAfterMs : undefined;
       if (after !== undefined && after > 0) {
         this.queue.forget(key);
@@ -187,7 +190,7 @@ export class Controller {
       metrics?.reconcileErrors.inc(labels);
       metrics?.reconcileTotal.inc({ ...labels, result: 'error' });
       this.queue.addRateLimited(key);
-      log.error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
+      logOf().error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
     } finally {
       metrics?.reconcileTime.observe(labels, (this.#clock.now() - started) / 1000);
       metrics?.activeWorkers.dec(labels);

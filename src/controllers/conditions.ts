@@ -36,12 +36,14 @@ interface TransitionRule {
   to: 'True' | 'False';
   event: 'Normal' | 'Warning';
   reason?: string;
+  /** No Event of its own when Ready turns True at the same time: Ready's says the same. */
+  saidByReady?: boolean;
 }
 
 // Which condition changes a person cares to see in `kubectl describe` / `kubectl get events`.
 const TRANSITIONS: TransitionRule[] = [
   { type: 'RolloutHeld', to: 'True', event: 'Warning' },
-  { type: 'ChecksPassed', to: 'True', event: 'Normal', reason: 'ChecksPassed' },
+  { type: 'ChecksPassed', to: 'True', event: 'Normal', reason: 'ChecksPassed', saidByReady: true },
   { type: 'ChecksPassed', to: 'False', event: 'Warning' },
   { type: 'CertificateReady', to: 'True', event: 'Normal', reason: 'CertificateReady' },
   { type: 'CertificateReady', to: 'False', event: 'Warning' },
@@ -61,15 +63,23 @@ const TRANSIENT_REASONS = new Set(['ChecksPending', 'Pending', 'DoesNotExist', '
 /** Events for conditions that changed status (or reason) between the stored and the new status. */
 export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): ControllerEvent[] {
   const before = new Map((previous ?? []).map((c) => [c.type, c]));
-  const events: ControllerEvent[] = [];
-  for (const c of next ?? []) {
+  const changed = (c: Condition) => {
     const old = before.get(c.type);
     // A new status, or the same status for a new reason (held first for the certificate,
     // then for DNS): both are news to a person.
-    if (old && old.status === c.status && old.reason === c.reason) continue;
-    if (TRANSIENT_REASONS.has(c.reason)) continue;
+    return !old || old.status !== c.status || old.reason !== c.reason;
+  };
+  const becameReady = (next ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && changed(c));
+  const events: ControllerEvent[] = [];
+  for (const c of next ?? []) {
+    if (!changed(c) || TRANSIENT_REASONS.has(c.reason)) continue;
     const rule = TRANSITIONS.find((r) => r.type === c.type && r.to === c.status);
-    if (rule) events.push({ type: rule.event, reason: rule.reason ?? c.reason, message: c.message });
+    if (!rule || (rule.saidByReady && becameReady)) continue;
+    const reason = rule.reason ?? c.reason;
+    // One cause, one Event: a certificate not issued yet turns CertificateReady and
+    // ChecksPassed False for the same reason, and a host conflict both Accepted and Stalled.
+    if (events.some((e) => e.reason === reason)) continue;
+    events.push({ type: rule.event, reason, message: c.message });
   }
   return events;
 }

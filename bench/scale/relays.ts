@@ -47,6 +47,18 @@ export interface DnsRelay extends Counter {
 
 /** A UDP and TCP DNS relay to `upstream` ("host:port"), counting questions by name and type. */
 export async function startDnsRelay(upstream: string): Promise<DnsRelay> {
+  // The UDP port is picked by the kernel; on a busy machine the same TCP port can be in use
+  // (an outgoing connection's ephemeral port): pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsRelayOnce(upstream);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function startDnsRelayOnce(upstream: string): Promise<DnsRelay> {
   const [uhost, uport] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
   const c = counter();
   let silent = false;
@@ -80,7 +92,8 @@ export async function startDnsRelay(upstream: string): Promise<DnsRelay> {
     s.setTimeout(30_000, () => s.destroy());
   });
   // The same port for TCP (truncated answers retry over TCP at the same address).
-  await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, '127.0.0.1', resolve); });
+  await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, '127.0.0.1', resolve); })
+    .catch((err: unknown) => { udp.close(); throw err; });
   return {
     ...c,
     nameserver: `127.0.0.1:${port}`,

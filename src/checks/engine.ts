@@ -9,7 +9,7 @@ import { checkAutodiscoverDns, dnsCheckName } from './dns-check.ts';
 import { normalizeHost } from './host-names.ts';
 import { MAX_ADDRESSES_PER_HOST } from './address-policy.ts';
 import { AUTODISCOVER_PATH, poxRequestBody, poxRequestHeaders } from './autodiscover-pox.ts';
-import { checkHttpServedOnAddresses, httpCheckName } from './http-check.ts';
+import { checkHttpServedOnAddresses, httpCheckName, type HttpCheckInput } from './http-check.ts';
 import type { ProbeCache } from './probe-cache.ts';
 import { boundedIO, ConcurrencyLimiter } from './probe-limits.ts';
 import { judgeTlsHandshake, tlsCheckName } from './tls-check.ts';
@@ -83,10 +83,11 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       const entry = autodiscover.find((h) => h.host === host);
       const credentials = host === authHost ? target.probeCredentials : undefined;
       const dnsCheck = dnsCheckFor(host);
-      const input = {
-        host, role: host === externalHost ? 'external' as const : 'autodiscover' as const, domain: entry?.domain ?? normalizeHost(target.domain), externalHost,
-        ...(dnsCheck ? { dnsCheck } : {}),
-      };
+      // The external host serves every MailDomain of the server and is probed the same for
+      // each (no domain in its request or its key), so 100 MailDomains share one probe of it.
+      const input: HttpCheckInput = host === externalHost
+        ? { host, role: 'external', externalHost, ...(dnsCheck ? { dnsCheck } : {}) }
+        : { host, role: 'autodiscover', domain: entry?.domain ?? normalizeHost(target.domain), externalHost, ...(dnsCheck ? { dnsCheck } : {}) };
       // The cache key carries a hash of the credentials, never the password itself.
       httpChecks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, async () => {
         const resolution = await resolutionOf(host);

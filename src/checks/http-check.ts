@@ -16,8 +16,9 @@ export interface HttpCheckInput {
   host: string;
   /** The external host also gets the MAPI PINGs; autodiscover hosts get the POX request. */
   role: 'external' | 'autodiscover';
-  /** Mail domain used for X-AnchorMailbox when there are no credentials. */
-  domain: string;
+  /** Mail domain used for X-AnchorMailbox when there are no credentials (autodiscover hosts;
+   *  the external host, shared by every domain of the server, uses its own name). */
+  domain?: string;
   externalHost: string;
   /** Given to the one host that runs the authenticated probes. */
   credentials?: ProbeCredentials;
@@ -44,7 +45,7 @@ export function httpCheckName(host: string): string {
 export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): Promise<CheckResult> {
   const host = normalizeHost(input.host);
   const externalHost = normalizeHost(input.externalHost);
-  const address = input.credentials?.address ?? `autodiscover-probe@${normalizeHost(input.domain)}`;
+  const address = input.credentials?.address ?? probeAddress(input);
   const probes: ProbeRecord[] = [];
   const result = (status: CheckResult['status'], reason: string, message: string, extra: Record<string, unknown> = {}): CheckResult => ({
     name: httpCheckName(host), status, reason, message, details: { probes, ...extra },
@@ -88,6 +89,12 @@ export async function checkHttpServed(input: HttpCheckInput, http: HttpClient): 
     return result('Passed', 'Served', `${host}: ${probes.map((p) => `${p.probe} ${p.outcome}`).join(', ')}`);
   }
   return authenticatedProbes(host, externalHost, input.credentials, http, probes, result);
+}
+
+/** Who the unauthenticated POX request asks about: a mailbox of the host's own mail domain,
+ *  or, for the external host (one probe for every domain of the server), of the host itself. */
+export function probeAddress(input: Pick<HttpCheckInput, 'role' | 'domain' | 'host'>): string {
+  return `autodiscover-probe@${normalizeHost(input.role === 'external' || !input.domain ? input.host : input.domain)}`;
 }
 
 type ResultMaker = (status: CheckResult['status'], reason: string, message: string, extra?: Record<string, unknown>) => CheckResult;

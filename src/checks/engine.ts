@@ -62,7 +62,10 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   const certificate = target.certificate ? [Promise.resolve(judgeCertificate(target.certificate))] : [];
   const dnsChecks = autodiscover.map((entry) => run(dnsCheckName(entry.host), { entry, externalHost, servedHosts }, async () =>
     checkAutodiscoverDns({ entry, externalHost, servedHosts, external: await resolutionOf(externalHost) }, io.dns)));
-  const tlsChecks = servedHosts.map((host) => run(tlsCheckName(host), { host }, async () =>
+  // A host's tls/ probe is keyed by the certificate it should serve (when the caller knows it).
+  const issuedFor = new Map(Object.entries(target.servedCertificates ?? {}).map(([host, revision]) => [normalizeHost(host), revision]));
+  const issued = (host: string) => (issuedFor.has(host) ? { certificate: issuedFor.get(host) } : {});
+  const tlsChecks = servedHosts.map((host) => run(tlsCheckName(host), { host, ...issued(host) }, async () =>
     judgeTlsHandshake(host, await bounded.tls.handshake(host), now(), { dnsCheck: dnsCheckFor(host) })));
   const srvTargetChecks = judgeSrvTargets(dnsChecks, servedHosts, (srvTargets) => {
     // An SRV target published for a declared domain is the one host beyond the declared ones

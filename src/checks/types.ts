@@ -44,6 +44,10 @@ export interface CheckTarget {
   release?: string;
   /** Absent when no cluster is involved: then there is no `certificate` check. */
   certificate?: CertificateState;
+  /** By served host, the issued certificate it should present (cert-manager's revision): part of
+   *  that host's tls/ cache key, so a certificate just issued is never judged by the handshake made
+   *  before it, and a change of target re-runs the checks at once. */
+  servedCertificates?: Record<string, string>;
 }
 
 export type CheckStatus = 'Passed' | 'Failed' | 'Warning' | 'Unknown';

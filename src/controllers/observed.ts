@@ -13,7 +13,19 @@ export interface CertificateObserved {
 
 interface CertificateObject extends KubeObject {
   spec?: { dnsNames?: string[] };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
+  status?: { revision?: number; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
+}
+
+/**
+ * Each of the Certificate's names with the revision of the certificate cert-manager issued for
+ * it, once Ready (nothing before): what the tls/ checks of those hosts must see served.
+ */
+export function servedCertificates(obj: KubeObject | undefined): Record<string, string> {
+  const cert = obj as CertificateObject | undefined;
+  const ready = cert?.status?.conditions?.find((c) => c.type === 'Ready');
+  if (!cert || ready?.status !== 'True') return {};
+  const revision = `${cert.metadata.uid ?? ''}/${cert.status?.revision ?? 0}`;
+  return Object.fromEntries((cert.spec?.dnsNames ?? []).map((host) => [host, revision]));
 }
 
 export function observedCertificate(obj: KubeObject | undefined, hosts: string[]): CertificateObserved | undefined {

@@ -16,11 +16,13 @@ export interface CheckTargetExtras {
   caBundlePem?: string;
   /** spec.checks.probeCredentials, read by the caller. */
   probeCredentials?: ProbeCredentials;
+  /** By served host, the revision of the certificate it should present (see CheckTarget). */
+  servedCertificates?: Record<string, string>;
 }
 
 type ServerChecks = Pick<MapiServerSpec, 'externalHost' | 'checks'>;
 
-function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarget, 'externalHost' | 'nameservers' | 'includeHttp' | 'release' | 'caBundlePem' | 'probeCredentials'> {
+function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarget, 'externalHost' | 'nameservers' | 'includeHttp' | 'release' | 'caBundlePem' | 'probeCredentials' | 'servedCertificates'> {
   return {
     externalHost: server.externalHost,
     nameservers: [...server.checks.nameservers],
@@ -28,6 +30,7 @@ function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarg
     ...(extras.release ? { release: extras.release } : {}),
     ...(extras.caBundlePem ? { caBundlePem: extras.caBundlePem } : {}),
     ...(extras.probeCredentials ? { probeCredentials: extras.probeCredentials } : {}),
+    ...(extras.servedCertificates && Object.keys(extras.servedCertificates).length > 0 ? { servedCertificates: extras.servedCertificates } : {}),
   };
 }
 

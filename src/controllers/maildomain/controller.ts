@@ -18,7 +18,7 @@ import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
-import { observedCertificate, runningDeployment } from '../observed.ts';
+import { observedCertificate, runningDeployment, servedCertificates } from '../observed.ts';
 import { decideMailDomain } from './decide.ts';
 
 export const MAILDOMAIN_CONTROLLER = 'maildomain';
@@ -131,8 +131,14 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const deployment = runningDeployment(view.deployments.get(namespace, serverChildNames(server).deployment));
     const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
     const caRef = server.spec.checks.caBundle;
+    // The certificates its hosts and the server's host should serve: one just issued is
+    // checked at once, instead of failing on the handshake made before it for an interval.
+    const served = {
+      ...servedCertificates(view.certificates.get(namespace, serverChildNames(server).certificate)),
+      ...servedCertificates(view.certificates.get(namespace, domainChildNames(md).certificate)),
+    };
     checks.ensure('MailDomain', key, {
-      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}) }),
+      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}), servedCertificates: served }),
       intervalMs: parseDuration(server.spec.checks.interval),
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),

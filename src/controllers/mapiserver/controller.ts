@@ -18,7 +18,7 @@ import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { mailboxVerdicts } from '../mailbox/verdict.ts';
-import { observedCertificate, runningDeployment } from '../observed.ts';
+import { observedCertificate, runningDeployment, servedCertificates } from '../observed.ts';
 import { decideMapiServer } from './decide.ts';
 import { ServerMetrics } from './metrics.ts';
 
@@ -147,7 +147,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
       const caRef = server.spec.checks.caBundle;
       checks.ensure('MapiServer', key, {
-        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}) }),
+        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}), servedCertificates: servedCertificates(view.certificates.get(namespace, names.certificate)) }),
         intervalMs: parseDuration(server.spec.checks.interval),
         namespace,
         ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),

@@ -1,0 +1,59 @@
+// A certificate just issued is checked at once: the tls/ probe of its hosts is keyed by the
+// issued certificate, so the failed handshake made before it (cached for the interval) is not
+// what judges it. Before, a new MailDomain passed only one check interval after its
+// certificate, and a new server's first rollout waited for that interval too.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runChecks } from '../../../src/checks/engine.ts';
+import { ProbeCache } from '../../../src/checks/probe-cache.ts';
+import type { CheckTarget, TlsHandshake } from '../../../src/checks/types.ts';
+import { domainCheckTarget } from '../../../src/gate/targets.ts';
+import { servedCertificates } from '../../../src/controllers/observed.ts';
+import type { KubeObject } from '../../../src/kube/index.ts';
+import { certificate, fakeDns, fakeIO, fixedClock, handshake } from '../checks/fake-io.ts';
+
+const EXTERNAL = 'mail.hoster.example';
+const HOST = 'autodiscover.d0.example';
+
+const cert = (ready: 'True' | 'False', revision?: number): KubeObject => ({
+  apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'd0-autodiscover', namespace: 'mail', uid: 'uid-1' },
+  spec: { dnsNames: [HOST] },
+  status: { ...(revision ? { revision } : {}), conditions: [{ type: 'Ready', status: ready, reason: ready === 'True' ? 'Ready' : 'DoesNotExist', message: '' }] },
+});
+
+describe('servedCertificates', () => {
+  it('names each host of a Ready Certificate with its revision, and nothing before it is Ready', () => {
+    assert.deepEqual(servedCertificates(cert('False')), {});
+    assert.deepEqual(servedCertificates(undefined), {});
+    assert.deepEqual(servedCertificates(cert('True', 1)), { [HOST]: 'uid-1/1' });
+    assert.notDeepEqual(servedCertificates(cert('True', 2)), servedCertificates(cert('True', 1)), 'a renewal is a new certificate to check');
+  });
+});
+
+describe('a MailDomain\'s tls/ row once its certificate is issued', () => {
+  // The front serves its default certificate until cert-manager has issued the domain's.
+  let issued = false;
+  const served = (host: string): TlsHandshake => {
+    const one = handshake({ chain: [certificate({ dnsNames: [issued || host === EXTERNAL ? host : 'ingress.local'] })] });
+    return { ...one, perAddress: [one] } as TlsHandshake;
+  };
+  const clock = fixedClock();
+  const io = fakeIO({ dns: fakeDns({ [EXTERNAL]: { a: ['203.0.113.7'] }, [HOST]: { cname: EXTERNAL }, 'd0.example': { a: ['203.0.113.7'] } }), tls: { handshake: async (h) => served(h) }, clock });
+  const cache = new ProbeCache({ clock, ttlMs: 30_000 });
+  const target = (certificateObject?: KubeObject): CheckTarget => domainCheckTarget(
+    { domain: 'd0.example', aliases: [], autodiscover: { require: 'Any', hosts: [] } } as unknown as Parameters<typeof domainCheckTarget>[0],
+    { externalHost: EXTERNAL, checks: { nameservers: [] } } as unknown as Parameters<typeof domainCheckTarget>[1],
+    { includeHttp: false, servedCertificates: servedCertificates(certificateObject) });
+  const tlsRow = async (t: CheckTarget) => (await runChecks(t, io, { cache })).find((r) => r.name === `tls/${HOST}`)!;
+
+  it('fails before the certificate is issued, and passes in the same interval once it is', async () => {
+    const pending = target(cert('False'));
+    assert.equal((await tlsRow(pending)).status, 'Failed');
+    issued = true;
+    // The same target (nothing known of the certificate) meets the cached failure: that was the delay.
+    assert.equal((await tlsRow(pending)).status, 'Failed');
+    const ready = target(cert('True', 1));
+    assert.notEqual(JSON.stringify(ready), JSON.stringify(pending), 'a new target: the scheduler checks it at once');
+    assert.equal((await tlsRow(ready)).status, 'Passed');
+  });
+});

@@ -1,6 +1,7 @@
 // The background check runs of both controllers: one scheduler, keyed by kind and object, whose
 // runs read the referenced trust bundle and probe credentials just before probing (never into
-// a status or a log) and then call the check engine.
+// a status or a log) and then call the check engine. The MailDomains of a server reference the
+// same ConfigMap or Secret: one read of it is shared for a short while (ReferenceReads).
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import type { KubeClient } from '../../kube/index.ts';
 import { isNotFound } from '../../kube/index.ts';
@@ -29,16 +30,71 @@ export interface CheckRunsOptions {
   onChange: (kind: CheckKind, key: string) => void;
   onRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
   concurrency?: number;
+  /** Clock of the shared reference reads (tests). */
+  now?: () => number;
 }
 
 const READ_TIMEOUT_MS = 10_000;
+/** A run uses a read of a referenced object at most this old (or its interval, if shorter). */
+export const REFERENCE_MAX_AGE_MS = 30_000;
+
+export type ObjectRead = { found: false } | { found: true; data: Record<string, string> };
+type ReferenceKind = 'ConfigMap' | 'Secret';
+
+/**
+ * The ConfigMaps and Secrets the check runs reference, read once per (kind, namespace, name)
+ * while fresh and shared by every run that asks meanwhile, also while the GET is in flight.
+ * Each run says how old a read it accepts (the smaller of its interval and 30 s), so a fixed
+ * bundle or password reaches the next run. The data stays in this process's memory only.
+ */
+export class ReferenceReads {
+  readonly #fetch: (kind: ReferenceKind, namespace: string, name: string) => Promise<ObjectRead>;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, { startedAt: number; settled: boolean; read: Promise<ObjectRead> }>();
+
+  constructor(fetch: (kind: ReferenceKind, namespace: string, name: string) => Promise<ObjectRead>, now: () => number = Date.now) {
+    this.#fetch = fetch;
+    this.#now = now;
+  }
+
+  read(kind: ReferenceKind, namespace: string, name: string, maxAgeMs: number, signal: AbortSignal): Promise<ObjectRead> {
+    const key = `${kind}\u0000${namespace}\u0000${name}`;
+    const now = this.#now();
+    let entry = this.#entries.get(key);
+    if (!entry || (entry.settled && now - entry.startedAt >= maxAgeMs)) {
+      // Objects of deleted resources must not pile up in a long-lived operator.
+      for (const [k, e] of this.#entries) if (e.settled && now - e.startedAt >= REFERENCE_MAX_AGE_MS) this.#entries.delete(k);
+      const fresh = { startedAt: now, settled: false, read: this.#fetch(kind, namespace, name) };
+      // A failed read (not a 404: that is an answer) is not kept; the next run asks again.
+      fresh.read.then(() => { fresh.settled = true; }, () => { if (this.#entries.get(key) === fresh) this.#entries.delete(key); });
+      this.#entries.set(key, fresh);
+      entry = fresh;
+    }
+    return untilAborted(entry.read, signal);
+  }
+}
+
+/** The shared read for one caller: it stops waiting when its own run is aborted. */
+function untilAborted<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+    );
+  });
+}
 
 export class CheckRuns {
   readonly #scheduler: CheckScheduler<CheckRequest>;
   readonly #client: KubeClient;
+  readonly #reads: ReferenceReads;
 
   constructor(opts: CheckRunsOptions) {
     this.#client = opts.client;
+    this.#reads = new ReferenceReads((kind, namespace, name) => this.#get(kind, namespace, name), opts.now);
     const split = (k: string): [CheckKind, string] => {
       const i = k.indexOf(':');
       return [k.slice(0, i) as CheckKind, k.slice(i + 1)];
@@ -77,15 +133,16 @@ export class CheckRuns {
   async #withReferences(req: CheckRequest, signal: AbortSignal): Promise<{ target: CheckTarget; problems: CheckResult[] }> {
     let target = req.target;
     const problems: CheckResult[] = [];
+    const maxAgeMs = Math.min(req.intervalMs, REFERENCE_MAX_AGE_MS);
     if (req.caBundle) {
       const ref = req.caBundle;
-      const bundle = caBundleReference(ref, await this.#readKey(ref.kind, req.namespace, ref.name, ref.key, signal));
+      const bundle = caBundleReference(ref, await this.#readKey(ref.kind, req.namespace, ref.name, ref.key, maxAgeMs, signal));
       if ('pem' in bundle) target = { ...target, caBundlePem: bundle.pem };
       else problems.push(bundle.problem);
     }
     if (req.credentialsSecret) {
       const secret = req.credentialsSecret;
-      const [username, password, address] = await Promise.all((['username', 'password', 'address'] as const).map((k) => this.#readKey('Secret', req.namespace, secret, k, signal)));
+      const [username, password, address] = await Promise.all((['username', 'password', 'address'] as const).map((k) => this.#readKey('Secret', req.namespace, secret, k, maxAgeMs, signal)));
       const creds = probeCredentialsReference(secret, { username: username!, password: password!, address: address! });
       if ('credentials' in creds) target = { ...target, probeCredentials: creds.credentials satisfies ProbeCredentials };
       else problems.push(creds.problem);
@@ -93,15 +150,22 @@ export class CheckRuns {
     return { target, problems };
   }
 
-  async #readKey(kind: 'ConfigMap' | 'Secret', namespace: string, name: string, key: string, signal: AbortSignal): Promise<ReadOutcome> {
+  async #readKey(kind: ReferenceKind, namespace: string, name: string, key: string, maxAgeMs: number, signal: AbortSignal): Promise<ReadOutcome> {
+    const read = await this.#reads.read(kind, namespace, name, maxAgeMs, signal);
+    if (!read.found) return { found: false };
+    const raw = read.data[key];
+    if (raw === undefined) return { found: true, value: undefined };
+    return { found: true, value: kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw };
+  }
+
+  /** One GET, shared by the runs that wait on it: bounded by its own time-out, not a run's signal. */
+  async #get(kind: ReferenceKind, namespace: string, name: string): Promise<ObjectRead> {
     const ref = kind === 'Secret' ? SECRETS : CONFIGMAPS;
     try {
       const obj = await this.#client.request<{ data?: Record<string, string> }>({
-        method: 'GET', path: `/api/v1/namespaces/${namespace}/${ref.plural}/${name}`, timeoutMs: READ_TIMEOUT_MS, signal, object: `${kind} ${namespace}/${name}`,
+        method: 'GET', path: `/api/v1/namespaces/${namespace}/${ref.plural}/${name}`, timeoutMs: READ_TIMEOUT_MS, object: `${kind} ${namespace}/${name}`,
       });
-      const raw = obj.data?.[key];
-      if (raw === undefined) return { found: true, value: undefined };
-      return { found: true, value: kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw };
+      return { found: true, data: obj.data ?? {} };
     } catch (err) {
       if (isNotFound(err)) return { found: false };
       throw err;

@@ -1,0 +1,88 @@
+// Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
+// V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
+//
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--section all|modules|cache|flags]
+//
+// 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
+//    an empty Node process and against @kubernetes/client-node alone (what it would add).
+// 2. cache: JS heap per cached Mailbox through the real Informer: as listed, without
+//    managedFields only (the old default) and with cacheTransform (the default now); alone
+//    and with the ClusterView and Mailbox controller structures on top (bench/memory/cache.ts).
+// 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
+//    garbage: bench/memory/workload.ts) under the image's V8 flags and others, rounds
+//    interleaved; median RSS and throughput as ratios to the no-flag baseline.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const { values } = parseArgs({
+  options: {
+    mailboxes: { type: 'string', default: '20000' },
+    events: { type: 'string', default: '60000' },
+    rounds: { type: 'string', default: '2' },
+    section: { type: 'string', default: 'all' },
+  },
+});
+const sections = values.section === 'all' ? ['modules', 'cache', 'flags'] : [values.section!];
+
+/** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
+ *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
+export const IMAGE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=269'];
+
+function node(args: string[], timeoutMs = 600_000): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 }).trim().split('\n').at(-1)!;
+}
+
+const mib = (b: number) => (b / 1048576).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+if (sections.includes('modules')) {
+  const probe = (what: string) => `const m=${what};await m;globalThis.gc();globalThis.gc();const u=process.memoryUsage();console.log(JSON.stringify({rss:u.rss,heapUsed:u.heapUsed,heapTotal:u.heapTotal}))`;
+  const read = (what: string) => JSON.parse(node(['--expose-gc', '--input-type=module', '-e', probe(what)])) as { rss: number; heapUsed: number; heapTotal: number };
+  const empty = read('Promise.resolve()');
+  const run = read(`import(${JSON.stringify(path.join(root, 'src/cli/run-command.ts'))})`);
+  const clientNode = read(`import('@kubernetes/client-node')`);
+  process.stdout.write(`\n## modules (after two full GCs)\n\n| process | RSS MiB | heap used MiB | heap total MiB |\n|---|---|---|---|\n`);
+  for (const [label, r] of [['empty node', empty], ['`run` command loaded', run], ['@kubernetes/client-node alone (not loaded by `run` any more)', clientNode]] as const) {
+    process.stdout.write(`| ${label} | ${mib(r.rss)} | ${mib(r.heapUsed)} | ${mib(r.heapTotal)} |\n`);
+  }
+}
+
+if (sections.includes('cache')) {
+  process.stdout.write(`\n## cache (${values.mailboxes} Mailboxes, JS heap bytes per Mailbox after full GCs)\n\n| what is cached | as listed | without managedFields (old default) | cacheTransform (default) |\n|---|---|---|---|\n`);
+  for (const view of [false, true]) {
+    const r = JSON.parse(node(['--expose-gc', 'bench/memory/cache.ts', '--mailboxes', values.mailboxes!, ...(view ? ['--view'] : [])])) as { bytesPerMailbox: Record<string, number> };
+    const b = r.bytesPerMailbox;
+    process.stdout.write(`| ${view ? 'informer + ClusterView indexes + Mailbox controller' : 'informer store only'} | ${b.asListed} | ${b.withoutManagedFields} | ${b.cacheTransform} (${((b.cacheTransform! / b.withoutManagedFields!) * 100).toFixed(0)} %) |\n`);
+  }
+}
+
+if (sections.includes('flags')) {
+  const variants: Array<[string, string[]]> = [
+    ['no flags (baseline: V8 sizes the heap from the machine)', []],
+    ['--max-semi-space-size=8', ['--max-semi-space-size=8']],
+    ['--max-old-space-size=269', ['--max-old-space-size=269']],
+    [`image: ${IMAGE_FLAGS.join(' ')}`, IMAGE_FLAGS],
+    ['--optimize-for-size', ['--optimize-for-size']],
+  ];
+  const results = new Map<string, Array<{ rssPeakMiB: number; rssEndMiB: number; heapTotalMiB: number; eventsPerSec: number }>>();
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const [label, flags] of variants) {
+      const r = JSON.parse(node([...flags, 'bench/memory/workload.ts', '--mailboxes', values.mailboxes!, '--events', values.events!]));
+      results.set(label, [...(results.get(label) ?? []), r]);
+    }
+  }
+  const base = results.get(variants[0]![0])!;
+  const baseRss = median(base.map((r) => r.rssPeakMiB));
+  const baseRate = median(base.map((r) => r.eventsPerSec));
+  process.stdout.write(`\n## V8 flags (${values.mailboxes} Mailboxes, ${values.events} watch events; median of ${values.rounds} interleaved rounds)\n\n| flags | peak RSS MiB | RSS at end | heap total at end | events/s | peak RSS / baseline | throughput / baseline |\n|---|---|---|---|---|---|---|\n`);
+  for (const [label] of variants) {
+    const rs = results.get(label)!;
+    const rss = median(rs.map((r) => r.rssPeakMiB));
+    const rate = median(rs.map((r) => r.eventsPerSec));
+    process.stdout.write(`| ${label} | ${rss.toFixed(1)} | ${median(rs.map((r) => r.rssEndMiB)).toFixed(1)} | ${median(rs.map((r) => r.heapTotalMiB)).toFixed(1)} | ${rate} | ${(rss / baseRss).toFixed(2)} | ${(rate / baseRate).toFixed(2)} |\n`);
+  }
+}

@@ -55,6 +55,8 @@ export interface ControllerOptions {
   metrics?: Metrics;
   clock?: Clock;
   rateLimiter?: ItemExponentialBackoff;
+  /** Reconcile a key at most once per this many ms (see WorkQueueOptions.minIntervalMs). */
+  minIntervalMs?: number;
 }
 
 /** Keys of primary objects that own `obj` (same namespace; cluster-scoped owners by name). */
@@ -93,7 +95,7 @@ export class Controller {
     this.name = opts.name;
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
-    this.queue = new WorkQueue({ name: opts.name, clock: this.#clock, rateLimiter: opts.rateLimiter, metrics: opts.metrics?.workQueue(opts.name) });
+    this.queue = new WorkQueue({ name: opts.name, clock: this.#clock, rateLimiter: opts.rateLimiter, metrics: opts.metrics?.workQueue(opts.name), ...(opts.minIntervalMs ? { minIntervalMs: opts.minIntervalMs } : {}) });
   }
 
   /** Puts a key on the queue (e.g. from a timer or an external signal). */

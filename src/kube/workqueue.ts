@@ -5,6 +5,8 @@
 // - per-key exponential failure backoff (`addRateLimited`, `forget`);
 // - delayed adds (`addAfter`) keep the earliest requested time per key;
 // - `runWorkers(n)` bounds concurrency across keys;
+// - optionally (`minIntervalMs`), a key is handed out at most once per interval: the adds in
+//   between collapse into one, handed out when the interval has passed;
 // - `shutDown()` stops handing out work and resolves when in-flight work is done.
 import { ItemExponentialBackoff } from './backoff.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
@@ -25,6 +27,10 @@ export interface WorkQueueOptions {
   clock?: Clock;
   rateLimiter?: ItemExponentialBackoff;
   metrics?: WorkQueueMetrics;
+  /** A key is handed out at most once per this many ms (default 0: as often as it is added).
+   *  For a key that many events concern at once (a server and its thousands of mailboxes),
+   *  reconciling once per burst instead of once per event. */
+  minIntervalMs?: number;
 }
 
 interface Waiter {
@@ -48,6 +54,9 @@ export class WorkQueue {
   // Delayed adds: the earliest due time per key wins.
   #delayed = new Map<string, { at: number; handle: TimerHandle }>();
   #waiters: Waiter[] = [];
+  // When each key was last handed out (only with minIntervalMs).
+  readonly #minIntervalMs: number;
+  #lastStarted = new Map<string, number>();
   #shuttingDown = false;
   #drained: Array<() => void> = [];
 
@@ -56,11 +65,17 @@ export class WorkQueue {
     this.#clock = opts.clock ?? realClock;
     this.#rateLimiter = opts.rateLimiter ?? new ItemExponentialBackoff();
     this.#metrics = opts.metrics;
+    this.#minIntervalMs = opts.minIntervalMs ?? 0;
   }
 
   add(key: string): void {
     if (this.#shuttingDown) return;
     if (this.#dirty.has(key)) return;
+    const wait = this.#untilAllowed(key);
+    if (wait > 0 && !this.#processing.has(key)) {
+      this.addAfter(key, wait);
+      return;
+    }
     this.#metrics?.added();
     this.#dirty.add(key);
     // A key being processed is queued again by `done`, never handed out twice at once.
@@ -136,8 +151,16 @@ export class WorkQueue {
     const started = this.#startedAt.get(key);
     this.#startedAt.delete(key);
     if (started !== undefined) this.#metrics?.workDuration((this.#clock.now() - started) / 1000);
-    // Re-added while it was processing: queue it once now.
-    if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
+    // Re-added while it was processing: queue it once now (or once its interval has passed).
+    if (this.#dirty.has(key) && !this.#shuttingDown) {
+      const wait = this.#untilAllowed(key);
+      if (wait > 0) {
+        this.#dirty.delete(key);
+        this.addAfter(key, wait);
+      } else {
+        this.#enqueue(key);
+      }
+    }
     if (this.#processing.size === 0) {
       for (const resolve of this.#drained.splice(0)) resolve();
     }
@@ -181,6 +204,13 @@ export class WorkQueue {
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
+  /** Ms before `key` may be handed out again (0: now). */
+  #untilAllowed(key: string): number {
+    if (this.#minIntervalMs <= 0) return 0;
+    const last = this.#lastStarted.get(key);
+    return last === undefined ? 0 : Math.max(0, last + this.#minIntervalMs - this.#clock.now());
+  }
+
   #enqueue(key: string): void {
     this.#queue.push(key);
     this.#addedAt.set(key, this.#clock.now());
@@ -201,7 +231,17 @@ export class WorkQueue {
     this.#addedAt.delete(key);
     if (added !== undefined) this.#metrics?.queueDuration((this.#clock.now() - added) / 1000);
     this.#startedAt.set(key, this.#clock.now());
+    if (this.#minIntervalMs > 0) this.#rememberStart(key);
     this.#metrics?.depth(this.#queue.length);
     return key;
+  }
+
+  #rememberStart(key: string): void {
+    const now = this.#clock.now();
+    this.#lastStarted.set(key, now);
+    // Only starts within the interval matter: keep the map as small as the recent keys.
+    if (this.#lastStarted.size > 1_000) {
+      for (const [k, at] of this.#lastStarted) if (at + this.#minIntervalMs <= now) this.#lastStarted.delete(k);
+    }
   }
 }

@@ -229,6 +229,9 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     reconcile,
     concurrency: opts.concurrency ?? 4,
     resyncMs: opts.resyncMs ?? 5 * 60_000,
+    // A server's reconcile gathers every domain and mailbox of it; while its domains converge
+    // they change its inputs several times a second. Once a second is often enough.
+    minIntervalMs: 1_000,
   });
   return { controller };
 }

@@ -9,9 +9,18 @@ export interface ProbeCacheOptions {
   clock: Clock;
   /** How long a Passed result is reused: the re-check interval. */
   ttlMs: number;
-  /** Anything else is reused for a shorter time, so a fix is seen soon. */
+  /** Anything else is reused for a shorter time, so a fix is seen soon (default: at most
+   *  FAILURE_TTL_MS). */
   failureTtlMs?: number;
 }
+
+/**
+ * The default life of a result that did not pass: no longer than the check scheduler's first
+ * retry of a failing run (5 s), or that retry meets the very answer it retries. It used to be
+ * min(TTL, 30 s), a whole interval at the usual 30 s: a certificate the front started serving a
+ * second after the first failed handshake was seen only an interval later.
+ */
+export const FAILURE_TTL_MS = 5_000;
 
 interface Entry {
   expiresAt: number;
@@ -27,7 +36,7 @@ export class ProbeCache {
   constructor(options: ProbeCacheOptions) {
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs;
-    this.#failureTtlMs = options.failureTtlMs ?? Math.min(options.ttlMs, 30_000);
+    this.#failureTtlMs = options.failureTtlMs ?? Math.min(options.ttlMs, FAILURE_TTL_MS);
   }
 
   /** The cached result for this check and inputs, or the result of `probe` (then cached). */

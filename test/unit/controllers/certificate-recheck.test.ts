@@ -57,3 +57,21 @@ describe('a MailDomain\'s tls/ row once its certificate is issued', () => {
     assert.equal((await tlsRow(ready)).status, 'Passed');
   });
 });
+
+describe('a failed probe and the scheduler\'s retry', () => {
+  it('the retry 5 s after a failure probes again (the front may pick a new certificate up a moment after cert-manager calls it Ready)', async () => {
+    const clock = fixedClock();
+    const cache = new ProbeCache({ clock, ttlMs: 30_000 });
+    let serving = false;
+    let probes = 0;
+    const probe = async () => {
+      probes++;
+      return { name: `tls/${HOST}`, status: serving ? 'Passed' as const : 'Failed' as const, reason: serving ? 'Trusted' : 'NameMismatch', message: '', details: {} };
+    };
+    assert.equal((await cache.get(`tls/${HOST}`, { host: HOST }, probe)).status, 'Failed');
+    serving = true;
+    clock.advance(5_000);
+    assert.equal((await cache.get(`tls/${HOST}`, { host: HOST }, probe)).status, 'Passed');
+    assert.equal(probes, 2);
+  });
+});

@@ -70,6 +70,10 @@ export function transitionEvents(previous: Condition[] | undefined, next: Condit
     return !old || old.status !== c.status || old.reason !== c.reason;
   };
   const becameReady = (next ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && changed(c));
+  // Causes already reported by another condition's Warning: a certificate not issued yet
+  // turns ChecksPassed False first, CertificateReady a reconcile later (once the Certificate
+  // exists); one Warning for both.
+  const warned = (previous ?? []).filter((p) => TRANSITIONS.some((r) => r.type === p.type && r.to === p.status && r.event === 'Warning')).map((p) => p.reason);
   const events: ControllerEvent[] = [];
   for (const c of next ?? []) {
     if (!changed(c) || TRANSIENT_REASONS.has(c.reason)) continue;
@@ -78,7 +82,7 @@ export function transitionEvents(previous: Condition[] | undefined, next: Condit
     const reason = rule.reason ?? c.reason;
     // One cause, one Event: a certificate not issued yet turns CertificateReady and
     // ChecksPassed False for the same reason, and a host conflict both Accepted and Stalled.
-    if (events.some((e) => e.reason === reason)) continue;
+    if (events.some((e) => e.reason === reason) || (rule.event === 'Warning' && warned.includes(reason))) continue;
     events.push({ type: rule.event, reason, message: c.message });
   }
   return events;

@@ -14,6 +14,17 @@ describe('transitionEvents', () => {
     assert.deepEqual(transitionEvents(before, after), [{ type: 'Warning', reason: 'CertificateNotReady', message: 'Certificate d0-autodiscover is not ready: Issuing' }]);
   });
 
+  it('the same cause reaching another condition a reconcile later is not reported again', () => {
+    // First the checks wait for a Certificate that does not exist yet, then it exists, not Ready.
+    const first = [c('CertificateReady', 'Unknown', 'Pending'), c('ChecksPassed', 'False', 'CertificateNotReady')];
+    const second = [c('CertificateReady', 'False', 'CertificateNotReady'), c('ChecksPassed', 'False', 'CertificateNotReady')];
+    assert.deepEqual(transitionEvents(undefined, first).map((e) => e.reason), ['CertificateNotReady']);
+    assert.deepEqual(transitionEvents(first, second), []);
+    // Issued, then failing to renew: news again.
+    const issued = [c('CertificateReady', 'True', 'CertificateReady'), c('ChecksPassed', 'True', 'ChecksPassed')];
+    assert.deepEqual(transitionEvents(issued, second).map((e) => e.reason), ['CertificateNotReady']);
+  });
+
   it('checks passing and Ready at once: the Ready Event says it, no ChecksPassed Event beside it', () => {
     const before = [c('ChecksPassed', 'False', 'AutodiscoverTlsFailed'), c('Ready', 'False', 'AutodiscoverTlsFailed')];
     const after = [c('ChecksPassed', 'True', 'ChecksPassed'), c('Ready', 'True', 'Ready', 'autodiscover for example.com is published and served')];

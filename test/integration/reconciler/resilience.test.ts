@@ -10,6 +10,7 @@ import { ensureCertManagerCrds, repoRoot } from '../../../src/dev/controlplane-a
 import { freshNamespace, kubectlFor, type Kubectl } from '../../../src/dev/kube.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../../src/dev/operator.ts';
 import { waitFor } from '../../../src/dev/wait.ts';
+import { KubeClient, loadKubeConfig } from '../../../src/kube/index.ts';
 import { mailDomainManifest, mailboxManifest, mapiServerManifest, ISSUER } from '../../support/fixtures.ts';
 
 let cp: ControlPlane;
@@ -157,11 +158,16 @@ describe('operator resilience', () => {
     // One Mailbox in each of the first 20 domains: the access list carries them too.
     const mailboxes = Array.from({ length: BULK_MAILBOXES }, (_, i) => mailboxManifest(`user${i}`, ns, { domainRef: `d${i}`, address: `user${i}@d${i}.bulk.example` }));
     const items = [server(ns, 'mail.bulk.example'), ...Array.from({ length: count }, (_, i) => domain(`d${i}`, ns, `d${i}.bulk.example`)), ...mailboxes];
-    // create, not apply: one request per object, so the operator is killed while most are still to do.
-    await k.ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-    const domainIngresses = async () => (await k.json<{ items: unknown[] }>(['get', 'ingresses', '-n', ns, '-l', 'mapi-operator.io/maildomain'])).items.length;
-    await waitFor(async () => (await domainIngresses()) >= 10, { describe: 'the first children', timeoutMs: 60_000, intervalMs: 100 });
+    // create, not apply: one request per object, and the operator is killed while they are
+    // still being created (it keeps up with kubectl: waiting for the create first left it
+    // nothing to do by the time it was killed). Counted straight from the apiserver, not
+    // through a kubectl process per look, so the kill follows the first children closely.
+    const created = k.ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const api = new KubeClient(loadKubeConfig(cp.kubeconfigPath));
+    const domainIngresses = async () => (await api.request<{ items: unknown[] }>({ path: `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, query: { labelSelector: 'mapi-operator.io/maildomain' }, timeoutMs: 10_000 })).items.length;
+    await waitFor(async () => (await domainIngresses()) >= 10, { describe: 'the first children', timeoutMs: 60_000, intervalMs: 20 });
     await op.kill9();
+    await created;
     const before = await domainIngresses();
     assert.ok(before < count, `killed mid-way (${before} of ${count} MailDomain Ingresses existed)`);
 

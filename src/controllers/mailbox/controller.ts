@@ -11,7 +11,7 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
-import { decideMailbox, firstStatusDelay, type DomainState } from './decide.ts';
+import { decideMailbox, domainVerdictPending, firstStatusDelay, type DomainState } from './decide.ts';
 
 export const MAILBOX_CONTROLLER = 'mailbox';
 
@@ -111,6 +111,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
       ...(server ? { server } : {}),
       state: {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
+        verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         mapiAvailable: available?.status === 'True',
         rolloutMessage: !server
           ? `MapiServer ${md.spec.serverRef} (spec.serverRef of MailDomain ${name}) does not exist`
@@ -154,10 +155,12 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     const previous = raw.status as MailboxStatus | undefined;
     const spec = view.parseMailboxSpec(raw);
     let status: MailboxStatus;
+    let domain: DomainState | undefined;
     if (!spec.ok) {
       status = decideMailbox({ generation: raw.metadata.generation, previous, invalidSpec: spec.message, published: false, now: now() });
     } else {
       const { state, md, server } = domainState(namespace, spec.value.domainRef);
+      domain = state;
       // Only the Mailboxes sharing this address matter for the duplicate rule.
       const verdict = md ? mailboxVerdicts(md, peersOf(raw)).get(name) : undefined;
       const isPublished = server && verdict?.valid ? published(server, spec.value.address, verdict.effective) : false;
@@ -165,7 +168,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     }
     const nowMs = now().getTime();
     const seen = firstSeen.get(key) ?? nowMs;
-    const delay = firstStatusDelay(previous, status, nowMs - seen);
+    const delay = firstStatusDelay(previous, status, domain, nowMs - seen);
     if (delay !== undefined) {
       firstSeen.set(key, seen);
       return { requeueAfterMs: delay };

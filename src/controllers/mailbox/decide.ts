@@ -9,7 +9,12 @@ import type { MailboxVerdict } from './verdict.ts';
 export type DomainState =
   | { kind: 'Missing'; name: string }
   | { kind: 'Invalid'; name: string; message: string }
-  | { kind: 'Found'; name: string; domain: string; mapiEnabled: boolean; mapiAvailable: boolean; rolloutMessage: string };
+  | {
+    kind: 'Found'; name: string; domain: string; mapiEnabled: boolean; mapiAvailable: boolean; rolloutMessage: string;
+    /** The MailDomain has no verdict yet: not reconciled for its generation, or waiting for its
+     *  certificate or its first checks. */
+    verdictPending?: boolean;
+  };
 
 export interface MailboxInputs {
   generation?: number;
@@ -67,23 +72,36 @@ export function decideMailbox(i: MailboxInputs): MailboxStatus {
 }
 
 /**
- * How long a new Mailbox waits for its MailDomain's first rollout before it is given a status
- * that says so. Onboarding a domain creates its Mailboxes with it; the first rollout then takes
- * some seconds (the certificate, the checks, the pods), and writing "not rolled out yet" to
- * every Mailbox in that time, then "Ready" again moments later, doubles the writes and slows
- * the domain's own children, which share the apiserver with them.
+ * The longest a new Mailbox's first status is held back while its MailDomain has no verdict
+ * (see firstStatusDelay): a domain stuck on its certificate must not leave its Mailboxes
+ * without a status for longer.
  */
 export const FIRST_STATUS_GRACE_MS = 60_000;
 
+/** A MailDomain's Ready reasons that mean "no verdict yet", not a problem found. */
+const VERDICT_PENDING_REASONS = new Set(['ChecksPending', 'CertificateNotReady', 'Pending']);
+
+/** Whether a MailDomain has no verdict yet (its status, read from the cache). */
+export function domainVerdictPending(generation: number | undefined, status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string }> } | undefined): boolean {
+  if (!status || status.observedGeneration !== generation) return true;
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  return !ready || (ready.status !== 'True' && VERDICT_PENDING_REASONS.has(ready.reason));
+}
+
 /**
- * Milliseconds to hold back the first status of a Mailbox, or undefined to write it now. Only
- * a Mailbox that has no status yet and only waits for its domain's rollout (MailDomainNotReady)
- * waits, at most FIRST_STATUS_GRACE_MS after the operator first saw it; the rollout finishing
- * enqueues it again, so in the common path its first status is its Ready one. Any other status
- * (a problem to report, Ready, a status already there) is written at once.
+ * Milliseconds to hold back the first status of a Mailbox, or undefined to write it now.
+ * Onboarding a domain creates its Mailboxes with it: while the domain has no verdict yet (its
+ * certificate being issued, its first checks), each Mailbox would be written "not rolled out
+ * yet" and again "Ready" moments later, and those thousands of writes slow the domain's own
+ * children, which share the apiserver with them. So a Mailbox that has no status yet, whose
+ * domain is found but not rolled out and has no verdict, waits: the domain's verdict (or the
+ * rollout) enqueues it again, and in the common path its first status is its last. At most
+ * FIRST_STATUS_GRACE_MS after the operator first saw it. Anything else (a problem to report,
+ * Ready, a status already there, a domain with a verdict) is written at once.
  */
-export function firstStatusDelay(previous: MailboxStatus | undefined, next: MailboxStatus, waitedMs: number): number | undefined {
+export function firstStatusDelay(previous: MailboxStatus | undefined, next: MailboxStatus, domain: DomainState | undefined, waitedMs: number): number | undefined {
   if (previous?.conditions?.length) return undefined;
+  if (domain?.kind !== 'Found' || !domain.verdictPending) return undefined;
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   if (ready?.reason !== 'MailDomainNotReady') return undefined;
   const left = FIRST_STATUS_GRACE_MS - waitedMs;

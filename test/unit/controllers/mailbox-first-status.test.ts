@@ -1,50 +1,66 @@
-// A new Mailbox of a domain whose MAPI is still rolling out: its first status waits (a bounded
-// time) for the rollout, so onboarding writes each Mailbox's status once, not twice.
+// A new Mailbox of a domain that has no verdict yet (its certificate being issued, its first
+// checks): its first status waits for the verdict (at most a bounded time), so onboarding
+// writes each Mailbox's status once, not twice, and not while the domain's children go out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideMailbox, firstStatusDelay, FIRST_STATUS_GRACE_MS, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
+import { decideMailbox, domainVerdictPending, firstStatusDelay, FIRST_STATUS_GRACE_MS, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
 import type { MailboxStatus } from '../../../src/api/mailbox.ts';
 import { statusChanged } from '../../../src/kube/status-diff.ts';
 
-const rollingOut: DomainState = { kind: 'Found', name: 'example', domain: 'example.com', mapiEnabled: true, mapiAvailable: false, rolloutMessage: 'MapiServer s0: rollout Held, waiting for the certificate' };
-const rolledOut: DomainState = { ...rollingOut, mapiAvailable: true, rolloutMessage: 'MapiServer s0: rollout Available, serving' };
+const found = { kind: 'Found' as const, name: 'example', domain: 'example.com', mapiEnabled: true };
+const converging: DomainState = { ...found, mapiAvailable: false, verdictPending: true, rolloutMessage: 'MapiServer s0: rollout Held, waiting for the certificate' };
+const heldForGood: DomainState = { ...found, mapiAvailable: false, verdictPending: false, rolloutMessage: 'MapiServer s0: rollout Held, autodiscover.example.com is not published' };
+const rolledOut: DomainState = { ...found, mapiAvailable: true, verdictPending: false, rolloutMessage: 'MapiServer s0: rollout Available, serving' };
 const verdict = { valid: true as const, effective: true };
-const decide = (domain: DomainState, published: boolean, previous?: MailboxStatus, now = new Date('2026-01-01T00:00:00Z')) =>
-  decideMailbox({ generation: 1, ...(previous ? { previous } : {}), domain, verdict, published, now });
+const decide = (domain: DomainState, published: boolean, previous?: MailboxStatus) =>
+  decideMailbox({ generation: 1, ...(previous ? { previous } : {}), domain, verdict, published, now: new Date('2026-01-01T00:00:00Z') });
+
+describe('domainVerdictPending', () => {
+  const ready = (status: string, reason: string) => ({ observedGeneration: 1, conditions: [{ type: 'Ready', status, reason }] });
+  it('no status for its generation, no certificate yet or no checks yet: pending; a verdict either way: not', () => {
+    assert.equal(domainVerdictPending(1, undefined), true);
+    assert.equal(domainVerdictPending(2, ready('True', 'Ready')), true);
+    assert.equal(domainVerdictPending(1, ready('False', 'ChecksPending')), true);
+    assert.equal(domainVerdictPending(1, ready('False', 'CertificateNotReady')), true);
+    assert.equal(domainVerdictPending(1, ready('True', 'Ready')), false);
+    assert.equal(domainVerdictPending(1, ready('False', 'AutodiscoverNotPublished')), false);
+  });
+});
 
 describe('firstStatusDelay', () => {
-  it('holds back the first status of a new Mailbox waiting for its domain\'s rollout, for what is left of the grace', () => {
-    const next = decide(rollingOut, false);
+  it('holds back the first status of a new Mailbox whose domain has no verdict yet, for what is left of the grace', () => {
+    const next = decide(converging, false);
     assert.equal(next.conditions?.find((c) => c.type === 'Ready')?.reason, 'MailDomainNotReady');
-    assert.equal(firstStatusDelay(undefined, next, 0), FIRST_STATUS_GRACE_MS);
-    assert.equal(firstStatusDelay(undefined, next, 10_000), FIRST_STATUS_GRACE_MS - 10_000);
-    assert.equal(firstStatusDelay(undefined, next, FIRST_STATUS_GRACE_MS), undefined, 'past the grace the waiting status is written');
+    assert.equal(firstStatusDelay(undefined, next, converging, 0), FIRST_STATUS_GRACE_MS);
+    assert.equal(firstStatusDelay(undefined, next, converging, 10_000), FIRST_STATUS_GRACE_MS - 10_000);
+    assert.equal(firstStatusDelay(undefined, next, converging, FIRST_STATUS_GRACE_MS), undefined, 'past the grace the waiting status is written');
   });
 
-  it('writes at once anything else: Ready, a domain that does not exist, a status already there', () => {
-    assert.equal(firstStatusDelay(undefined, decide(rolledOut, true), 0), undefined);
-    const notFound = decideMailbox({ generation: 1, domain: { kind: 'Missing', name: 'example' }, published: false, now: new Date() });
-    assert.equal(firstStatusDelay(undefined, notFound, 0), undefined);
-    // A Ready Mailbox whose server stops serving must say so now, not in 30 s.
+  it('writes at once: a domain held for a reason a person must fix, Ready, a missing domain, a status already there', () => {
+    assert.equal(firstStatusDelay(undefined, decide(heldForGood, false), heldForGood, 0), undefined);
+    assert.equal(firstStatusDelay(undefined, decide(rolledOut, true), rolledOut, 0), undefined);
+    const missing: DomainState = { kind: 'Missing', name: 'example' };
+    assert.equal(firstStatusDelay(undefined, decideMailbox({ generation: 1, domain: missing, published: false, now: new Date() }), missing, 0), undefined);
+    // A Ready Mailbox whose server stops serving must say so now.
     const ready = decide(rolledOut, true);
-    assert.equal(firstStatusDelay(ready, decide(rollingOut, true, ready), 0), undefined);
+    assert.equal(firstStatusDelay(ready, decide(converging, true, ready), converging, 0), undefined);
   });
 
-  it('over an onboarding (domain rolling out, then rolled out 20 s later) a Mailbox\'s status is written once', () => {
+  it('over an onboarding (certificate, checks, then the rollout) a Mailbox\'s status is written once', () => {
     let stored: MailboxStatus | undefined;
     let writes = 0;
     // The controller's rule: decide, hold back if firstStatusDelay says so, else write when changed.
     const reconcile = (domain: DomainState, published: boolean, waitedMs: number) => {
       const next = decide(domain, published, stored);
-      if (firstStatusDelay(stored, next, waitedMs) !== undefined) return;
+      if (firstStatusDelay(stored, next, domain, waitedMs) !== undefined) return;
       if (!stored || statusChanged(stored, next)) {
         stored = next;
         writes++;
       }
     };
-    reconcile(rollingOut, false, 0); // created with its domain
-    reconcile(rollingOut, true, 5_000); // the access list carries it
-    reconcile(rolledOut, true, 20_000); // the rollout is done
+    reconcile(converging, false, 0); // created with its domain
+    reconcile(converging, true, 5_000); // the access list carries it
+    reconcile(rolledOut, true, 20_000); // the domain passes and the rollout is done
     reconcile(rolledOut, true, FIRST_STATUS_GRACE_MS); // the delayed look
     assert.equal(writes, 1);
     assert.equal(stored?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');

@@ -28,6 +28,16 @@ export class CheckMetrics {
 
   observe(maildomain: string, results: CheckResult[], durationMs: number, now = Date.now()): void {
     this.runDuration.observe(durationMs / 1000);
+    this.#report(maildomain, results, now);
+  }
+
+  /** Stops reporting a MailDomain (deleted, or no longer checked); not a run. */
+  forget(maildomain: string): void {
+    this.#report(maildomain, [], Date.now());
+    this.#known.delete(maildomain);
+  }
+
+  #report(maildomain: string, results: CheckResult[], now: number): void {
     const seen = new Set<string>();
     if (results.length > 0) this.lastRun.set({ maildomain }, Math.floor(now / 1000));
     else this.lastRun.remove({ maildomain });
@@ -45,11 +55,6 @@ export class CheckMetrics {
       if (gone.startsWith('tls/')) this.certificateExpiry.remove({ maildomain, host: gone.slice(4) });
     }
     this.#known.set(maildomain, seen);
-  }
-
-  forget(maildomain: string): void {
-    this.observe(maildomain, [], 0);
-    this.#known.delete(maildomain);
   }
 
   /** Wraps the check IO so every DNS query, handshake and request is timed. */

@@ -27,6 +27,8 @@ test('status per check, last run once per MailDomain, both gone when the domain 
   m.observe('ns/a', [result('dns/autodiscover', 'Passed')], 1000, 1_700_000_060_000);
   assert.deepEqual((await series(reg, 'mapi_operator_check_status')).filter((s) => s.labels.maildomain === 'ns/a').map((s) => s.labels.check), ['dns/autodiscover']);
   m.forget('ns/a');
+  // Forgetting is not a run: the run-time histogram counts the three runs above only.
+  assert.equal((await reg.getSingleMetric('mapi_operator_check_run_duration_seconds')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'mapi_operator_check_run_duration_seconds_count')?.value, 3);
   assert.deepEqual((await series(reg, 'mapi_operator_check_status')).map((s) => s.labels.maildomain), ['ns/b']);
   assert.deepEqual((await series(reg, 'mapi_operator_check_last_run_timestamp_seconds')).map((s) => s.labels.maildomain), ['ns/b']);
 });

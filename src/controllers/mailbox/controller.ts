@@ -11,7 +11,7 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
-import { decideMailbox, domainVerdictPending, firstStatusDelay, type DomainState } from './decide.ts';
+import { decideMailbox, domainVerdictPending, firstStatusDelay, rolloutSummary, type DomainState } from './decide.ts';
 
 export const MAILBOX_CONTROLLER = 'mailbox';
 
@@ -113,9 +113,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
         verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         mapiAvailable: available?.status === 'True',
-        rolloutMessage: !server
-          ? `MapiServer ${md.spec.serverRef} (spec.serverRef of MailDomain ${name}) does not exist`
-          : rollout ? `MapiServer ${md.spec.serverRef}: rollout ${rollout.state}, ${rollout.message ?? rollout.reason}` : `MapiServer ${md.spec.serverRef} is not reconciled yet`,
+        rolloutMessage: rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),
       },
     };
   }

@@ -107,3 +107,15 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
   const left = FIRST_STATUS_GRACE_MS - waitedMs;
   return left > 0 ? left : undefined;
 }
+
+/**
+ * What a waiting Mailbox says of its server's rollout: its state and reason, not its message.
+ * The message lists the domains still failing and changes with each of them, and every change
+ * rewrote the status of every Mailbox waiting on that server; the MapiServer's own status has
+ * the details.
+ */
+export function rolloutSummary(serverRef: string, domainName: string, serverExists: boolean, rollout: { state: string; reason?: string } | undefined): string {
+  if (!serverExists) return `MapiServer ${serverRef} (spec.serverRef of MailDomain ${domainName}) does not exist`;
+  if (!rollout) return `MapiServer ${serverRef} is not reconciled yet`;
+  return `MapiServer ${serverRef}: rollout ${rollout.state}${rollout.reason ? ` (${rollout.reason})` : ''}, see its status`;
+}

@@ -3,7 +3,7 @@
 // writes each Mailbox's status once, not twice, and not while the domain's children go out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideMailbox, domainVerdictPending, firstStatusDelay, FIRST_STATUS_GRACE_MS, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
+import { decideMailbox, domainVerdictPending, firstStatusDelay, rolloutSummary, FIRST_STATUS_GRACE_MS, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
 import type { MailboxStatus } from '../../../src/api/mailbox.ts';
 import { statusChanged } from '../../../src/kube/status-diff.ts';
 
@@ -64,5 +64,15 @@ describe('firstStatusDelay', () => {
     reconcile(rolledOut, true, FIRST_STATUS_GRACE_MS); // the delayed look
     assert.equal(writes, 1);
     assert.equal(stored?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  });
+});
+
+describe('rolloutSummary', () => {
+  it('names the server\'s rollout state and reason, not its message: a waiting Mailbox is not rewritten each time another domain passes', () => {
+    const held = (message: string) => rolloutSummary('s0', 'd0', true, { state: 'Held', reason: 'DomainsNotReady', ...{ message } });
+    assert.equal(held('d1.example, d2.example are not ready'), held('d2.example is not ready'));
+    assert.equal(held('x'), 'MapiServer s0: rollout Held (DomainsNotReady), see its status');
+    assert.match(rolloutSummary('s0', 'd0', false, undefined), /MapiServer s0 \(spec.serverRef of MailDomain d0\) does not exist/);
+    assert.equal(rolloutSummary('s0', 'd0', true, undefined), 'MapiServer s0 is not reconciled yet');
   });
 });

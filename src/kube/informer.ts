@@ -139,12 +139,62 @@ export function poolStrings<T>(value: T, pool: StringPool = sharedPool): T {
 }
 
 /**
- * The default transform: nothing the operator does not read (stripUnread) and one copy of
- * each repeated string (poolStrings). The object it gets is the informer's own, freshly
- * parsed from a list page or watch line, so pooling in place changes nobody else's.
+ * One frozen copy of each `status.conditions` list seen, and of each condition in it. Most
+ * Mailboxes carry the same three conditions (the same reasons, messages and, reconciled in
+ * the same second, the same times): ~15 % of a cached Mailbox. Frozen because they are
+ * shared: code that changed a cached condition in place would change every object holding
+ * it, so it throws instead (the cache is read-only, as client-go's is). Bounded like
+ * StringPool.
+ */
+export class ConditionPool {
+  readonly #conditions = new Map<string, { id: number; condition: object }>();
+  readonly #lists = new Map<string, readonly object[]>();
+  readonly #max: number;
+  #nextId = 0;
+  constructor(max = 20_000) {
+    this.#max = max;
+  }
+  get size(): number {
+    return this.#conditions.size + this.#lists.size;
+  }
+  share(list: unknown[]): readonly unknown[] {
+    if (!list.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c))) return list;
+    if (this.#conditions.size >= this.#max || this.#lists.size >= this.#max) {
+      this.#conditions.clear();
+      this.#lists.clear();
+    }
+    const ids: number[] = [];
+    const shared = list.map((c) => {
+      const key = JSON.stringify(c);
+      let hit = this.#conditions.get(key);
+      if (!hit) this.#conditions.set(key, (hit = { id: this.#nextId++, condition: Object.freeze(c as object) }));
+      ids.push(hit.id);
+      return hit.condition;
+    });
+    const listKey = ids.join(',');
+    let hit = this.#lists.get(listKey);
+    if (!hit) this.#lists.set(listKey, (hit = Object.freeze(shared)));
+    return hit;
+  }
+}
+
+const sharedConditions = new ConditionPool();
+
+/** Shares `status.conditions` (in place) through the pool; other objects as they are. */
+export function shareConditions<T>(obj: T, pool: ConditionPool = sharedConditions): T {
+  const status = (obj as { status?: { conditions?: unknown } }).status;
+  if (status && typeof status === 'object' && Array.isArray(status.conditions)) status.conditions = pool.share(status.conditions);
+  return obj;
+}
+
+/**
+ * The default transform: nothing the operator does not read (stripUnread), one copy of each
+ * repeated string (poolStrings) and of each condition list (shareConditions). The object it
+ * gets is the informer's own, freshly parsed from a list page or watch line, so pooling in
+ * place changes nobody else's.
  */
 export function cacheTransform(obj: KubeObject): KubeObject {
-  return poolStrings(stripUnread(obj));
+  return shareConditions(poolStrings(stripUnread(obj)));
 }
 
 interface ListResponse {

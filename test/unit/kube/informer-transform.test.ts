@@ -2,7 +2,7 @@
 // largest part of most objects, read by nothing from the cache), everything else kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheTransform, LAST_APPLIED_ANNOTATION, poolStrings, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
+import { cacheTransform, ConditionPool, LAST_APPLIED_ANNOTATION, poolStrings, shareConditions, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
 
 test('stripManagedFields drops metadata.managedFields and keeps every other field', () => {
   const obj = {
@@ -67,4 +67,36 @@ test('StringPool is bounded: when full it starts again', () => {
   const pool = new StringPool(2);
   for (const s of ['a', 'b', 'c']) pool.intern(s);
   assert.equal(pool.size, 1);
+});
+
+test('shareConditions: equal condition lists become one frozen list of frozen conditions; other lists stay apart', () => {
+  const pool = new ConditionPool();
+  const ready = (status: string) => ({ type: 'Ready', status, reason: 'R', lastTransitionTime: '2026-12-02T05:12:29Z' });
+  const a = shareConditions({ status: { conditions: [ready('True'), { type: 'Stalled', status: 'False' }] } }, pool);
+  const b = shareConditions({ status: { conditions: [ready('True'), { type: 'Stalled', status: 'False' }] } }, pool);
+  const c = shareConditions({ status: { conditions: [ready('False'), { type: 'Stalled', status: 'False' }] } }, pool);
+  assert.equal(a.status.conditions, b.status.conditions, 'one list for equal lists');
+  assert.notEqual(a.status.conditions, c.status.conditions);
+  assert.equal(a.status.conditions[1], c.status.conditions[1], 'an equal condition in another list is the same object');
+  assert.deepEqual(c.status.conditions, [ready('False'), { type: 'Stalled', status: 'False' }]);
+  assert.ok(Object.isFrozen(a.status.conditions) && Object.isFrozen(a.status.conditions[0]));
+  // Shared, so a change in place would reach every object holding it: it throws instead.
+  assert.throws(() => { (a.status.conditions[0] as { status: string }).status = 'False'; }, TypeError);
+  assert.equal(b.status.conditions[0]!.status, 'True');
+});
+
+test('shareConditions leaves objects without a condition list, and lists of non-objects, as they are', () => {
+  const pool = new ConditionPool();
+  const none = { status: { phase: 'Ready' } };
+  assert.deepEqual(shareConditions(none, pool), { status: { phase: 'Ready' } });
+  const odd = { status: { conditions: ['x'] } };
+  assert.equal(shareConditions(odd, pool).status.conditions[0], 'x');
+  assert.ok(!Object.isFrozen(odd.status.conditions));
+  assert.equal(pool.size, 0);
+});
+
+test('ConditionPool is bounded: when full it starts again', () => {
+  const pool = new ConditionPool(2);
+  for (const s of ['a', 'b', 'c']) pool.share([{ type: s }]);
+  assert.equal(pool.size, 2); // one condition and its list
 });

@@ -58,24 +58,26 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
     }
     toApply.push(child);
   }
-  // Every check above was made before any apply, so the applies need no order among
+  // Every check above was made before any apply, so the other children need no order among
   // themselves: a Certificate's Secret only appears once cert-manager has issued it, seconds
-  // later, whether or not the Ingress naming it went out first. Only the access list keeps
-  // going out before the Deployment, so that new pods find it in place.
+  // later, whether or not the Ingress naming it went out first. The access list is the
+  // exception: its ConfigMaps go out first (new pods find the list in place) and one by one
+  // in the plan's order (its shards before its index, so the index never names a shard not
+  // written yet).
   const outcomes: Array<{ err: unknown } | undefined> = [];
   const first = toApply.filter((c) => c.kind === 'ConfigMap');
   const then = toApply.filter((c) => c.kind !== 'ConfigMap');
   toApply.splice(0, toApply.length, ...first, ...then);
-  for (const wave of [first, then]) {
-    outcomes.push(...await mapLimited(wave, APPLY_CONCURRENCY, async ({ desired }) => {
-      try {
-        await applyObject(manager.client, desired, { signal: ctx.signal });
-        return undefined;
-      } catch (err) {
-        return { err };
-      }
-    }));
-  }
+  const apply = async ({ desired }: ChildRead) => {
+    try {
+      await applyObject(manager.client, desired, { signal: ctx.signal });
+      return undefined;
+    } catch (err) {
+      return { err };
+    }
+  };
+  outcomes.push(...await mapLimited(first, 1, apply));
+  outcomes.push(...await mapLimited(then, APPLY_CONCURRENCY, apply));
   let applied = 0;
   outcomes.forEach((outcome, i) => {
     if (!outcome) {

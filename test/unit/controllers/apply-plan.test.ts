@@ -19,7 +19,7 @@ const plan = (): PlanToApply => ({
   status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'Pending', message: 'on its way', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
 });
 
-const PLURALS: Record<string, string> = { Certificate: 'certificates', Ingress: 'ingresses', Secret: 'secrets', MailDomain: 'maildomains' };
+const PLURALS: Record<string, string> = { Certificate: 'certificates', Ingress: 'ingresses', Secret: 'secrets', MailDomain: 'maildomains', ConfigMap: 'configmaps', Deployment: 'deployments' };
 
 /**
  * A fake apiserver that answers each request a moment later and counts round trips: a request
@@ -91,6 +91,16 @@ describe('applyPlan', () => {
     assert.equal(result.applied, 1);
     assert.deepEqual(api.requests.filter((r) => r.method === 'PATCH' && !r.path.endsWith('/status')).map((r) => r.path), [path('certificates', 'example-autodiscover', 'cert-manager.io/v1')]);
     assert.deepEqual(api.events, ['NameInUse']);
+  });
+
+  it('a server\'s access list goes out first and one ConfigMap at a time in the plan\'s order (its shards before its index), the Deployment after it', async () => {
+    const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS, ownerReferences: [ownerRef] }, data: {} });
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'mapi', namespace: NS, ownerReferences: [ownerRef] }, spec: {} };
+    const api = fakeApiserver();
+    await applyPlan({ manager: api.manager, owner, plan: { ...plan(), apply: [cm('s0-mapi-access-0'), cm('s0-mapi-access-1'), cm('s0-mapi-access'), deployment] }, liveOf: noCache, ctx: ctx() });
+    const patches = api.requests.filter((r) => r.method === 'PATCH' && !r.path.endsWith('/status'));
+    assert.deepEqual(patches.map((r) => r.path.split('/').pop()), ['s0-mapi-access-0', 's0-mapi-access-1', 's0-mapi-access', 'mapi']);
+    assert.deepEqual(patches.map((r) => r.roundTrip), [2, 3, 4, 5], 'each in a round trip of its own, after the reads');
   });
 
   it('children the caches hold unchanged: no read, no apply, and an unchanged status is not written', async () => {

@@ -202,19 +202,30 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
   // An access ConfigMap rewrite concerns the Mailboxes whose entry it added, removed or
   // changed: compare with the version seen before.
   const lastEntries = new Map<string, Entries>();
+  const lastCount = new Map<string, number>();
   const byAccessConfigMap = (cm: KubeObject): string[] => {
     if (!/-mapi-access(-\d+)?$/.test(cm.metadata.name ?? '')) return [];
     const k = keyOf(cm);
     const liveCm = view.configMaps.getByKey(k);
-    const current = liveCm ? readAccessConfigMap(liveCm).entries : NO_ENTRIES;
+    const parsed = liveCm ? readAccessConfigMap(liveCm) : undefined;
+    const current = parsed?.entries ?? NO_ENTRIES;
     const before = lastEntries.get(k) ?? NO_ENTRIES;
     if (liveCm) lastEntries.set(k, current);
     else lastEntries.delete(k);
+    // The index changing its shard count moves every address to another shard: a Mailbox
+    // looked at between a shard's write and the index's searched the shard the old count
+    // names, so every Mailbox of the server looks again.
+    const countBefore = lastCount.get(k);
+    if (parsed?.count !== undefined) lastCount.set(k, parsed.count);
+    else lastCount.delete(k);
+    if (countBefore !== undefined && parsed?.count !== undefined && countBefore !== parsed.count) {
+      const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'MapiServer' && o.controller);
+      if (owner) return view.domainKeysOf(`${cm.metadata.namespace}/${owner.name}`).flatMap((d) => view.mailboxKeysOf(d));
+    }
     if (before === current) return [];
     const changed = new Set<string>();
     for (const [address, value] of Object.entries(current)) if (before[address] !== value) changed.add(address);
     for (const address of Object.keys(before)) if (!(address in current)) changed.add(address);
-    // The index changing its shard count moves every address: look at the server's Mailboxes.
     return [...changed].flatMap((address) => index.declaring(cm.metadata.namespace, address).map(keyOf));
   };
   const sameAddress = (m: KubeObject): string[] => index.sharing(m).filter((o) => o.metadata.name !== m.metadata.name).map(keyOf);

@@ -58,6 +58,17 @@ async function startEnvironmentRetrying(opts: { logDir: string; nodes: number })
 /** The operator as a process against the proxy, watching `namespaces`, info-level logs.
  *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
  *  so up to three attempts (each leftover is killed first). */
+/**
+ * The V8 flags the image starts the operator with (its `ENV NODE_OPTIONS`), read from the
+ * Dockerfile so the benchmark and the soak measure the memory of what ships, not of a heap V8
+ * sized from this machine's 24 GiB.
+ */
+export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import.meta.url)): string[] {
+  const m = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(dockerfile, 'utf8'));
+  if (!m) throw new Error(`${dockerfile.pathname}: no ENV NODE_OPTIONS="..." line; the benchmark reads the image's V8 flags from it`);
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
+
 export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[] }): Promise<OperatorProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -68,7 +79,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
         // of thousands of reconciles is a cost of its own that no production run pays).
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
-        ...(o.nodeArgs ? { env: { NODE_OPTIONS: o.nodeArgs.join(' ') } } : {}),
+        env: { NODE_OPTIONS: [...imageNodeOptions(), ...(o.nodeArgs ?? [])].join(' ') },
       });
       started.add(op.child.pid!);
       return op;

@@ -1,0 +1,24 @@
+// The benchmark and the soak start the operator with the image's V8 flags, read from the
+// Dockerfile: the flags must be found there and be flags this Node accepts (a typo would make
+// every pod of the image fail to start).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { imageNodeOptions } from '../../../bench/scale/harness.ts';
+
+test('the image sets V8 flags and this Node accepts every one of them', () => {
+  const flags = imageNodeOptions();
+  assert.ok(flags.length > 0, 'the Dockerfile sets NODE_OPTIONS');
+  const run = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: flags.join(' ') }, encoding: 'utf8' });
+  assert.equal(run.status, 0, `node refused NODE_OPTIONS="${flags.join(' ')}": ${run.stderr}`);
+});
+
+test('a Dockerfile without NODE_OPTIONS is named in the error', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerfile-'));
+  const file = path.join(dir, 'Dockerfile');
+  writeFileSync(file, 'FROM scratch\n');
+  assert.throws(() => imageNodeOptions(new URL(`file://${file}`)), new RegExp(`${file}: no ENV NODE_OPTIONS`));
+});

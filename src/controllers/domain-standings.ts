@@ -16,6 +16,9 @@ export interface DomainStanding {
   verdict?: DomainVerdict;
   /** http/ rows of its published autodiscover hosts: whether the running release answers. */
   httpResults: CheckResult[];
+  /** The release those rows judged (releaseUnderProbe); rows of another release say nothing
+   *  about the running one. */
+  httpRelease?: string;
 }
 
 export class DomainStandings {

@@ -43,8 +43,9 @@ export interface RolloutInput {
   specReplicas: number;
   desiredTemplate: V1PodTemplateSpec;
   current?: RunningDeployment;
-  /** The http/ probes of the served hosts; `checkedAt` is when that run started. */
-  serving: { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date };
+  /** The http/ probes of the served hosts; `checkedAt` is when that run started, `release` what
+   *  it judged (releaseUnderProbe of the Deployment it probed). */
+  serving: { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date; release?: string };
   now: Date;
   progressDeadlineMs: number;
 }
@@ -84,6 +85,16 @@ function parseTemplate(json: string | undefined): V1PodTemplateSpec | undefined 
 export function fullyRolledOut(d: RunningDeployment): boolean {
   const s = d.status;
   return s.observedGeneration >= s.generation && s.updatedReplicas === d.replicas && s.readyReplicas === d.replicas && s.replicas === d.replicas;
+}
+
+/**
+ * What the http/ probes judge, as the check target's `release`: the template, and whether its
+ * pods had all replaced the old ones. Between a template change and its last new pod Ready the
+ * old pods still answer; a probe made then says nothing about the new release, and under this
+ * key it is never mistaken for one made after (nor reused from the probe cache for it).
+ */
+export function releaseUnderProbe(d: RunningDeployment): string {
+  return fullyRolledOut(d) ? hashOf(d.template) : `${hashOf(d.template)}/rolling`;
 }
 
 export function decideRollout(input: RolloutInput): RolloutDecision {
@@ -140,7 +151,9 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   if (curHash !== lastGoodHash) {
     const started = Date.parse(annotations[ROLLOUT_STARTED_ANNOTATION] ?? '') || now.getTime();
     const rolled = fullyRolledOut(cur);
-    const probedAfterRollout = input.serving.checkedAt !== undefined && input.serving.checkedAt.getTime() >= started;
+    // Probes of this very release, made once every pod ran it, and after it was started.
+    const probedAfterRollout = rolled && input.serving.release === releaseUnderProbe(cur) &&
+      input.serving.checkedAt !== undefined && input.serving.checkedAt.getTime() >= started;
     if (rolled && input.serving.status === 'Passed' && probedAfterRollout) {
       annotations[LAST_GOOD_TEMPLATE_ANNOTATION] = JSON.stringify(cur.template);
       delete annotations[FAILED_TEMPLATE_HASH_ANNOTATION];

@@ -6,7 +6,7 @@ import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/ty
 import type { KubeClient } from '../../kube/index.ts';
 import { isNotFound } from '../../kube/index.ts';
 import type { Logger } from 'pino';
-import { CheckScheduler, type CheckSnapshot } from './check-scheduler.ts';
+import { CheckScheduler } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
 import { redactResults } from '../../policy/status-redaction.ts';
 import { caBundleReference, probeCredentialsReference, type ReadOutcome } from '../../policy/check-references.ts';
@@ -18,6 +18,15 @@ export interface CheckRequest {
   namespace: string;
   caBundle?: { kind: 'ConfigMap' | 'Secret'; name: string; key: string };
   credentialsSecret?: string;
+}
+
+/** The latest results of a resource's checks, as the controllers read them. */
+export interface RunSnapshot {
+  results: CheckResult[];
+  /** When the run that produced them started. */
+  checkedAt: Date;
+  /** The MAPI release its http/ probes judged (CheckTarget.release), if they ran. */
+  release?: string;
 }
 
 export type CheckKind = 'MapiServer' | 'MailDomain';
@@ -118,8 +127,11 @@ export class CheckRuns {
     this.#scheduler.ensure(checkKey(kind, key), request, request.intervalMs);
   }
 
-  snapshot(kind: CheckKind, key: string): CheckSnapshot | undefined {
-    return this.#scheduler.snapshot(checkKey(kind, key));
+  snapshot(kind: CheckKind, key: string): RunSnapshot | undefined {
+    const snapshot = this.#scheduler.snapshot(checkKey(kind, key));
+    if (!snapshot) return undefined;
+    const release = snapshot.request.target.release;
+    return { results: snapshot.results, checkedAt: snapshot.checkedAt, ...(release !== undefined ? { release } : {}) };
   }
 
   forget(kind: CheckKind, key: string): void {

@@ -5,10 +5,12 @@
 import type { CheckResult } from '../../checks/types.ts';
 import { stableJson } from '../../api/stable-json.ts';
 
-export interface CheckSnapshot {
+export interface CheckSnapshot<R = unknown> {
   results: CheckResult[];
   /** When the run that produced these results started. */
   checkedAt: Date;
+  /** What that run checked (the target may have changed since). */
+  request: R;
 }
 
 export interface CheckSchedulerOptions<R> {
@@ -17,7 +19,7 @@ export interface CheckSchedulerOptions<R> {
   /** A key's results changed (or its first run finished): reconcile it. */
   onChange: (key: string) => void;
   /** Called after every run, changed or not (metrics). */
-  onRun?: (key: string, snapshot: CheckSnapshot, durationMs: number) => void;
+  onRun?: (key: string, snapshot: CheckSnapshot<R>, durationMs: number) => void;
   onError?: (key: string, err: unknown) => void;
   now?: () => number;
   /** Runs at once across MailDomains. */
@@ -33,7 +35,7 @@ interface Entry<R> {
   target: R;
   fingerprint: string;
   intervalMs: number;
-  snapshot?: CheckSnapshot;
+  snapshot?: CheckSnapshot<R>;
   nextRunAt: number;
   running: boolean;
   failures: number;
@@ -82,7 +84,7 @@ export class CheckScheduler<R> {
     this.#entries.delete(key);
   }
 
-  snapshot(key: string): CheckSnapshot | undefined {
+  snapshot(key: string): CheckSnapshot<R> | undefined {
     return this.#entries.get(key)?.snapshot;
   }
 
@@ -144,7 +146,7 @@ export class CheckScheduler<R> {
       e.nextRunAt = this.#opts.now() + this.#delay(e);
       // The target changed while this run was in flight: its results describe the old one.
       if (results && e.target === target) {
-        const snapshot = { results, checkedAt: new Date(started) };
+        const snapshot = { results, checkedAt: new Date(started), request: target };
         const changed = !e.snapshot || essence(e.snapshot.results) !== essence(results);
         e.snapshot = snapshot;
         this.#opts.onRun?.(key, snapshot, this.#opts.now() - started);

@@ -8,7 +8,7 @@ import { API_VERSION } from '../../api/common.ts';
 import type { MailDomain } from '../../api/maildomain.ts';
 import type { Condition } from '../../api/conditions.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { templateHash } from '../../builders/index.ts';
+import { releaseUnderProbe } from '../../rollout/decision.ts';
 import { serverChildNames, domainChildNames, autodiscoverHosts } from '../../builders/index.ts';
 import { domainCheckTarget } from '../../gate/index.ts';
 import { transitionEvents } from '../conditions.ts';
@@ -120,6 +120,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(plan.stalled ? { stalled: plan.stalled } : {}),
       ...(plan.verdict ? { verdict: plan.verdict } : {}),
       httpResults: (snapshot?.results ?? []).filter((r) => r.name.startsWith('http/') && published.has(r.name.slice(5))),
+      ...(snapshot?.release !== undefined ? { httpRelease: snapshot.release } : {}),
     });
     if (changed) opts.enqueueServer(serverKey);
 
@@ -138,7 +139,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...servedCertificates(view.certificates.get(namespace, domainChildNames(md).certificate)),
     };
     checks.ensure('MailDomain', key, {
-      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}), servedCertificates: served }),
+      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: served }),
       intervalMs: parseDuration(server.spec.checks.interval),
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),
@@ -179,13 +180,14 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const fingerprint = live ? JSON.stringify([live.metadata.uid, live.metadata.generation, live.metadata.deletionTimestamp ?? '', stall ?? null]) : undefined;
     return onlyWhenChanged(`server:${k}`, fingerprint) ? view.domainKeysOf(k) : [];
   };
-  // The server's pods becoming ready (or a new release) turns the domains' http/ probes on.
+  // The server's pods becoming ready turns the domains' http/ probes on; a new release, and the
+  // same release once all its pods run, has them probe again.
   const domainsOfDeployment = (obj: KubeObject): string[] => {
     const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'MapiServer' && o.controller);
     if (!owner) return [];
     const serverKey = `${obj.metadata.namespace}/${owner.name}`;
     const d = runningDeployment(view.deployments.getByKey(keyOf(obj)));
-    const fingerprint = d ? JSON.stringify([d.status.readyReplicas > 0, templateHash(d.template)]) : undefined;
+    const fingerprint = d ? JSON.stringify([d.status.readyReplicas > 0, releaseUnderProbe(d)]) : undefined;
     return onlyWhenChanged(`deployment:${keyOf(obj)}`, fingerprint) ? view.domainKeysOf(serverKey) : [];
   };
   // A shared Gateway changed: the domains of the servers using it look again.

@@ -8,7 +8,8 @@ import { splitKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { liveAccessShardCount, serverChildNames, templateHash, type AccessListInput } from '../../builders/index.ts';
+import { liveAccessShardCount, serverChildNames, type AccessListInput } from '../../builders/index.ts';
+import { releaseUnderProbe } from '../../rollout/decision.ts';
 import { serverCheckTarget } from '../../gate/index.ts';
 import { transitionEvents } from '../conditions.ts';
 import { applyPlan, reportInvalidSpec } from '../apply-plan.ts';
@@ -71,6 +72,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
         ...(current?.stalled ? { stalled: current.stalled } : {}),
         ...(current?.verdict ? { verdict: current.verdict } : {}),
         ...(current ? { httpResults: current.httpResults } : {}),
+        ...(current?.httpRelease !== undefined ? { httpRelease: current.httpRelease } : {}),
       });
       if (current && !current.accepted) continue;
       access.domains.push({ name: md.metadata.name, domains: [md.spec.domain, ...md.spec.aliases], mapiEnabled: md.spec.mapi.enabled });
@@ -147,7 +149,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
       const caRef = server.spec.checks.caBundle;
       checks.ensure('MapiServer', key, {
-        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: templateHash(deployment.template) } : {}), servedCertificates: servedCertificates(view.certificates.get(namespace, names.certificate)) }),
+        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: servedCertificates(view.certificates.get(namespace, names.certificate)) }),
         intervalMs: parseDuration(server.spec.checks.interval),
         namespace,
         ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),

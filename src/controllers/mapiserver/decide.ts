@@ -27,6 +27,8 @@ export interface HostedDomain {
   verdict?: DomainVerdict;
   /** http/ rows of its published autodiscover hosts: whether the running release answers. */
   httpResults?: CheckResult[];
+  /** The release those rows judged (see releaseUnderProbe). */
+  httpRelease?: string;
 }
 
 export interface MapiServerInputs {
@@ -39,7 +41,7 @@ export interface MapiServerInputs {
   certificate?: CertificateObserved;
   deployment?: RunningDeployment;
   /** Server rows: tls/<externalHost>, http/<externalHost>. */
-  checks?: { results: CheckResult[]; checkedAt: Date };
+  checks?: { results: CheckResult[]; checkedAt: Date; release?: string };
   domains: HostedDomain[];
   access: AccessListInput;
   /** shards.count of the live access index, if there is one (for the apply order). */
@@ -77,13 +79,16 @@ function stallingPolicy({ server, externalHostClaim, issuer, options, notGranted
 
 // Whether the running release answers: the external host and every published autodiscover
 // host of an accepted domain. An unpublished host cannot be reached and says nothing about it.
-function servingVerdict(inputs: MapiServerInputs): { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date } {
+// Only rows of the release the server's own run judged count: a MailDomain's run from before
+// the rollout describes the pods that were replaced.
+function servingVerdict(inputs: MapiServerInputs): { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date; release?: string } {
   const externalHttp = `http/${inputs.server.spec.externalHost}`;
+  const release = inputs.checks?.release;
   const http = [
     ...(inputs.checks?.results ?? []).filter((r) => r.name === externalHttp),
-    ...inputs.domains.filter((d) => d.accepted && !d.stalled).flatMap((d) => d.httpResults ?? []),
+    ...inputs.domains.filter((d) => d.accepted && !d.stalled && d.httpRelease === release).flatMap((d) => d.httpResults ?? []),
   ];
-  const checkedAt = inputs.checks ? { checkedAt: inputs.checks.checkedAt } : {};
+  const checkedAt = inputs.checks ? { checkedAt: inputs.checks.checkedAt, ...(release !== undefined ? { release } : {}) } : {};
   if (http.length === 0) return { status: 'Unknown', message: 'the MAPI endpoints have not been probed yet', ...checkedAt };
   const failed = http.filter((r) => r.status === 'Failed' || r.status === 'Unknown');
   if (failed.length === 0) return { status: 'Passed', message: 'MAPI and autodiscover answer', ...checkedAt };

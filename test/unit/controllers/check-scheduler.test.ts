@@ -87,3 +87,29 @@ test('jitter spreads the next run within ±10% of the interval', async (t) => {
   assert.equal(scheduler.nextRunInMs('k'), 90_000);
   await scheduler.stop();
 });
+
+test('a snapshot names what its run checked: a target changed since keeps the old snapshot until its own run ends', async (t) => {
+  // The rollout reads which release the http/ probes judged from here; the target of the
+  // entry may already name the next one.
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let release: (() => void) | undefined;
+  const scheduler = new CheckScheduler<string>({
+    run: async (_key, request) => {
+      if (request === 'release-b') await new Promise<void>((resolve) => { release = resolve; });
+      return passed;
+    },
+    onChange: () => {},
+    random: () => 0.5,
+  });
+  scheduler.ensure('k', 'release-a', 60_000);
+  await flush();
+  assert.equal(scheduler.snapshot('k')?.request, 'release-a');
+  scheduler.ensure('k', 'release-b', 60_000);
+  await advance(1_000);
+  assert.equal(scheduler.snapshot('k')?.request, 'release-a', 'the run of release-b has not ended');
+  release?.();
+  await flush();
+  assert.equal(scheduler.snapshot('k')?.request, 'release-b');
+  await scheduler.stop();
+});

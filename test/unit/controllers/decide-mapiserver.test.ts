@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { decideMapiServer, type MapiServerInputs } from '../../../src/controllers/mapiserver/decide.ts';
 import { transitionEvents } from '../../../src/controllers/conditions.ts';
 import { TEMPLATE_HASH_ANNOTATION } from '../../../src/builders/names.ts';
+import { releaseUnderProbe } from '../../../src/rollout/decision.ts';
 import { mailDomain, mapiServer, NOW, row, EXTERNAL } from '../gate/fixtures.ts';
 import { decideDomain, domainChecks, hosted, READY_CERT, runningFrom } from '../gate/world.ts';
 
@@ -53,7 +54,8 @@ describe('decideMapiServer', () => {
 
   it('rolled out and proven: Ready, MapiAvailable, not Reconciling', () => {
     const first = decideMapiServer(inputs());
-    const plan = decideMapiServer(inputs({ deployment: runningFrom(first), checks: { results: [row(`tls/${EXTERNAL}`, 'Passed'), row(`http/${EXTERNAL}`, 'Passed')], checkedAt: new Date(NOW.getTime() + 60_000) }, now: new Date(NOW.getTime() + 60_000) }));
+    const deployment = runningFrom(first);
+    const plan = decideMapiServer(inputs({ deployment, checks: { results: [row(`tls/${EXTERNAL}`, 'Passed'), row(`http/${EXTERNAL}`, 'Passed')], checkedAt: new Date(NOW.getTime() + 60_000), release: releaseUnderProbe(deployment) }, now: new Date(NOW.getTime() + 60_000) }));
     assert.deepEqual(summary(plan, 'Ready'), ['True', 'Ready']);
     assert.deepEqual(summary(plan, 'MapiAvailable'), ['True', 'MapiAvailable']);
     assert.deepEqual(summary(plan, 'Reconciling'), ['False', 'Reconciled']);

@@ -8,7 +8,7 @@ import { autodiscoverHosts } from '../../../src/builders/hosts.ts';
 import type { CheckResult } from '../../../src/checks/types.ts';
 import { decideMailDomain, type MailDomainInputs, type MailDomainPlan } from '../../../src/controllers/maildomain/decide.ts';
 import { decideMapiServer, type MapiServerInputs, type MapiServerPlan } from '../../../src/controllers/mapiserver/decide.ts';
-import type { RunningDeployment } from '../../../src/rollout/decision.ts';
+import { releaseUnderProbe, type RunningDeployment } from '../../../src/rollout/decision.ts';
 import { EXTERNAL, NOW, row } from './fixtures.ts';
 
 export const READY_CERT = { ready: { status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }, current: true };
@@ -35,12 +35,13 @@ export function decideDomain(md: MailDomain, server: MapiServer | undefined, wor
   });
 }
 
-export function hosted(md: MailDomain, plan: MailDomainPlan, results: CheckResult[]): MapiServerInputs['domains'][number] {
+export function hosted(md: MailDomain, plan: MailDomainPlan, results: CheckResult[], httpRelease?: string): MapiServerInputs['domains'][number] {
   const published = new Set((plan.verdict?.hosts ?? []).filter((h) => h.published).map((h) => `http/${h.host}`));
   return {
     name: md.metadata.name, domain: md.spec.domain, accepted: plan.accepted,
     ...(plan.stalled ? { stalled: plan.stalled } : {}), ...(plan.verdict ? { verdict: plan.verdict } : {}),
     httpResults: results.filter((r) => published.has(r.name)),
+    ...(httpRelease !== undefined ? { httpRelease } : {}),
   };
 }
 
@@ -54,14 +55,17 @@ export interface Round {
 
 export function round({ server, domains, deployment, now = NOW, over = {} }: Round): { server: MapiServerPlan; domains: MailDomainPlan[] } {
   const plans = domains.map((d) => decideDomain(d.md, server, d.world, { now, ...d.over }));
+  // Every probe of this round was made against the Deployment as it is now (as the controllers
+  // key them: the release, and whether all its pods run).
+  const release = deployment ? releaseUnderProbe(deployment) : undefined;
   const plan = decideMapiServer({
     server,
     externalHostClaim: { owned: true },
     issuer: {},
     certificate: READY_CERT,
     ...(deployment ? { deployment } : {}),
-    checks: { results: [row(`tls/${EXTERNAL}`, 'Passed', 'CertificateValid'), row(`http/${EXTERNAL}`, 'Passed', 'Served')], checkedAt: now },
-    domains: domains.map((d, i) => hosted(d.md, plans[i]!, domainChecks(d.md, d.world))),
+    checks: { results: [row(`tls/${EXTERNAL}`, 'Passed', 'CertificateValid'), row(`http/${EXTERNAL}`, 'Passed', 'Served')], checkedAt: now, ...(release !== undefined ? { release } : {}) },
+    domains: domains.map((d, i) => hosted(d.md, plans[i]!, domainChecks(d.md, d.world), release)),
     access: { domains: [], mailboxes: [] },
     now,
     options: { allowClusterIssuers: true, progressDeadlineMs: 600_000 },

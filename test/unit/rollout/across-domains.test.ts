@@ -3,7 +3,8 @@
 // running one. No fake gate anywhere.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mailDomain, mapiServer, NOW } from '../gate/fixtures.ts';
+import { mailDomain, mapiServer, NOW, row } from '../gate/fixtures.ts';
+import { LAST_GOOD_TEMPLATE_ANNOTATION, releaseUnderProbe } from '../../../src/rollout/decision.ts';
 import { imageOf, replicasOf, round, runningFrom } from '../gate/world.ts';
 
 const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
@@ -104,6 +105,28 @@ describe('rollout across MailDomains (real gate)', () => {
     const stalled = cond(r.server.status.conditions, 'Stalled');
     assert.deepEqual([stalled?.status, stalled?.reason], ['True', 'HostConflict']);
     assert.match(stalled?.message ?? '', /MapiServer other\/first/);
+  });
+
+  it('probes that passed while the old pods still answered never prove the new release: it is rolled back once its own pods fail', () => {
+    // What CI once hit: the upgrade's template applied, a run probed while the old pods still
+    // served (200), then all new pods were Ready and that cached Passed counted as theirs.
+    const server = mapiServer({ image: 'bm-mapi:1' });
+    const first = round({ server, domains: [{ md: com, world: 'published' }] });
+    const proven = round({ server, domains: [{ md: com, world: 'published' }], deployment: runningFrom(first.server), now: later(1) });
+    const upgraded = { ...server, spec: { ...server.spec, image: 'bm-mapi:2' } };
+    const released = round({ server: upgraded, domains: [{ md: com, world: 'published' }], deployment: runningFrom(proven.server), now: later(2) });
+    assert.equal(imageOf(released.server), 'bm-mapi:2');
+    const rolling = runningFrom(released.server, false);
+    const rolledOut = runningFrom(released.server);
+    const passedWhileRolling = { checkedAt: later(3), release: releaseUnderProbe(rolling), results: [row('http/mail.hoster.example', 'Passed', 'Served')] };
+    const waiting = round({ server: upgraded, domains: [{ md: com, world: 'published' }], deployment: rolledOut, now: later(4), over: { checks: passedWhileRolling } });
+    assert.equal(waiting.server.rollout.state, 'Progressing');
+    assert.equal(waiting.server.rollout.reason, 'WaitingForProbes');
+    assert.notEqual(runningFrom(waiting.server).annotations[LAST_GOOD_TEMPLATE_ANNOTATION], JSON.stringify(rolledOut.template), 'bm-mapi:2 is not recorded as good');
+    // The same Passed, past the progress deadline: the new release never answered for itself.
+    const r = round({ server: upgraded, domains: [{ md: com, world: 'published' }], deployment: runningFrom(waiting.server), now: later(15), over: { checks: passedWhileRolling } });
+    assert.equal(r.server.rollout.state, 'RolledBack');
+    assert.equal(imageOf(r.server), 'bm-mapi:1');
   });
 
   it('a release whose http/ probes fail past the progress deadline is rolled back: Degraded', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mapiServer } from '../gate/fixtures.ts';
 import { desiredServerPodTemplate } from '../../../src/builders/server.ts';
 import {
-  decideRollout, LAST_GOOD_TEMPLATE_ANNOTATION, FAILED_TEMPLATE_HASH_ANNOTATION, ROLLOUT_STARTED_ANNOTATION,
+  decideRollout, releaseUnderProbe, LAST_GOOD_TEMPLATE_ANNOTATION, FAILED_TEMPLATE_HASH_ANNOTATION, ROLLOUT_STARTED_ANNOTATION,
   type RolloutInput, type RunningDeployment,
 } from '../../../src/rollout/decision.ts';
 
@@ -85,17 +85,33 @@ test('running, gate closes (DNS blip): never scales down', () => {
   assert.equal(d.state, 'Available');
 });
 
-test('new template fully up and probes pass after the rollout started: becomes the last good template', () => {
+test('new template fully up and probes of it pass after the rollout started: becomes the last good template', () => {
   const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:00.000Z' });
-  const d = decideRollout(input({ desiredTemplate: v2, current: cur }));
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Passed', message: 'ok', checkedAt: now, release: releaseUnderProbe(cur) } }));
   assert.equal(d.state, 'Available');
   assert.equal(JSON.parse(d.annotations[LAST_GOOD_TEMPLATE_ANNOTATION]!).spec.containers[0].image, 'bm-mapi:2');
   assert.equal(d.events[0]?.reason, 'RolloutSucceeded');
 });
 
+test('probes made while the old pods still answered do not prove the new template, even after it started', () => {
+  // The template changed at 11:59:00; a probe at 11:59:30 reached the old pods (v2's were not
+  // all Ready: its release key said "rolling"). Now all v2 pods run: that Passed says nothing.
+  const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:00.000Z' });
+  const rolling = releaseUnderProbe({ ...cur, status: { ...cur.status, updatedReplicas: 1, readyReplicas: 1 } });
+  assert.notEqual(rolling, releaseUnderProbe(cur));
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Passed', message: 'ok', checkedAt: new Date('2026-11-22T11:59:30Z'), release: rolling } }));
+  assert.equal(d.state, 'Progressing');
+  assert.equal(d.reason, 'WaitingForProbes');
+  assert.equal(d.annotations[LAST_GOOD_TEMPLATE_ANNOTATION], JSON.stringify(v1), 'v2 is not recorded as good');
+  // Past the deadline with no probe of the rolled-out release: rolled back, not kept.
+  const late = decideRollout(input({ desiredTemplate: v2, current: cur, now: new Date('2026-11-22T12:01:00Z'), serving: { status: 'Passed', message: 'ok', checkedAt: new Date('2026-11-22T11:59:30Z'), release: rolling } }));
+  assert.equal(late.state, 'RolledBack');
+  assert.equal(image(late), 'bm-mapi:1');
+});
+
 test('probe results from before the rollout do not prove the new template', () => {
   const cur = running(v2, {}, { [ROLLOUT_STARTED_ANNOTATION]: '2026-11-22T11:59:30.000Z' });
-  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Passed', message: 'ok', checkedAt: new Date('2026-11-22T11:59:00Z') } }));
+  const d = decideRollout(input({ desiredTemplate: v2, current: cur, serving: { status: 'Passed', message: 'ok', checkedAt: new Date('2026-11-22T11:59:00Z'), release: releaseUnderProbe(cur) } }));
   assert.equal(d.state, 'Progressing');
   assert.equal(d.reason, 'WaitingForProbes');
 });

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AddressIndex } from '../../../src/controllers/mailbox/controller.ts';
+import type { KubeObject } from '../../../src/kube/index.ts';
+
+const mbx = (namespace: string, name: string, address: string): KubeObject => ({ apiVersion: 'mapi-operator.io/v1alpha2', kind: 'Mailbox', metadata: { namespace, name }, spec: { address } });
+const names = (objs: KubeObject[]) => objs.map((o) => o.metadata.name).sort();
+
+test('the address index: one Mailbox per address, duplicates, case, namespaces, removal', () => {
+  const index = new AddressIndex();
+  const ken = mbx('a', 'ken', 'Ken@Example.com');
+  index.add(ken);
+  assert.deepEqual(names(index.declaring('a', 'ken@example.com')), ['ken'], 'found by the lower-cased address');
+  assert.deepEqual(names(index.declaring('b', 'ken@example.com')), [], 'another namespace is another index');
+  index.add(mbx('a', 'ken', 'ken@example.com'));
+  assert.deepEqual(names(index.sharing(ken)), ['ken'], 'a new version of the same Mailbox replaces it');
+
+  const dup = mbx('a', 'ken-2', 'KEN@example.com');
+  const third = mbx('a', 'ken-3', 'ken@example.com');
+  index.add(dup);
+  index.add(third);
+  assert.deepEqual(names(index.sharing(ken)), ['ken', 'ken-2', 'ken-3']);
+  index.remove(third);
+  index.remove(ken);
+  assert.deepEqual(names(index.sharing(dup)), ['ken-2'], 'back to a single Mailbox');
+  index.remove(mbx('a', 'someone-else', 'ken@example.com'));
+  assert.deepEqual(names(index.sharing(dup)), ['ken-2'], 'removing a Mailbox that is not indexed there changes nothing');
+  index.remove(dup);
+  assert.deepEqual(index.declaring('a', 'ken@example.com'), []);
+
+  assert.equal(AddressIndex.sameKey(mbx('a', 'x', 'A@b.c'), mbx('a', 'x', 'a@B.C')), true);
+  assert.equal(AddressIndex.sameKey(mbx('a', 'x', 'a@b.c'), mbx('b', 'x', 'a@b.c')), false);
+  assert.equal(AddressIndex.sameKey(mbx('a', 'x', 'a@b.c'), mbx('a', 'x', 'd@b.c')), false);
+});

@@ -29,8 +29,9 @@ export interface ReconcileContext {
 
 export type Reconciler = (key: string, ctx: ReconcileContext) => Promise<ReconcileResult>;
 
-/** Maps an object of a watched kind to keys of the primary kind. */
-export type KeyMapper = (obj: KubeObject) => string[];
+/** Maps an object of a watched kind to keys of the primary kind; on an update `before` is the
+ *  version it replaces (a mapper can compare instead of remembering every object). */
+export type KeyMapper = (obj: KubeObject, before?: KubeObject) => string[];
 
 export interface WatchSpec {
   informer: Informer;
@@ -122,14 +123,14 @@ export class Controller {
       const mapper: KeyMapper = w.map === 'owner'
         ? (obj) => ownerKeys(obj, primaryApiVersion, primary.resource.kind, primary.resource.namespaced)
         : w.map;
-      const enqueueMapped = (obj: KubeObject) => {
-        for (const key of mapper(obj)) this.queue.add(key);
+      const enqueueMapped = (obj: KubeObject, before?: KubeObject) => {
+        for (const key of mapper(obj, before)) this.queue.add(key);
       };
       this.#unsubscribe.push(w.informer.addHandlers({
         onAdd: enqueueMapped,
         // Owned objects: any change may need correcting (someone edited our Deployment).
-        onUpdate: (o, n) => { if (o.metadata.resourceVersion !== n.metadata.resourceVersion) enqueueMapped(n); },
-        onDelete: enqueueMapped,
+        onUpdate: (o, n) => { if (o.metadata.resourceVersion !== n.metadata.resourceVersion) enqueueMapped(n, o); },
+        onDelete: (o) => enqueueMapped(o),
       }));
     }
     this.#scheduleResync();

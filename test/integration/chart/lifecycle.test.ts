@@ -88,7 +88,9 @@ describe('on a private control plane: the chart owns the CRDs', () => {
 
       const again = await helm(['install', 'mapi-operator', next, ...common, '--set', 'crds.keep=false'], 120_000);
       assert.equal(again.code, 0, `helm install over kept CRDs adopts them: ${again.stderr}`);
-      const removed = await helm(['uninstall', 'mapi-operator', ...common, '--wait', '--timeout', '60s'], 90_000);
+      // --wait covers the CRDs' deletion (every stored object of them goes first): minutes on a
+      // loaded machine, not seconds.
+      const removed = await helm(['uninstall', 'mapi-operator', ...common, '--wait', '--timeout', '150s'], 180_000);
       assert.equal(removed.code, 0, removed.stderr);
       assert.deepEqual(await present(), [], 'crds.keep=false: uninstall removed the CRDs');
     } finally {

@@ -141,11 +141,20 @@ export function createDnsResolver(nameservers: string[], limits: Pick<ProbeLimit
 const MAX_CACHED_ANSWERS = 4096;
 
 /** Each (type, name) asked once while its answer is fresh; callers asking meanwhile share it. */
-export function cachingAnswers(dns: DnsResolver, clock: Clock, times: DnsCacheTimes): DnsResolver {
+export function cachingAnswers(dns: DnsResolver, clock: Clock, times: DnsCacheTimes): DnsResolver & { cachedAnswers(): number } {
   const answers = new Map<string, { expiresAt: number; answer: Promise<DnsAnswer<unknown>> }>();
+  // Expired answers go at most once per answer time: names of deleted MailDomains are never
+  // asked again, and under churn their answers stayed until the cap (a soak's heap grew with them).
+  let sweptAt = clock.now();
+  const sweepExpired = (now: number) => {
+    if (now - sweptAt < times.answerMs) return;
+    sweptAt = now;
+    for (const [k, e] of answers) if (e.expiresAt <= now) answers.delete(k);
+  };
   const cached = <T>(type: string, ask: (name: string) => Promise<DnsAnswer<T>>) => (name: string): Promise<DnsAnswer<T>> => {
     const key = `${type} ${name.toLowerCase()}`;
     const now = clock.now();
+    sweepExpired(now);
     const hit = answers.get(key);
     if (hit && hit.expiresAt > now) return hit.answer as Promise<DnsAnswer<T>>;
     if (answers.size >= MAX_CACHED_ANSWERS) {
@@ -161,7 +170,7 @@ export function cachingAnswers(dns: DnsResolver, clock: Clock, times: DnsCacheTi
     }, () => { if (answers.get(key) === entry) answers.delete(key); });
     return entry.answer as Promise<DnsAnswer<T>>;
   };
-  return { cname: cached('CNAME', dns.cname), a: cached('A', dns.a), aaaa: cached('AAAA', dns.aaaa), srv: cached('SRV', dns.srv) };
+  return { cname: cached('CNAME', dns.cname), a: cached('A', dns.a), aaaa: cached('AAAA', dns.aaaa), srv: cached('SRV', dns.srv), cachedAnswers: () => answers.size };
 }
 
 /** Cluster-internal, single-label and loopback names are not even looked up: their answers

@@ -34,3 +34,16 @@ test('a failure (NXDOMAIN, NODATA, time-out) is kept 5 s only: a record just pub
   await dns.cname('autodiscover.example.com');
   assert.equal(zone.queries.length, 2);
 });
+
+test('answers of names nobody asks again are dropped once expired, not kept until the cap', async () => {
+  let now = 0;
+  const zone = fakeDns({ 'mail.example.com': { a: ['203.0.113.7'] } });
+  const dns = cachingAnswers(zone, { now: () => now }, { answerMs: 30_000, failureMs: 5_000 });
+  // A MailDomain created and deleted: its names asked once, never again.
+  for (let i = 0; i < 50; i++) await dns.cname(`autodiscover.gone-${i}.example`);
+  await dns.a('mail.example.com');
+  assert.equal(dns.cachedAnswers(), 51);
+  now += 30_000;
+  await dns.a('mail.example.com');
+  assert.equal(dns.cachedAnswers(), 1, 'only the name still asked is kept');
+});

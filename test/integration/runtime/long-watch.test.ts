@@ -54,7 +54,9 @@ describe('long-lived watch', { timeout: DURATION_MS + 120_000 }, () => {
         await delay(Math.min(EVERY_MS, Math.max(0, DURATION_MS - (Date.now() - started))));
       }
       await waitFor('every created ConfigMap', () => names.every((n) => inf.get(ns, n)), 20_000);
-      const seen = added.map((a) => a.name);
+      // kube-controller-manager publishes kube-root-ca.crt into a new namespace on its own
+      // schedule: with the list under load, or as a watch event among the ticks.
+      const seen = added.map((a) => a.name).filter((n) => n !== 'kube-root-ca.crt');
       assert.deepEqual(seen, names, 'each ConfigMap was seen exactly once, in order');
       const maxLag = Math.max(...added.map((a) => a.lagMs));
       const s = inf.stats;

@@ -32,11 +32,13 @@ export class ProbeCache {
   readonly #ttlMs: number;
   readonly #failureTtlMs: number;
   readonly #entries = new Map<string, Entry>();
+  #sweptAt: number;
 
   constructor(options: ProbeCacheOptions) {
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs;
     this.#failureTtlMs = options.failureTtlMs ?? Math.min(options.ttlMs, FAILURE_TTL_MS);
+    this.#sweptAt = this.#clock.now();
   }
 
   /** The cached result for this check and inputs, or the result of `probe` (then cached). */
@@ -45,7 +47,7 @@ export class ProbeCache {
     const now = this.#clock.now();
     this.#evictExpired(now);
     const hit = this.#entries.get(key);
-    if (hit) return hit.value;
+    if (hit && hit.expiresAt > now) return hit.value;
     // Until the probe ends the entry lives "forever", so concurrent callers share it.
     const entry: Entry = { expiresAt: Number.POSITIVE_INFINITY, value: probe() };
     this.#entries.set(key, entry);
@@ -67,7 +69,11 @@ export class ProbeCache {
     this.#entries.clear();
   }
 
+  /** At most once per failure TTL: a sweep on every lookup made a round of N MailDomains' runs
+   *  cost N × (their cached results), quadratic in the number of hosted domains. */
   #evictExpired(now: number): void {
+    if (now - this.#sweptAt < this.#failureTtlMs) return;
+    this.#sweptAt = now;
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#entries.delete(key);
     }

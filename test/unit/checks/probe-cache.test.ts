@@ -62,4 +62,29 @@ describe('ProbeCache', () => {
     await assert.rejects(cache.get('x', {}, () => Promise.reject(new Error('boom'))), /boom/);
     assert.equal(cache.size, 0);
   });
+
+  it('never returns an expired result, and drops expired ones once per failure TTL', async () => {
+    const clock = fixedClock();
+    const cache = new ProbeCache({ clock, ttlMs: 30_000, failureTtlMs: 5_000 });
+    const c = counter(() => passed('tls/a'));
+    await cache.get('tls/a', {}, c.probe);
+    for (let i = 0; i < 50; i++) await cache.get(`tls/gone-${i}`, {}, async () => failed(`tls/gone-${i}`));
+    assert.equal(cache.size, 51);
+    clock.advance(4_000);
+    // Within the sweep window nothing is swept...
+    await cache.get('tls/a', {}, c.probe);
+    assert.equal(cache.size, 51);
+    clock.advance(2_000);
+    // ...past it the 50 failures (5 s) go; the Passed result (30 s) stays and is reused.
+    await cache.get('tls/a', {}, c.probe);
+    assert.equal(cache.size, 1);
+    assert.equal(c.calls(), 1);
+    clock.advance(23_000);
+    await cache.get('tls/a', {}, c.probe); // 29 s: still fresh; a sweep runs
+    assert.equal(c.calls(), 1);
+    clock.advance(2_000);
+    // 31 s: expired at 30 s, and no sweep since 29 s: the lookup itself must not reuse it.
+    await cache.get('tls/a', {}, c.probe);
+    assert.equal(c.calls(), 2);
+  });
 });

@@ -15,7 +15,7 @@
 //  4. after convergence: DNS queries and TLS handshakes over two check intervals (relays
 //     between the probes and BIND/the front), operator writes in an idle window (goal 0),
 //     RSS/heap, p50/p99 reconcile time, and how long one change takes to reach its object.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freshNamespace } from '../../src/dev/kube.ts';
@@ -25,6 +25,7 @@ import { countsSince, isWrite } from '../../test/chaos/api-proxy.ts';
 import { fmt, histogramQuantile, pool, readOperator, scrape, startBenchOperator, startBenchWorld, sum } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
+import { startHandleTrace } from './handle-trace.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'timeout-minutes': { type: 'string', default: '30' },
     out: { type: 'string' },
+    // Every minute: this process's open descriptors and where its live sockets were made.
+    'trace-handles': { type: 'boolean', default: false },
   },
 });
 const sizes = SIZES[values.size!];
@@ -54,6 +57,15 @@ const mailboxesPerDomain = num('mailboxes', values.mailboxes, 20);
 const concurrency = num('concurrency', values.concurrency, 4);
 const timeoutMs = num('timeout-minutes', values['timeout-minutes'], 30) * 60_000;
 const CHECK_INTERVAL_S = 30; // e2eServer's checks.interval
+
+if (values['trace-handles']) {
+  const trace = startHandleTrace();
+  setInterval(() => {
+    const fds = readdirSync('/proc/self/fd').length;
+    const lines = trace.top(8).map((t) => `    ${t.live} ${t.type} ${t.label}`).join('\n');
+    process.stdout.write(`[handles] ${fds} descriptors open; live handles by origin:\n${lines}\n`);
+  }, 60_000).unref();
+}
 
 type Cond = { type: string; status: string };
 interface Obj extends KubeObject { status?: { conditions?: Cond[]; observedGeneration?: number; readyReplicas?: number; availableReplicas?: number }; spec?: { replicas?: number } }

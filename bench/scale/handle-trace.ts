@@ -6,12 +6,31 @@
 import { createHook } from 'node:async_hooks';
 
 const TRACED = new Set(['TCPWRAP', 'TCPSERVERWRAP', 'UDPWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'TLSWRAP']);
+// A listen or connect to a host name makes its handle in a lookup's callback, where the stack
+// has none of our frames: the lookup carries the label over.
+const CARRIERS = new Set(['GETADDRINFOREQWRAP']);
+const counted = (type: string) => TRACED.has(type);
 
 /** The first `depth` frames of the stack that are not Node's own. */
 function ownFrames(depth: number): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 60; // a listen() or connect() is deep in Node's own frames
   const stack = new Error().stack?.split('\n').slice(1) ?? [];
+  Error.stackTraceLimit = limit;
   const own = stack.filter((l) => !l.includes('node:') && !l.includes('handle-trace.ts')).slice(0, depth);
   return own.map((l) => l.trim().replace(/^at /, '').replace(/file:\/\/\S*?\/(src|bench|test|node_modules)\//, '$1/')).join(' < ') || '(node internals)';
+}
+
+interface ServerHandle { getsockname?(out: { address?: string; port?: number }): number }
+
+function portOf(server: ServerHandle): string {
+  const out: { address?: string; port?: number } = {};
+  try {
+    server.getsockname?.(out);
+  } catch {
+    // closed
+  }
+  return out.port ? `${out.address}:${out.port}` : 'a closed server';
 }
 
 export interface HandleTrace {
@@ -21,13 +40,18 @@ export interface HandleTrace {
 }
 
 export function startHandleTrace(depth = 3): HandleTrace {
-  const labels = new Map<number, { type: string; label: string }>();
+  const labels = new Map<number, { type: string; label: string; server?: ServerHandle }>();
   const hook = createHook({
-    init(asyncId, type, triggerAsyncId) {
-      if (!TRACED.has(type)) return;
+    init(asyncId, type, triggerAsyncId, resource) {
+      if (!TRACED.has(type) && !CARRIERS.has(type)) return;
+      if (type.endsWith('SERVERWRAP')) {
+        // Made in a tick after listen(): named by its port when reported.
+        labels.set(asyncId, { type, label: 'server', server: resource as ServerHandle });
+        return;
+      }
       const parent = labels.get(triggerAsyncId);
-      const label = parent && parent.type.endsWith('SERVERWRAP') ? `accepted by ${parent.label}` : ownFrames(depth);
-      labels.set(asyncId, { type, label });
+      if (parent?.server) return void labels.set(asyncId, { type, label: 'accepted', server: parent.server });
+      labels.set(asyncId, { type, label: parent && CARRIERS.has(parent.type) ? parent.label : ownFrames(depth) });
     },
     destroy(asyncId) {
       labels.delete(asyncId);
@@ -37,7 +61,9 @@ export function startHandleTrace(depth = 3): HandleTrace {
   return {
     top(n) {
       const counts = new Map<string, { type: string; label: string; live: number }>();
-      for (const { type, label } of labels.values()) {
+      for (const { type, label: made, server } of labels.values()) {
+        if (!counted(type)) continue;
+        const label = server ? `${made} on ${portOf(server)}` : made;
         const key = `${type} ${label}`;
         const c = counts.get(key) ?? { type, label, live: 0 };
         c.live++;

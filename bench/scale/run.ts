@@ -124,6 +124,9 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
   const viaProxy = new KubeClient(loadKubeConfig(bw.proxy.kubeconfigPath));
   const k = bw.world.k;
   const log = (s: string) => process.stdout.write(`[${shape} N=${n}] ${s}\n`);
+  if (values['trace-handles']) {
+    log(`servers of this process: DNS relay ${dns.nameserver}, TLS relay :${tlsRelay.port}, front https :${bw.world.front.httpsPort} http :${bw.world.front.httpPort}, API proxy ${bw.proxy.url}`);
+  }
   try {
     const objs = shapeObjects({ shape, n, mailboxesPerDomain, namespace: ns, nameserver: dns.nameserver });
     const serverCount = objs.servers.length;

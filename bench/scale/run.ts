@@ -148,8 +148,14 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     });
     let peakRss = 0;
     let peakHeap = 0;
+    let samples = 0;
     const peaks = setInterval(() => {
-      readOperator(op).then((r) => { peakRss = Math.max(peakRss, r.rssMiB); peakHeap = Math.max(peakHeap, r.heapUsedMiB); }, () => undefined);
+      readOperator(op).then((r) => {
+        peakRss = Math.max(peakRss, r.rssMiB);
+        peakHeap = Math.max(peakHeap, r.heapUsedMiB);
+        // A line a minute: a run stopped before convergence still tells the memory it reached.
+        if (++samples % 12 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})`);
+      }, () => undefined);
     }, 5_000);
     const tChildren = await until('children ready (operator)', async () => {
       const r = await childrenReady(admin, ns, objs.expectedCertificates, serverCount);

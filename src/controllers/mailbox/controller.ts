@@ -102,6 +102,18 @@ function readAccessConfigMap(cm: KubeObject | undefined): { count?: number; entr
   return r;
 }
 
+/**
+ * What a server's Mailboxes read of it: whether MAPI is available and, only while it is not,
+ * its rollout state and reason (they name it in their waiting message). A new release rolling
+ * out on an available server changes nothing for them; at 100,000 Mailboxes each such change
+ * used to re-enqueue every one.
+ */
+export function serverViewOfMailboxes(server: KubeObject): string {
+  const status = server.status as MapiServer['status'] | undefined;
+  const available = status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status;
+  return JSON.stringify(available === 'True' ? [server.metadata.uid, available] : [server.metadata.uid, available, status?.rollout?.state, status?.rollout?.reason]);
+}
+
 export function registerMailboxController(opts: MailboxControllerOptions) {
   const { manager, view } = opts;
   const now = opts.now ?? (() => new Date());
@@ -136,7 +148,9 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
         verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         mapiAvailable: available?.status === 'True',
-        rolloutMessage: rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),
+        // Read only while MAPI is not available (decideMailbox): kept empty otherwise so a
+        // rollout of a new release does not look like a change to every Mailbox's domain.
+        rolloutMessage: available?.status === 'True' ? '' : rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),
       },
     };
   }
@@ -217,9 +231,8 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
   };
   const byServerChange = (server: KubeObject): string[] => {
     const k = keyOf(server);
-    const status = server.status as MapiServer['status'] | undefined;
     const alive = view.servers.getByKey(k) ?? view.allServers.getByKey(k);
-    const fingerprint = alive ? JSON.stringify([server.metadata.uid, status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status, status?.rollout?.state, status?.rollout?.reason]) : undefined;
+    const fingerprint = alive ? serverViewOfMailboxes(server) : undefined;
     return whenChanged(`srv:${k}`, fingerprint, () => view.domainKeysOf(k).flatMap((d) => view.mailboxKeysOf(d)));
   };
   // An access ConfigMap rewrite concerns the Mailboxes whose entry it added, removed or

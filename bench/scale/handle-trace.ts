@@ -5,7 +5,9 @@
 // were closed (uv_close) drop out, so what is counted is what still holds a descriptor.
 import { createHook } from 'node:async_hooks';
 
-const TRACED = new Set(['TCPWRAP', 'TCPSERVERWRAP', 'UDPWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'TLSWRAP']);
+// Handles that hold a descriptor (a TLSWRAP rides on a TCPWRAP and is destroyed only when
+// collected, so it would count sockets long closed).
+const TRACED = new Set(['TCPWRAP', 'TCPSERVERWRAP', 'UDPWRAP', 'PIPEWRAP', 'PIPESERVERWRAP']);
 // A listen or connect to a host name makes its handle in a lookup's callback, where the stack
 // has none of our frames: the lookup carries the label over.
 const CARRIERS = new Set(['GETADDRINFOREQWRAP']);

@@ -2,7 +2,9 @@
 // configured name servers), TLS handshakes through node:tls with SNI, HTTP through
 // node:https/node:http with no agent, no redirect following, a body cap and time-outs.
 // Every connection goes to an address this resolver found, so `check --nameserver` sees the
-// world the way that name server describes it.
+// world the way that name server describes it. The HTTPS probes of a host reuse the TLS
+// connection its handshake (or the probe before) left open, for a moment: one TLS connection
+// per host and interval, not one per probe.
 import { X509Certificate } from 'node:crypto';
 import { Resolver } from 'node:dns';
 import http from 'node:http';
@@ -87,10 +89,12 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const httpsPortFor = options.httpsPortFor ?? (() => 443);
   const httpPortFor = options.httpPortFor ?? (() => 80);
   const lookup = addressLookup(dns);
+  // One pool per IO: its connections were made with this IO's trust store.
+  const pool = new TlsConnectionPool();
   return {
     dns,
-    tls: createTlsDialer(lookup, trust, httpsPortFor, limits, options.addressConcurrency ?? 2, policy),
-    http: createHttpClient(lookup, trust, httpsPortFor, httpPortFor, limits, policy),
+    tls: createTlsDialer(lookup, trust, pool, httpsPortFor, limits, options.addressConcurrency ?? 2, policy),
+    http: createHttpClient(lookup, trust, pool, httpsPortFor, httpPortFor, limits, policy),
     clock,
   };
 }
@@ -233,7 +237,9 @@ async function inBatches<T, R>(items: T[], limit: number, task: (item: T) => Pro
   return results;
 }
 
-function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (host: string) => number, limits: ProbeLimits, addressConcurrency: number, policy: ProbePolicy): TlsDialer {
+function createTlsDialer(
+  lookup: AddressLookup, trust: TrustStore, pool: TlsConnectionPool, portFor: (host: string) => number, limits: ProbeLimits, addressConcurrency: number, policy: ProbePolicy,
+): TlsDialer {
   return {
     async handshake(host: string): Promise<TlsHandshake> {
       const port = portFor(host);
@@ -248,7 +254,7 @@ function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (hos
         // (never the name again), so DNS cannot answer differently between check and connect.
         const refusal = refusedAddressUnder(address, policy);
         if (refusal) return Promise.resolve({ ok: false, failure: 'NOT_ALLOWED', detail: refusal, address, port });
-        return handshakeWith(host, address, port, trust, limits);
+        return handshakeWith(host, address, port, trust, limits, pool);
       });
       const first = perAddress[0] as SingleTlsHandshake;
       const notProbed = target.addresses.length - dialled.length;
@@ -257,55 +263,293 @@ function createTlsDialer(lookup: AddressLookup, trust: TrustStore, portFor: (hos
   };
 }
 
-function handshakeWith(host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits): Promise<SingleTlsHandshake> {
-  return new Promise<SingleTlsHandshake>((resolve) => {
+// ---- TLS connections kept for the next probe ------------------------------------------------
+
+/** An established TLS connection: the TLS socket and the TCP socket under it. */
+interface TlsConnection {
+  socket: tls.TLSSocket;
+  raw: net.Socket;
+}
+
+/** How long a connection waits for the next probe of its host: well under the keep-alive time
+ *  of servers (usually 5 s or more; Node's default is 5 s), so the server rarely closes first. */
+const POOL_IDLE_MS = 2_000;
+/** Idle connections kept at most, all hosts together (memory and descriptors stay bounded). */
+const POOL_MAX_IDLE = 256;
+/** How long a probe waits for the connection another probe of the same host is using (or still
+ *  dialling) before it dials its own; at most the connect time-out. */
+const POOL_WAIT_MS = 2_000;
+
+interface IdleConnection {
+  connection: TlsConnection;
+  timer: NodeJS.Timeout;
+  drop: () => void;
+}
+
+interface Waiter {
+  timer: NodeJS.Timeout;
+  resolve: (connection: TlsConnection | null) => void;
+}
+
+/**
+ * The TLS connections of one IO between probes, by address|port|SNI name: at most one idle per
+ * key, for POOL_IDLE_MS, unref'd (an idle connection never keeps the process alive), destroyed
+ * at once when it closes, errors, ends or receives a byte nobody asked for.
+ *
+ * A probe holds a lease on its key from acquire() until release() (the connection is fit for
+ * another request) or done() (there is none: never dialled, or destroyed). While a key is leased,
+ * the next probe of that key waits for its connection (at most POOL_WAIT_MS) instead of dialling
+ * a second one: the probes of a host are issued together (the tls/ handshake and the http/ POSTs
+ * run side by side), and this is what makes them share one connection.
+ */
+class TlsConnectionPool {
+  readonly #idle = new Map<string, IdleConnection>();
+  readonly #leases = new Map<string, number>();
+  readonly #waiting = new Map<string, Waiter[]>();
+
+  /** A connection of this key that is open (idle, or handed over by the lease holder when it is
+   *  done), or null: then the caller dials one. Either way the caller holds a lease until
+   *  release() or done(). */
+  acquire(key: string, waitMs: number): Promise<TlsConnection | null> {
+    const idle = this.#take(key);
+    if (idle || (this.#leases.get(key) ?? 0) === 0 || waitMs <= 0) {
+      this.#lease(key);
+      return Promise.resolve(idle);
+    }
+    return new Promise((resolve) => {
+      const waiters = this.#waiting.get(key) ?? [];
+      this.#waiting.set(key, waiters);
+      const waiter: Waiter = {
+        // Waited long enough: dial a connection of its own.
+        timer: setTimeout(() => {
+          this.#unwait(key, waiter);
+          this.#lease(key);
+          resolve(null);
+        }, waitMs),
+        resolve,
+      };
+      waiters.push(waiter);
+    });
+  }
+
+  /** A lease without looking for a connection: the tls/ handshake always dials its own, and the
+   *  probes arriving meanwhile wait for it. */
+  claim(key: string): void {
+    this.#lease(key);
+  }
+
+  /** The lease ends with a connection fit for another request: to the next waiter, else idle. */
+  release(key: string, connection: TlsConnection): void {
+    if (!usable(connection)) {
+      destroyConnection(connection);
+      this.done(key);
+      return;
+    }
+    const waiter = this.#nextWaiter(key);
+    if (waiter) {
+      // The lease passes on with the connection.
+      waiter.resolve(connection);
+      return;
+    }
+    this.#unlease(key);
+    this.#park(key, connection);
+  }
+
+  /** The lease ends without a connection to give back: the next waiter dials its own. */
+  done(key: string): void {
+    const waiter = this.#nextWaiter(key);
+    if (waiter) waiter.resolve(null);
+    else this.#unlease(key);
+  }
+
+  #lease(key: string): void {
+    this.#leases.set(key, (this.#leases.get(key) ?? 0) + 1);
+  }
+
+  #unlease(key: string): void {
+    const n = (this.#leases.get(key) ?? 0) - 1;
+    if (n > 0) this.#leases.set(key, n);
+    else this.#leases.delete(key);
+  }
+
+  #nextWaiter(key: string): Waiter | undefined {
+    const waiters = this.#waiting.get(key);
+    const waiter = waiters?.shift();
+    if (waiters?.length === 0) this.#waiting.delete(key);
+    if (waiter) clearTimeout(waiter.timer);
+    return waiter;
+  }
+
+  #unwait(key: string, waiter: Waiter): void {
+    const waiters = this.#waiting.get(key);
+    if (!waiters) return;
+    const index = waiters.indexOf(waiter);
+    if (index >= 0) waiters.splice(index, 1);
+    if (waiters.length === 0) this.#waiting.delete(key);
+  }
+
+  #park(key: string, connection: TlsConnection): void {
+    const previous = this.#idle.get(key);
+    if (previous) {
+      previous.drop();
+      destroyConnection(previous.connection);
+    }
+    while (this.#idle.size >= POOL_MAX_IDLE) {
+      const [oldestKey, oldest] = this.#idle.entries().next().value as [string, IdleConnection];
+      oldest.drop();
+      this.#idle.delete(oldestKey);
+      destroyConnection(oldest.connection);
+    }
+    const { socket, raw } = connection;
+    const discard = () => {
+      if (this.#idle.get(key)?.connection !== connection) return;
+      entry.drop();
+      this.#idle.delete(key);
+      destroyConnection(connection);
+    };
+    // Nothing was asked: a byte now is the server's business, not an answer to a request.
+    socket.on('data', discard);
+    socket.once('end', discard);
+    socket.once('close', discard);
+    const entry: IdleConnection = {
+      connection,
+      timer: setTimeout(discard, POOL_IDLE_MS).unref(),
+      drop: () => {
+        clearTimeout(entry.timer);
+        socket.off('data', discard);
+        socket.off('end', discard);
+        socket.off('close', discard);
+      },
+    };
+    this.#idle.set(key, entry);
+    socket.unref();
+    raw.unref();
+  }
+
+  #take(key: string): TlsConnection | null {
+    const entry = this.#idle.get(key);
+    if (!entry) return null;
+    entry.drop();
+    this.#idle.delete(key);
+    if (!usable(entry.connection)) {
+      destroyConnection(entry.connection);
+      return null;
+    }
+    entry.connection.socket.ref();
+    entry.connection.raw.ref();
+    return entry.connection;
+  }
+}
+
+function usable({ socket }: TlsConnection): boolean {
+  return !socket.destroyed && socket.readable && socket.writable && socket.readableLength === 0
+    && (socket.alpnProtocol === false || socket.alpnProtocol === 'http/1.1');
+}
+
+function destroyConnection({ socket, raw }: TlsConnection): void {
+  socket.destroy();
+  raw.destroy();
+}
+
+function poolKey(address: string, port: number, servername: string): string {
+  return `${address}|${port}|${servername}`;
+}
+
+type Dialled =
+  | { ok: true; connection: TlsConnection }
+  | { ok: false; failure: ConnectFailure; detail: string; connected: boolean; aborted: boolean };
+
+/**
+ * TCP to the address, then TLS with SNI = host and the IO's trust store, accepting any
+ * certificate (the caller judges it: the tls/ check reports it, a verified request refuses it).
+ * Bounded by the connect time-out; the caller's total time-out aborts it through `signal`.
+ * `tlsFailure` names a TLS-level error the way the caller always has.
+ */
+function dialTls(
+  host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits,
+  tlsFailure: (err: NodeJS.ErrnoException) => ConnectFailure, signal: AbortSignal,
+): Promise<Dialled> {
+  return new Promise<Dialled>((resolve) => {
     let settled = false;
     let connected = false;
     const raw = net.connect({ host: address, port });
     let secure: tls.TLSSocket | undefined;
-    const finish = (outcome: SingleTlsHandshake) => {
+    // An error after the dial settled (the connection idle in the pool, or between requests)
+    // must never be an unhandled 'error' event: it destroys the socket, the pool drops it.
+    raw.on('error', () => {});
+    const finish = (outcome: Dialled) => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
-      clearTimeout(totalTimer);
-      secure?.destroy();
-      raw.destroy();
+      signal.removeEventListener('abort', onAbort);
+      if (!outcome.ok) {
+        secure?.destroy();
+        raw.destroy();
+      }
       resolve(outcome);
     };
-    const fail = (failure: ConnectFailure, detail: string) => finish({ ok: false, failure, detail, address, port, connected });
+    const fail = (failure: ConnectFailure, detail: string, aborted = false) => finish({ ok: false, failure, detail, connected, aborted });
+    const onAbort = () => fail('TIMEOUT', 'aborted', true);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
     const connectTimer = setTimeout(() => fail('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
-    const totalTimer = setTimeout(() => fail('TIMEOUT', connected
-      ? `the TCP connection was accepted but no TLS handshake completed within ${limits.totalTimeoutMs} ms`
-      : `no TLS handshake within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
     raw.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err), err.code ?? err.message));
     raw.once('connect', () => {
       connected = true;
       clearTimeout(connectTimer);
-      secure = tls.connect({ socket: raw, servername: host, secureContext: trust.context, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-      secure.once('error', (err: NodeJS.ErrnoException) => fail(connectFailureOf(err) === 'ERROR' ? 'HANDSHAKE' : connectFailureOf(err), err.code ?? err.message));
-      secure.once('close', () => fail('RESET', 'connection closed during the handshake'));
-      secure.once('secureConnect', () => {
-        // This runs in a socket event: an exception here would end the whole operator
-        // process, so whatever a peer presents becomes a result, never a throw.
-        try {
-          const socket = secure as tls.TLSSocket;
-          const presented = peerChain(socket);
-          const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
-          finish({
-            ok: true,
-            address,
-            port,
-            protocol: socket.getProtocol(),
-            chain: presented.map(certificateInfo),
-            chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
-            verifyError,
-          });
-        } catch (err) {
-          fail('HANDSHAKE', `the certificate the server presented could not be read: ${(err as Error).message}`);
-        }
-      });
+      const socket = tls.connect({ socket: raw, servername: host, secureContext: trust.context, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      secure = socket;
+      socket.on('error', (err: NodeJS.ErrnoException) => fail(tlsFailure(err), err.code ?? err.message));
+      socket.once('close', () => fail('RESET', 'connection closed during the handshake'));
+      socket.once('secureConnect', () => finish({ ok: true, connection: { socket, raw } }));
     });
   });
+}
+
+/** The tls/ check's view of a TLS error: anything unnamed during the handshake is a handshake failure. */
+function handshakeFailureOf(err: NodeJS.ErrnoException): ConnectFailure {
+  const failure = connectFailureOf(err);
+  return failure === 'ERROR' ? 'HANDSHAKE' : failure;
+}
+
+async function handshakeWith(host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits, pool: TlsConnectionPool): Promise<SingleTlsHandshake> {
+  const key = poolKey(address, port, host);
+  // Probes of this host arriving meanwhile wait for this connection instead of dialling theirs.
+  pool.claim(key);
+  const timeout = new AbortController();
+  const totalTimer = setTimeout(() => timeout.abort(), limits.totalTimeoutMs);
+  const dialled = await dialTls(host, address, port, trust, limits, handshakeFailureOf, timeout.signal);
+  clearTimeout(totalTimer);
+  if (!dialled.ok) {
+    pool.done(key);
+    const detail = !dialled.aborted ? dialled.detail : dialled.connected
+      ? `the TCP connection was accepted but no TLS handshake completed within ${limits.totalTimeoutMs} ms`
+      : `no TLS handshake within ${limits.totalTimeoutMs} ms`;
+    return { ok: false, failure: dialled.failure, detail, address, port, connected: dialled.connected };
+  }
+  const { socket } = dialled.connection;
+  let outcome: SingleTlsHandshake;
+  // Whatever a peer presents becomes a result, never a throw.
+  try {
+    const presented = peerChain(socket);
+    const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'unknown');
+    outcome = {
+      ok: true,
+      address,
+      port,
+      protocol: socket.getProtocol(),
+      chain: presented.map(certificateInfo),
+      chainStatus: chainStatusOf(presented, trust.anchors, socket.authorized, verifyError),
+      verifyError,
+    };
+  } catch (err) {
+    destroyConnection(dialled.connection);
+    pool.done(key);
+    return { ok: false, failure: 'HANDSHAKE', detail: `the certificate the server presented could not be read: ${(err as Error).message}`, address, port, connected: true };
+  }
+  // The connection stays open for the HTTPS probes of this host (the pool judges whether it can).
+  pool.release(key, dialled.connection);
+  return outcome;
 }
 
 /** Leaf first, then each issuer Node reports (the presented chain, completed from the trust store). */
@@ -334,7 +578,7 @@ function chainStatusOf(presented: X509Certificate[], anchors: X509Certificate[],
 // ---- HTTP ---------------------------------------------------------------------------------
 
 function createHttpClient(
-  lookup: AddressLookup, trust: TrustStore,
+  lookup: AddressLookup, trust: TrustStore, pool: TlsConnectionPool,
   httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits, policy: ProbePolicy,
 ): HttpClient {
   return {
@@ -351,23 +595,207 @@ function createHttpClient(
       }
       const refusal = refusedAddressUnder(address, policy);
       if (refusal) return { ok: false, failure: 'NOT_ALLOWED', detail: refusal, address };
-      return requestAt(req, address, trust, httpsPortFor, httpPortFor, limits);
+      return req.scheme === 'https'
+        ? httpsRequestAt(req, address, httpsPortFor(req.host), trust, pool, limits)
+        : httpRequestAt(req, address, httpPortFor(req.host), limits);
     },
   };
 }
 
-function requestAt(
-  req: HttpRequest, address: string, trust: TrustStore,
-  httpsPortFor: (host: string) => number, httpPortFor: (host: string) => number, limits: ProbeLimits,
-): Promise<HttpResponse> {
+function requestHeaders(req: HttpRequest): Record<string, string> {
   const headers: Record<string, string> = { ...req.headers, Host: req.host };
   if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
-  const common = { host: address, method: req.method, path: req.path, headers, agent: false as const };
+  return headers;
+}
+
+/** How far a request got: what a failure or a time-out is reported as. */
+interface Progress {
+  connected: boolean;
+  /** Set once the status line and headers arrived: from then on a failure is a cut-off body. */
+  answer?: { status: number; bytes: number };
+}
+
+function failureAfter(progress: Progress, address: string, failure: ConnectFailure, detail: string): HttpResponse {
+  const answer = progress.answer;
+  return answer
+    ? { ok: false, failure: 'INCOMPLETE', detail: `HTTP ${answer.status} answer started but ${detail} after ${answer.bytes} bytes of body`, address, connected: progress.connected }
+    : { ok: false, failure, detail, address, connected: progress.connected };
+}
+
+function totalTimeoutDetail(progress: Progress, limits: ProbeLimits): string {
+  return progress.answer
+    ? `the body did not end within ${limits.totalTimeoutMs} ms`
+    : progress.connected ? `the connection was accepted but no answer came within ${limits.totalTimeoutMs} ms` : `no complete answer within ${limits.totalTimeoutMs} ms`;
+}
+
+/** Errors of a request sent on a connection the server had already closed (keep-alive race). */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_SOCKET_CLOSED']);
+
+/**
+ * One HTTPS request on a connection of the IO's pool for (address, port, SNI = host): the one
+ * the host's handshake or previous probe left open, else a fresh one. The total time-out runs
+ * from then on and covers dialling, verifying and the whole answer; the wait for the connection
+ * of another probe of the host (bounded by POOL_WAIT_MS) is queueing, like the limiter's, and a
+ * probe that waited gets the same time to answer as one that did not.
+ */
+async function httpsRequestAt(req: HttpRequest, address: string, port: number, trust: TrustStore, pool: TlsConnectionPool, limits: ProbeLimits): Promise<HttpResponse> {
+  const key = poolKey(address, port, req.host);
+  let connection = await pool.acquire(key, Math.min(POOL_WAIT_MS, limits.connectTimeoutMs));
+  // From here this probe holds the key's lease: every path below ends it (release or done).
+  const timeout = new AbortController();
+  const totalTimer = setTimeout(() => timeout.abort(), limits.totalTimeoutMs);
+  const progress: Progress = { connected: false };
+  const options: https.RequestOptions = {
+    host: address, port, method: req.method, path: req.path,
+    // Explicit keep-alive: Node then keeps the connection after a complete answer and emits
+    // 'free' on it (it does not with no agent otherwise).
+    headers: { ...requestHeaders(req), Connection: 'keep-alive' },
+  };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const reused = connection !== null;
+      if (!connection) {
+        const dialled = await dialTls(req.host, address, port, trust, limits, connectFailureOf, timeout.signal);
+        if (!dialled.ok) {
+          pool.done(key);
+          progress.connected = dialled.connected;
+          return dialled.aborted ? failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits)) : failureAfter(progress, address, dialled.failure, dialled.detail);
+        }
+        connection = dialled.connection;
+      }
+      progress.connected = true;
+      if (timeout.signal.aborted) {
+        pool.release(key, connection);
+        return failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits));
+      }
+      // Credentials only travel over a verified connection: judged before a byte is written,
+      // with the answer https gives when it rejects the peer. The connection itself stays fine
+      // for unverified probes.
+      if (req.verifyTls) {
+        const rejection = unverifiedPeer(connection.socket, req.host);
+        if (rejection) {
+          pool.release(key, connection);
+          return failureAfter(progress, address, connectFailureOf(rejection), rejection.code ?? rejection.message);
+        }
+      }
+      const exchanged = await exchange(connection.socket, options, req.body, limits, timeout.signal, progress);
+      if (exchanged.kind === 'answered') {
+        if (exchanged.reusable) pool.release(key, connection);
+        else {
+          destroyConnection(connection);
+          pool.done(key);
+        }
+        return exchanged.response;
+      }
+      destroyConnection(connection);
+      connection = null;
+      if (exchanged.kind === 'aborted') {
+        pool.done(key);
+        return failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits));
+      }
+      // A kept connection the server closed just as the request went out: once more on a
+      // fresh one (the lease stays with this probe). A fresh connection's failure is the answer.
+      if (reused && attempt === 1 && exchanged.stale) continue;
+      pool.done(key);
+      return failureAfter(progress, address, exchanged.failure, exchanged.detail);
+    }
+  } finally {
+    clearTimeout(totalTimer);
+  }
+}
+
+/** Why a verified request must not go out on this connection, as https would have failed it. */
+function unverifiedPeer(socket: tls.TLSSocket, host: string): NodeJS.ErrnoException | undefined {
+  if (!socket.authorized) {
+    const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    return Object.assign(new Error(code), { code });
+  }
+  try {
+    return tls.checkServerIdentity(host, socket.getPeerCertificate()) as NodeJS.ErrnoException | undefined;
+  } catch (err) {
+    return Object.assign(new Error((err as Error).message), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+  }
+}
+
+type Exchange =
+  | { kind: 'answered'; response: HttpResponse; reusable: boolean }
+  | { kind: 'failed'; failure: ConnectFailure; detail: string; stale: boolean }
+  | { kind: 'aborted' };
+
+/**
+ * One request and its answer on an established connection. `reusable`: the answer was complete
+ * and Node kept the connection (no `Connection: close`, nothing left unread, 'free' emitted);
+ * any other ending leaves the connection to be destroyed by the caller. `stale`: it failed the
+ * way a request on a connection the server already closed fails, before any byte came back.
+ */
+function exchange(socket: tls.TLSSocket, options: https.RequestOptions, body: string | undefined, limits: ProbeLimits, signal: AbortSignal, progress: Progress): Promise<Exchange> {
+  return new Promise<Exchange>((resolve) => {
+    let settled = false;
+    let bytesBack = false;
+    const onData = () => { bytesBack = true; };
+    const settle = (outcome: Exchange) => {
+      if (settled) return;
+      settled = true;
+      socket.off('data', onData);
+      socket.off('free', onFree);
+      signal.removeEventListener('abort', onAbort);
+      clearImmediate(notFreed);
+      if (outcome.kind !== 'answered' || !outcome.reusable) request.destroy();
+      resolve(outcome);
+    };
+    let notFreed: NodeJS.Immediate | undefined;
+    let whole: HttpResponse | undefined;
+    // After a complete keep-alive answer Node detaches the socket and emits 'free' (next tick).
+    const onFree = () => { if (whole) settle({ kind: 'answered', response: whole, reusable: true }); };
+    const onAbort = () => settle({ kind: 'aborted' });
+    socket.on('data', onData);
+    socket.once('free', onFree);
+    signal.addEventListener('abort', onAbort);
+    const request = https.request({ ...options, agent: undefined, createConnection: () => socket });
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? err.message;
+      const stale = !bytesBack && !progress.answer && (STALE_CONNECTION_CODES.has(err.code ?? '') || err.message.includes('socket hang up'));
+      settle({ kind: 'failed', failure: connectFailureOf(err), detail: progress.answer ? 'the connection broke' : code, stale });
+    });
+    request.once('response', (res) => {
+      progress.answer = { status: res.statusCode ?? 0, bytes: 0 };
+      const started = progress.answer;
+      const chunks: Buffer[] = [];
+      const response = (truncated: boolean): HttpResponse => ({
+        ok: true,
+        status: started.status,
+        headers: flattenHeaders(res.headers),
+        body: Buffer.concat(chunks).toString('utf8'),
+        truncated,
+        address: options.host as string,
+      });
+      res.on('data', (chunk: Buffer) => {
+        const room = limits.maxBodyBytes - started.bytes;
+        chunks.push(chunk.subarray(0, Math.max(0, room)));
+        started.bytes += chunk.length;
+        // Cut: the rest of the body is still on the connection, which goes.
+        if (started.bytes > limits.maxBodyBytes) settle({ kind: 'answered', response: response(true), reusable: false });
+      });
+      res.once('end', () => {
+        whole = response(false);
+        if (!request.shouldKeepAlive) settle({ kind: 'answered', response: whole, reusable: false });
+        // Not freed by then (e.g. the answer came before the request was fully written): the
+        // connection is not reused.
+        else notFreed = setImmediate(() => settle({ kind: 'answered', response: whole as HttpResponse, reusable: false }));
+      });
+      res.on('error', () => settle({ kind: 'failed', failure: 'INCOMPLETE', detail: 'the connection broke', stale: false }));
+      // A peer that closes mid-body: 'close' without 'end' (Node also reports 'aborted').
+      res.once('close', () => { if (!res.complete) settle({ kind: 'failed', failure: 'INCOMPLETE', detail: 'the peer closed the connection', stale: false }); });
+    });
+    request.end(body);
+  });
+}
+
+/** Plain HTTP (the redirect method on port 80): one connection per request, no agent. */
+function httpRequestAt(req: HttpRequest, address: string, port: number, limits: ProbeLimits): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve) => {
     let settled = false;
-    let connected = false;
-    // Set once the status line and headers arrived: from then on a failure is a cut-off body.
-    let answer: { status: number; bytes: number } | undefined;
+    const progress: Progress = { connected: false };
     const finish = (outcome: HttpResponse) => {
       if (settled) return;
       settled = true;
@@ -376,33 +804,19 @@ function requestAt(
       request.destroy();
       resolve(outcome);
     };
-    const failed = (failure: ConnectFailure, detail: string) => finish(answer
-      ? { ok: false, failure: 'INCOMPLETE', detail: `HTTP ${answer.status} answer started but ${detail} after ${answer.bytes} bytes of body`, address, connected }
-      : { ok: false, failure, detail, address, connected });
-    const request = req.scheme === 'https'
-      ? https.request({
-          ...common,
-          port: httpsPortFor(req.host),
-          servername: req.host,
-          // Passed through to tls.connect (missing from https.RequestOptions' type).
-          ...({ secureContext: trust.context } as https.RequestOptions),
-          rejectUnauthorized: req.verifyTls,
-          checkServerIdentity: (_name, cert) => (req.verifyTls ? tls.checkServerIdentity(req.host, cert) : undefined),
-        })
-      : http.request({ ...common, port: httpPortFor(req.host) });
+    const failed = (failure: ConnectFailure, detail: string) => finish(failureAfter(progress, address, failure, detail));
+    const request = http.request({ host: address, port, method: req.method, path: req.path, headers: requestHeaders(req), agent: false });
     const connectTimer = setTimeout(() => failed('TIMEOUT', `TCP connect took over ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
-    const totalTimer = setTimeout(() => failed('TIMEOUT', answer
-      ? `the body did not end within ${limits.totalTimeoutMs} ms`
-      : connected ? `the connection was accepted but no answer came within ${limits.totalTimeoutMs} ms` : `no complete answer within ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
+    const totalTimer = setTimeout(() => failed('TIMEOUT', totalTimeoutDetail(progress, limits)), limits.totalTimeoutMs);
     request.once('socket', (socket) => socket.once('connect', () => {
-      connected = true;
+      progress.connected = true;
       clearTimeout(connectTimer);
     }));
-    request.once('error', (err: NodeJS.ErrnoException) => failed(connectFailureOf(err), answer ? 'the connection broke' : err.code ?? err.message));
+    request.once('error', (err: NodeJS.ErrnoException) => failed(connectFailureOf(err), progress.answer ? 'the connection broke' : err.code ?? err.message));
     request.once('response', (res) => {
       clearTimeout(connectTimer);
-      answer = { status: res.statusCode ?? 0, bytes: 0 };
-      const started = answer;
+      progress.answer = { status: res.statusCode ?? 0, bytes: 0 };
+      const started = progress.answer;
       const chunks: Buffer[] = [];
       const respond = (truncated: boolean) => finish({
         ok: true,

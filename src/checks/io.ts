@@ -291,13 +291,20 @@ interface Waiter {
   resolve: (connection: TlsConnection | null) => void;
 }
 
+/** A probe's hold on a key, ended by release() (the connection is fit for another request) or
+ *  done() (there is none to give back); whichever comes first, once. */
+interface Lease {
+  release(connection: TlsConnection): void;
+  done(): void;
+}
+
 /**
  * The TLS connections of one IO between probes, by address|port|SNI name: at most one idle per
  * key, for POOL_IDLE_MS, unref'd (an idle connection never keeps the process alive), destroyed
  * at once when it closes, errors, ends or receives a byte nobody asked for.
  *
- * A probe holds a lease on its key from acquire() until release() (the connection is fit for
- * another request) or done() (there is none: never dialled, or destroyed). While a key is leased,
+ * A probe holds a lease on its key from acquire() (or claim()) until it releases the connection
+ * or is done without one (never dialled, or destroyed). While a key is leased,
  * the next probe of that key waits for its connection (at most POOL_WAIT_MS) instead of dialling
  * a second one: the probes of a host are issued together (the tls/ handshake and the http/ POSTs
  * run side by side), and this is what makes them share one connection.
@@ -308,15 +315,11 @@ class TlsConnectionPool {
   readonly #waiting = new Map<string, Waiter[]>();
 
   /** A connection of this key that is open (idle, or handed over by the lease holder when it is
-   *  done), or null: then the caller dials one. Either way the caller holds a lease until
-   *  release() or done(). */
-  acquire(key: string, waitMs: number): Promise<TlsConnection | null> {
+   *  done), or null: then the caller dials one. Either way the caller holds the lease. */
+  async acquire(key: string, waitMs: number): Promise<{ lease: Lease; connection: TlsConnection | null }> {
     const idle = this.#take(key);
-    if (idle || (this.#leases.get(key) ?? 0) === 0 || waitMs <= 0) {
-      this.#lease(key);
-      return Promise.resolve(idle);
-    }
-    return new Promise((resolve) => {
+    if (idle || (this.#leases.get(key) ?? 0) === 0 || waitMs <= 0) return { lease: this.claim(key), connection: idle };
+    const connection = await new Promise<TlsConnection | null>((resolve) => {
       const waiters = this.#waiting.get(key) ?? [];
       this.#waiting.set(key, waiters);
       const waiter: Waiter = {
@@ -330,19 +333,38 @@ class TlsConnectionPool {
       };
       waiters.push(waiter);
     });
+    return { lease: this.#leaseOf(key), connection };
   }
 
   /** A lease without looking for a connection: the tls/ handshake always dials its own, and the
    *  probes arriving meanwhile wait for it. */
-  claim(key: string): void {
+  claim(key: string): Lease {
     this.#lease(key);
+    return this.#leaseOf(key);
+  }
+
+  /** The lease object of a lease already counted: ends it once, whatever its holder calls. */
+  #leaseOf(key: string): Lease {
+    let ended = false;
+    return {
+      release: (connection) => {
+        if (ended) return;
+        ended = true;
+        this.#release(key, connection);
+      },
+      done: () => {
+        if (ended) return;
+        ended = true;
+        this.#done(key);
+      },
+    };
   }
 
   /** The lease ends with a connection fit for another request: to the next waiter, else idle. */
-  release(key: string, connection: TlsConnection): void {
+  #release(key: string, connection: TlsConnection): void {
     if (!usable(connection)) {
       destroyConnection(connection);
-      this.done(key);
+      this.#done(key);
       return;
     }
     const waiter = this.#nextWaiter(key);
@@ -356,7 +378,7 @@ class TlsConnectionPool {
   }
 
   /** The lease ends without a connection to give back: the next waiter dials its own. */
-  done(key: string): void {
+  #done(key: string): void {
     const waiter = this.#nextWaiter(key);
     if (waiter) waiter.resolve(null);
     else this.#unlease(key);
@@ -513,15 +535,20 @@ function handshakeFailureOf(err: NodeJS.ErrnoException): ConnectFailure {
 }
 
 async function handshakeWith(host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits, pool: TlsConnectionPool): Promise<SingleTlsHandshake> {
-  const key = poolKey(address, port, host);
   // Probes of this host arriving meanwhile wait for this connection instead of dialling theirs.
-  pool.claim(key);
+  const lease = pool.claim(poolKey(address, port, host));
+  try {
+    return await dialledHandshake(host, address, port, trust, limits, lease);
+  } finally {
+    lease.done();
+  }
+}
+
+async function dialledHandshake(host: string, address: string, port: number, trust: TrustStore, limits: ProbeLimits, lease: Lease): Promise<SingleTlsHandshake> {
   const timeout = new AbortController();
   const totalTimer = setTimeout(() => timeout.abort(), limits.totalTimeoutMs);
-  const dialled = await dialTls(host, address, port, trust, limits, handshakeFailureOf, timeout.signal);
-  clearTimeout(totalTimer);
+  const dialled = await dialTls(host, address, port, trust, limits, handshakeFailureOf, timeout.signal).finally(() => clearTimeout(totalTimer));
   if (!dialled.ok) {
-    pool.done(key);
     const detail = !dialled.aborted ? dialled.detail : dialled.connected
       ? `the TCP connection was accepted but no TLS handshake completed within ${limits.totalTimeoutMs} ms`
       : `no TLS handshake within ${limits.totalTimeoutMs} ms`;
@@ -544,11 +571,10 @@ async function handshakeWith(host: string, address: string, port: number, trust:
     };
   } catch (err) {
     destroyConnection(dialled.connection);
-    pool.done(key);
     return { ok: false, failure: 'HANDSHAKE', detail: `the certificate the server presented could not be read: ${(err as Error).message}`, address, port, connected: true };
   }
   // The connection stays open for the HTTPS probes of this host (the pool judges whether it can).
-  pool.release(key, dialled.connection);
+  lease.release(dialled.connection);
   return outcome;
 }
 
@@ -639,9 +665,11 @@ const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTR
  * probe that waited gets the same time to answer as one that did not.
  */
 async function httpsRequestAt(req: HttpRequest, address: string, port: number, trust: TrustStore, pool: TlsConnectionPool, limits: ProbeLimits): Promise<HttpResponse> {
-  const key = poolKey(address, port, req.host);
-  let connection = await pool.acquire(key, Math.min(POOL_WAIT_MS, limits.connectTimeoutMs));
-  // From here this probe holds the key's lease: every path below ends it (release or done).
+  const acquired = await pool.acquire(poolKey(address, port, req.host), Math.min(POOL_WAIT_MS, limits.connectTimeoutMs));
+  // From here this probe holds the key's lease: every path below ends it (release or done),
+  // and whatever happens the finally clause does.
+  const { lease } = acquired;
+  let connection = acquired.connection;
   const timeout = new AbortController();
   const totalTimer = setTimeout(() => timeout.abort(), limits.totalTimeoutMs);
   const progress: Progress = { connected: false };
@@ -657,7 +685,7 @@ async function httpsRequestAt(req: HttpRequest, address: string, port: number, t
       if (!connection) {
         const dialled = await dialTls(req.host, address, port, trust, limits, connectFailureOf, timeout.signal);
         if (!dialled.ok) {
-          pool.done(key);
+          lease.done();
           progress.connected = dialled.connected;
           return dialled.aborted ? failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits)) : failureAfter(progress, address, dialled.failure, dialled.detail);
         }
@@ -665,7 +693,8 @@ async function httpsRequestAt(req: HttpRequest, address: string, port: number, t
       }
       progress.connected = true;
       if (timeout.signal.aborted) {
-        pool.release(key, connection);
+        lease.release(connection);
+        connection = null;
         return failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits));
       }
       // Credentials only travel over a verified connection: judged before a byte is written,
@@ -674,33 +703,32 @@ async function httpsRequestAt(req: HttpRequest, address: string, port: number, t
       if (req.verifyTls) {
         const rejection = unverifiedPeer(connection.socket, req.host);
         if (rejection) {
-          pool.release(key, connection);
+          lease.release(connection);
+          connection = null;
           return failureAfter(progress, address, connectFailureOf(rejection), rejection.code ?? rejection.message);
         }
       }
       const exchanged = await exchange(connection.socket, options, req.body, limits, timeout.signal, progress);
       if (exchanged.kind === 'answered') {
-        if (exchanged.reusable) pool.release(key, connection);
-        else {
-          destroyConnection(connection);
-          pool.done(key);
-        }
+        if (exchanged.reusable) lease.release(connection);
+        else destroyConnection(connection);
+        connection = null;
         return exchanged.response;
       }
       destroyConnection(connection);
       connection = null;
-      if (exchanged.kind === 'aborted') {
-        pool.done(key);
-        return failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits));
-      }
+      if (exchanged.kind === 'aborted') return failureAfter(progress, address, 'TIMEOUT', totalTimeoutDetail(progress, limits));
       // A kept connection the server closed just as the request went out: once more on a
       // fresh one (the lease stays with this probe). A fresh connection's failure is the answer.
       if (reused && attempt === 1 && exchanged.stale) continue;
-      pool.done(key);
       return failureAfter(progress, address, exchanged.failure, exchanged.detail);
     }
   } finally {
     clearTimeout(totalTimer);
+    // Only an exception leaves a connection in hand here (every return above gave it back or
+    // destroyed it): it is not trusted with another request.
+    if (connection) destroyConnection(connection);
+    lease.done();
   }
 }
 

@@ -295,6 +295,18 @@ describe('no connection outlives its use', () => {
     await waitFor(() => server.open === 0, { timeoutMs: 1_000, intervalMs: 20, describe: 'the connection with the rest of the body closed' });
   });
 
+  it('a probe that throws (a port net.connect refuses) leaves no hold on its host: the next one does not wait for it', async () => {
+    const io = createRealCheckIO({
+      nameservers: [bind.nameserver], caBundlePem: pki.rootPem, probePolicy: { loopback: true, privateNetworks: false },
+      httpsPortFor: () => 70_000, limits: { connectTimeoutMs: 2_000, totalTimeoutMs: 5_000 },
+    });
+    for (let i = 0; i < 2; i++) {
+      const started = Date.now();
+      await assert.rejects(io.http.request(post(HOSTS.mail, '/mapi/emsmdb/')), /port/i);
+      assert.ok(Date.now() - started < 1_000, `probe ${i + 1} took ${Date.now() - started} ms (a held key makes the next probe wait 2 s)`);
+    }
+  });
+
   it('a probe does not wait behind a slow one for long: it dials its own connection', async () => {
     // connectTimeoutMs 300: a probe waits at most that long for the connection in use.
     const io = checkIO({ connectTimeoutMs: 300 });

@@ -173,7 +173,10 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       const [s, d] = await Promise.all([list(admin, 'MapiServer', ns), list(admin, 'MailDomain', ns)]);
       if (s.filter(isReady).length < serverCount || d.filter(isReady).length < objs.domains.length) return undefined;
       const m = await list(admin, 'Mailbox', ns);
-      return m.filter((x) => x.status?.observedGeneration === x.metadata.generation).length >= objs.mailboxes.length ? Date.now() - t0 : undefined;
+      // Ready, not only a status for its generation: a Mailbox waiting for its server's access
+      // list has one too, and its last write then fell into the idle window (platform N=500:
+      // 731 Mailbox status writes there, none of anything else).
+      return m.filter((x) => x.status?.observedGeneration === x.metadata.generation && isReady(x)).length >= objs.mailboxes.length ? Date.now() - t0 : undefined;
     }, 3_000, deadline);
     clearInterval(peaks);
     log(`all Ready after ${(tReady / 1000).toFixed(1)} s`);

@@ -3,7 +3,7 @@
 //
 //   npm run bench:scale -- [--size small|medium|large] [--shape hoster|platform|all] [--n N]
 //                          [--mailboxes 20] [--idle-minutes M] [--concurrency 4] [--cpu-prof DIR]
-//                          [--node-flags "--max-old-space-size=269"]   (added to the image's)
+//                          [--node-flags=--max-old-space-size=269]   (after the image's; "=" form: the value starts with a dash)
 //
 // Per shape and N, from one run:
 //  1. the MapiServers, MailDomains and Mailboxes are created (operator not running yet);

@@ -28,7 +28,18 @@ export class ConcurrencyLimiter {
       this.#perKey.set(key, keyed);
     }
     const perKey = keyed;
-    return perKey.run(() => this.#global.run(task));
+    try {
+      return await perKey.run(() => this.#global.run(task));
+    } finally {
+      // A host's semaphore goes once nothing runs or waits on it: hosts of deleted MailDomains
+      // are never probed again, and under churn one was kept per host ever probed.
+      if (perKey.idle && this.#perKey.get(key) === perKey) this.#perKey.delete(key);
+    }
+  }
+
+  /** Hosts with a probe running or waiting. */
+  get busyKeys(): number {
+    return this.#perKey.size;
   }
 }
 
@@ -39,6 +50,10 @@ class Semaphore {
 
   constructor(limit: number) {
     this.#limit = Math.max(1, limit);
+  }
+
+  get idle(): boolean {
+    return this.#active === 0 && this.#waiting.length === 0;
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {

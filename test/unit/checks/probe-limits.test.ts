@@ -43,4 +43,27 @@ describe('ConcurrencyLimiter', () => {
     const { overall } = await peak(new ConcurrencyLimiter(3, 2), ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd']);
     assert.equal(overall, 3);
   });
+
+  it('keeps nothing for a host once its probes are done (hosts of deleted MailDomains never come back)', async () => {
+    const limiter = new ConcurrencyLimiter(4, 2);
+    const hosts = Array.from({ length: 200 }, (_, i) => `autodiscover.d${i}.example`);
+    await peak(limiter, [...hosts, ...hosts, ...hosts]);
+    assert.equal(limiter.busyKeys, 0);
+    // Still limited per host after its semaphore went and came back.
+    const { perKey } = await peak(limiter, Array(6).fill('a'));
+    assert.equal(perKey.get('a'), 2);
+    assert.equal(limiter.busyKeys, 0);
+  });
+
+  it('a host stays limited while a probe of it waits, and is let go after a failure too', async () => {
+    const limiter = new ConcurrencyLimiter(4, 1);
+    let release: () => void = () => undefined;
+    const first = limiter.run('a', () => new Promise<void>((resolve) => { release = resolve; }));
+    const second = limiter.run('a', async () => { throw new Error('refused'); });
+    assert.equal(limiter.busyKeys, 1);
+    release();
+    await first;
+    await assert.rejects(second, /refused/);
+    assert.equal(limiter.busyKeys, 0);
+  });
 });

@@ -109,13 +109,13 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
 }
 
 /**
- * What a waiting Mailbox says of its server's rollout: its state and reason, not its message.
- * The message lists the domains still failing and changes with each of them, and every change
- * rewrote the status of every Mailbox waiting on that server; the MapiServer's own status has
- * the details.
+ * What a waiting Mailbox says of its server: that it does not serve MAPI yet, and where to
+ * look. Not the rollout's state or reason: they change as the server's checks run, and at a
+ * hoster's size each change re-enqueued (and, once written, rewrote) every one of 100,000
+ * Mailboxes; the MapiServer's own status has the details.
  */
 export function rolloutSummary(serverRef: string, domainName: string, serverExists: boolean, rollout: { state: string; reason?: string } | undefined): string {
   if (!serverExists) return `MapiServer ${serverRef} (spec.serverRef of MailDomain ${domainName}) does not exist`;
   if (!rollout) return `MapiServer ${serverRef} is not reconciled yet`;
-  return `MapiServer ${serverRef}: rollout ${rollout.state}${rollout.reason ? ` (${rollout.reason})` : ''}, see its status`;
+  return `MapiServer ${serverRef} does not serve MAPI yet: see its status.rollout`;
 }

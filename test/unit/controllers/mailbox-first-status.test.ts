@@ -68,10 +68,12 @@ describe('firstStatusDelay', () => {
 });
 
 describe('rolloutSummary', () => {
-  it('names the server\'s rollout state and reason, not its message: a waiting Mailbox is not rewritten each time another domain passes', () => {
-    const held = (message: string) => rolloutSummary('s0', 'd0', true, { state: 'Held', reason: 'DomainsNotReady', ...{ message } });
-    assert.equal(held('d1.example, d2.example are not ready'), held('d2.example is not ready'));
-    assert.equal(held('x'), 'MapiServer s0: rollout Held (DomainsNotReady), see its status');
+  it('says the server does not serve MAPI yet, not its rollout\'s state, reason or message: a waiting Mailbox is not rewritten each time they change', () => {
+    const held = (reason: string, message: string) => rolloutSummary('s0', 'd0', true, { state: 'Held', reason, ...{ message } });
+    assert.equal(held('DomainsNotReady', 'd1.example, d2.example are not ready'), held('DomainsNotReady', 'd2.example is not ready'));
+    assert.equal(held('DomainsNotReady', 'x'), held('ExternalHostTlsFailed', 'y'));
+    assert.equal(rolloutSummary('s0', 'd0', true, { state: 'Progressing' }), held('DomainsNotReady', 'x'));
+    assert.equal(held('x', 'x'), 'MapiServer s0 does not serve MAPI yet: see its status.rollout');
     assert.match(rolloutSummary('s0', 'd0', false, undefined), /MapiServer s0 \(spec.serverRef of MailDomain d0\) does not exist/);
     assert.equal(rolloutSummary('s0', 'd0', true, undefined), 'MapiServer s0 is not reconciled yet');
   });

@@ -3,12 +3,18 @@
 // reporting the slope of each (per hour) over the whole run and after a warm-up.
 //
 //   npm run soak -- --minutes 120 [--tick 15s] [--live 20] [--mailboxes 5] [--out file.json]
+//                   [--heap-snapshots 60,115 --snapshot-dir DIR]
 //
 // Every tick: one MailDomain created (with its Mailboxes), one changed (an alias toggled),
 // one Mailbox's MAPI switched, and the oldest MailDomain (and its Mailboxes) deleted once
 // more than --live exist. Checks run every 30 s against BIND and the front, so the check
 // path (DNS, TLS, HTTP) churns too. The operator must never exit.
-import { writeFileSync } from 'node:fs';
+//
+// --heap-snapshots: the operator writes a V8 heap snapshot at each of those minutes (into
+// --snapshot-dir); `node bench/memory/heap-summary.ts --diff A B` then names what grew between
+// two of them, the way to find what a heap slope is made of.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freshNamespace } from '../src/dev/kube.ts';
@@ -24,6 +30,8 @@ const { values } = parseArgs({
     mailboxes: { type: 'string', default: '5' },
     'sample-seconds': { type: 'string', default: '60' },
     out: { type: 'string' },
+    'heap-snapshots': { type: 'string' },
+    'snapshot-dir': { type: 'string', default: 'soak-snapshots' },
   },
 });
 const positive = (flag: string, v: string | undefined): number => {
@@ -36,6 +44,9 @@ const tickMs = positive('tick', values.tick) * 1000;
 const live = positive('live', values.live);
 const perDomain = positive('mailboxes', values.mailboxes);
 const sampleMs = positive('sample-seconds', values['sample-seconds']) * 1000;
+const snapshotMinutes = (values['heap-snapshots'] ?? '').split(',').filter(Boolean).map((m) => positive('heap-snapshots', m)).sort((a, b) => a - b);
+const snapshotDir = path.resolve(values['snapshot-dir']!);
+if (snapshotMinutes.length) mkdirSync(snapshotDir, { recursive: true });
 
 const ns = 'soak';
 const POOL = live * 3; // domain names are reused round-robin; their zones exist from the start
@@ -49,7 +60,10 @@ const k = world.k;
 await freshNamespace(k, ns);
 await world.publishCa(ns);
 await k.apply(e2eServer({ name: 'hoster', namespace: ns, externalHost: 'mail.hoster.test', nameserver: world.dns.nameserver, domains: 'Any', replicas: 1 }));
-const op = await startBenchOperator(bw, { namespaces: [ns], name: 'soak' });
+const op = await startBenchOperator(bw, {
+  namespaces: [ns], name: 'soak',
+  ...(snapshotMinutes.length ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
+});
 
 interface Row extends OperatorReading { minute: number; liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number }
 const rows: Row[] = [];
@@ -107,6 +121,12 @@ try {
     while (Date.now() >= nextSample) {
       await sample();
       nextSample += sampleMs;
+    }
+    if (snapshotMinutes.length && Date.now() - started >= snapshotMinutes[0]! * 60_000) {
+      // The operator pauses while it writes one (seconds for a ~100 MiB heap).
+      process.stdout.write(`heap snapshot at minute ${fmt((Date.now() - started) / 60_000)} into ${snapshotDir}\n`);
+      op.child.kill('SIGUSR2');
+      snapshotMinutes.shift();
     }
     await delay(Math.max(0, tickMs - (Date.now() - tickStart)));
   }

@@ -3,7 +3,7 @@
 // reporting the slope of each (per hour) over the whole run and after a warm-up.
 //
 //   npm run soak -- --minutes 120 [--tick 15s] [--live 20] [--mailboxes 5] [--out file.json]
-//                   [--heap-snapshots 60,115 --snapshot-dir DIR]
+//                   [--heap-snapshots 60,115 --snapshot-dir DIR] [--from-source]
 //
 // Every tick: one MailDomain created (with its Mailboxes), one changed (an alias toggled),
 // one Mailbox's MAPI switched, and the oldest MailDomain (and its Mailboxes) deleted once
@@ -20,7 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { freshNamespace } from '../src/dev/kube.ts';
 import { waitFor } from '../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer, toFront, type Zones } from '../src/dev/world.ts';
-import { fmt, readOperator, slope, startBenchOperator, startBenchWorld, type OperatorReading } from './scale/harness.ts';
+import { buildCompiled, fmt, readOperator, slope, startBenchOperator, startBenchWorld, type OperatorReading } from './scale/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'heap-snapshots': { type: 'string' },
     'snapshot-dir': { type: 'string', default: 'soak-snapshots' },
+    // The operator runs compiled (`npm run build`), as the image runs it, unless this.
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const positive = (flag: string, v: string | undefined): number => {
@@ -54,6 +56,8 @@ const domainName = (i: number) => `d${i % POOL}.soak.test`;
 const zones: Zones = { 'hoster.test': toFront('mail') };
 for (let i = 0; i < POOL; i++) zones[domainName(i)] = toFront('autodiscover');
 
+const compiled = !values['from-source'];
+if (compiled) buildCompiled();
 const bw = await startBenchWorld(zones, { label: 'soak' });
 const { world } = bw;
 const k = world.k;
@@ -61,7 +65,7 @@ await freshNamespace(k, ns);
 await world.publishCa(ns);
 await k.apply(e2eServer({ name: 'hoster', namespace: ns, externalHost: 'mail.hoster.test', nameserver: world.dns.nameserver, domains: 'Any', replicas: 1 }));
 const op = await startBenchOperator(bw, {
-  namespaces: [ns], name: 'soak',
+  namespaces: [ns], name: 'soak', compiled,
   ...(snapshotMinutes.length ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
 });
 

@@ -1,10 +1,12 @@
 // What the scale benchmark, the soak and the chaos suite share: a private control plane with
 // cert-manager (CA ClusterIssuer), BIND and the ingress front (src/dev/world.ts), the
 // operator as a process behind the counting proxy, and readings of its /metrics.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestEnvironment, type TestEnvironment } from '../../src/dev/controlplane-environment.ts';
+import { repoRoot } from '../../src/dev/controlplane-assets.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
 import { startWorld, type World, type Zones } from '../../src/dev/world.ts';
 import { startApiProxy, type ApiProxy } from '../../test/chaos/api-proxy.ts';
@@ -55,9 +57,6 @@ async function startEnvironmentRetrying(opts: { logDir: string; nodes: number })
   }
 }
 
-/** The operator as a process against the proxy, watching `namespaces`, info-level logs.
- *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
- *  so up to three attempts (each leftover is killed first). */
 /**
  * The V8 flags the image starts the operator with (its `ENV NODE_OPTIONS`), read from the
  * Dockerfile so the benchmark and the soak measure the memory of what ships, not of a heap V8
@@ -69,7 +68,11 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
-export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[] }): Promise<OperatorProcess> {
+/** The operator as a process against the proxy, watching `namespaces`, info-level logs.
+ *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
+ *  so up to three attempts (each leftover is killed first).
+ *  `compiled`: the JavaScript the image runs (buildCompiled first), not the TypeScript source. */
+export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[]; compiled?: boolean }): Promise<OperatorProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
       const op = await startOperator({
@@ -80,6 +83,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         // of thousands of reconciles is a cost of its own that no production run pays).
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
         env: { NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
+        ...(o.compiled ? { compiled: true } : {}),
       });
       started.add(op.child.pid!);
       return op;
@@ -101,13 +105,18 @@ export function withNodeFlags(image: string[], extra: string[]): string[] {
 
 const started = new Set<number>();
 
+/** `npm run build`: the compiled JavaScript the image runs (dist/), for startBenchOperator. */
+export function buildCompiled(): void {
+  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+}
+
 /** Operator children of this process that never came up (not among the started ones). */
 function killLeftovers(): void {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmd.includes('src/cli/main.ts') && !started.has(Number(pid))) process.kill(Number(pid), 'SIGKILL');
+      if (ppid === process.pid && /src\/cli\/main\.[tj]s/.test(cmd) && !started.has(Number(pid))) process.kill(Number(pid), 'SIGKILL');
     } catch {
       // gone already
     }

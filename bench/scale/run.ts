@@ -4,6 +4,8 @@
 //   npm run bench:scale -- [--size small|medium|large] [--shape hoster|platform|all] [--n N]
 //                          [--mailboxes 20] [--idle-minutes M] [--concurrency 4] [--cpu-prof DIR]
 //                          [--node-flags=--max-old-space-size=269]   (after the image's; "=" form: the value starts with a dash)
+//                          [--from-source]   (the operator runs as the image runs it, compiled by `npm run build`,
+//                                             unless this: type stripping adds ~30 MiB of RSS)
 //
 // Per shape and N, from one run:
 //  1. the MapiServers, MailDomains and Mailboxes are created (operator not running yet);
@@ -23,10 +25,11 @@ import { freshNamespace } from '../../src/dev/kube.ts';
 import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { countsSince, isWrite } from '../../test/chaos/api-proxy.ts';
-import { fmt, histogramQuantile, pool, readOperator, scrape, startBenchOperator, startBenchWorld, sum } from './harness.ts';
+import { buildCompiled, fmt, histogramQuantile, pool, readOperator, scrape, startBenchOperator, startBenchWorld, sum } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
 import { startHandleTrace } from './handle-trace.ts';
+import { ROLLOUT_STARTED_ANNOTATION } from '../../src/rollout/decision.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // Every minute: this process's open descriptors and where its live sockets were made.
     'trace-handles': { type: 'boolean', default: false },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const sizes = SIZES[values.size!];
@@ -60,6 +64,8 @@ const idleMinutes = num('idle-minutes', values['idle-minutes'], values.size === 
 const mailboxesPerDomain = num('mailboxes', values.mailboxes, 20);
 const concurrency = num('concurrency', values.concurrency, 4);
 const timeoutMs = num('timeout-minutes', values['timeout-minutes'], 30) * 60_000;
+const compiled = !values['from-source'];
+if (compiled) buildCompiled();
 const CHECK_INTERVAL_S = 30; // e2eServer's checks.interval
 
 if (values['trace-handles']) {
@@ -71,7 +77,7 @@ if (values['trace-handles']) {
   }, 60_000).unref();
 }
 
-type Cond = { type: string; status: string };
+type Cond = { type: string; status: string; lastTransitionTime?: string };
 interface Obj extends KubeObject { status?: { conditions?: Cond[]; observedGeneration?: number; readyReplicas?: number; availableReplicas?: number }; spec?: { replicas?: number } }
 const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const CHILD_KINDS: Array<[string, string]> = [
@@ -103,6 +109,32 @@ async function childrenReady(client: KubeClient, ns: string, certs: number, depl
   const readyCerts = c.filter(isReady).length;
   const readyDeps = d.filter((x) => (x.spec?.replicas ?? 0) > 0 && x.status?.readyReplicas === x.spec?.replicas).length;
   return { certs: readyCerts, deployments: readyDeps, done: readyCerts >= certs && readyDeps >= deployments };
+}
+
+/**
+ * Where the time went, from the objects' own timestamps (1 s resolution), in seconds after
+ * `start`: the last child created, the first and last Certificate issued (Ready), the
+ * server's first rollout released (the gate opened: the operator's annotation, absent on the
+ * raw copies) and the last Deployment available. The overhead is the difference between the
+ * two legs' timelines; this says in which phase it arises.
+ */
+export interface Timeline { lastChildCreatedS: number; lastCreatedByKindS: Record<string, number>; firstCertificateReadyS: number; lastCertificateReadyS: number; gateOpenedS?: number; deploymentsAvailableS: number }
+async function timeline(client: KubeClient, ns: string, start: number, labelSelector?: string): Promise<Timeline> {
+  const at = (iso: string | undefined) => (iso ? (Date.parse(iso) - start) / 1000 : NaN);
+  const readySince = (o: Obj, type: string) => at(o.status?.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime);
+  const lists = await Promise.all(CHILD_KINDS.map(([, kind]) => list(client, kind, ns, labelSelector)));
+  const byKind = new Map(CHILD_KINDS.map(([, kind], i) => [kind, lists[i]!]));
+  const certs = byKind.get('Certificate')!.map((c) => readySince(c, 'Ready'));
+  const deployments = byKind.get('Deployment')!;
+  const released = deployments.map((d) => at((d.metadata as { annotations?: Record<string, string> }).annotations?.[ROLLOUT_STARTED_ANNOTATION])).filter((x) => !Number.isNaN(x));
+  return {
+    lastChildCreatedS: Math.max(...lists.flat().map((o) => at(o.metadata.creationTimestamp))),
+    lastCreatedByKindS: Object.fromEntries([...byKind].filter(([, l]) => l.length).map(([kind, l]) => [kind, Math.max(...l.map((o) => at(o.metadata.creationTimestamp)))])),
+    firstCertificateReadyS: Math.min(...certs),
+    lastCertificateReadyS: Math.max(...certs),
+    ...(released.length ? { gateOpenedS: Math.max(...released) } : {}),
+    deploymentsAvailableS: Math.max(...deployments.map((d) => readySince(d, 'Available'))),
+  };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, intervalMs: number, deadline: number): Promise<T> {
@@ -146,7 +178,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const t0 = Date.now();
     const deadline = t0 + timeoutMs;
     const op = await startBenchOperator(bw, {
-      namespaces: [ns], name: `scale-${shape}`,
+      namespaces: [ns], name: `scale-${shape}`, compiled,
       args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],
       nodeArgs: [
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
@@ -169,6 +201,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       return r.done ? Date.now() - t0 : undefined;
     }, 2_000, deadline);
     log(`children ready after ${(tChildren / 1000).toFixed(1)} s`);
+    const operatorTimeline = await timeline(admin, ns, t0, 'app.kubernetes.io/managed-by=mapi-operator');
+    log(`operator timeline: ${JSON.stringify(operatorTimeline)}`);
     const tReady = await until('every resource Ready', async () => {
       const [s, d] = await Promise.all([list(admin, 'MapiServer', ns), list(admin, 'MailDomain', ns)]);
       if (s.filter(isReady).length < serverCount || d.filter(isReady).length < objs.domains.length) return undefined;
@@ -247,6 +281,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const rawReady = await until('children ready (raw)', async () => ((await childrenReady(admin, rawNs, objs.expectedCertificates, serverCount)).done ? Date.now() - r0 : undefined), 2_000, Date.now() + timeoutMs);
     const rawRequests = [...countsSince(before, bw.proxy.counts()).values()].reduce((a, b) => a + b, 0);
     log(`raw: applied ${copies.length} in ${(rawApplied / 1000).toFixed(1)} s, ready after ${(rawReady / 1000).toFixed(1)} s`);
+    const rawTimeline = await timeline(admin, rawNs, r0);
+    log(`raw timeline: ${JSON.stringify(rawTimeline)}`);
 
     const perDomain: Record<string, number> = {};
     for (const [key, count] of convergenceCounts) {
@@ -260,6 +296,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       operatorChildrenReadyS: tChildren / 1000, operatorAllReadyS: tReady / 1000,
       rawAppliedS: rawApplied / 1000, rawReadyS: rawReady / 1000, rawRequests,
       overheadChildren: tChildren / rawReady, overheadAllReady: tReady / rawReady,
+      operatorTimeline, rawTimeline,
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites),
@@ -277,6 +314,10 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
   }
 }
 
+function phase(r: Result, key: Exclude<keyof Timeline, 'lastCreatedByKindS'>): string {
+  return `${fmt((r.operatorTimeline as Timeline)[key] ?? NaN)} / ${fmt((r.rawTimeline as Timeline)[key] ?? NaN)}`;
+}
+
 function table(results: Result[]): string {
   const col = (r: Result, f: (r: Result) => string) => f(r);
   const rows: Array<[string, (r: Result) => string]> = [
@@ -287,6 +328,10 @@ function table(results: Result[]): string {
     ['raw baseline: same children ready (s)', (r) => fmt(r.rawReadyS as number)],
     ['overhead, children ready (goal ≤ 1.3)', (r) => `${fmt(r.overheadChildren as number, 2)}×`],
     ['overhead, every resource Ready', (r) => `${fmt(r.overheadAllReady as number, 2)}×`],
+    ['timeline, operator / raw (s): last child created', (r) => phase(r, 'lastChildCreatedS')],
+    ['… first / last Certificate issued', (r) => `${phase(r, 'firstCertificateReadyS')}; ${phase(r, 'lastCertificateReadyS')}`],
+    ['… first rollout released (the gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],
+    ['… last Deployment available', (r) => phase(r, 'deploymentsAvailableS')],
     ['children created/s (operator / raw)', (r) => `${fmt(r.childrenPerSecondOperator as number)} / ${fmt(r.childrenPerSecondRaw as number)}`],
     ['API requests per MailDomain', (r) => Object.entries(r.requestsPerDomain as Record<string, number>).map(([v, x]) => `${v} ${fmt(x, 2)}`).join(', ')],
     [`operator writes in the idle window`, (r) => `${Object.values(r.idleWrites as Record<string, number>).reduce((a, b) => a + b, 0)} in ${r.idleMinutes} min${Object.keys(r.idleWrites as object).length ? ` (${JSON.stringify(r.idleWrites)})` : ''}`],

@@ -119,14 +119,16 @@ async function childrenReady(client: KubeClient, ns: string, certs: number, depl
  * two legs' timelines; this says in which phase it arises.
  */
 export interface Timeline { lastChildCreatedS: number; lastCreatedByKindS: Record<string, number>; firstCertificateReadyS: number; lastCertificateReadyS: number; gateOpenedS?: number; deploymentsAvailableS: number }
-async function timeline(client: KubeClient, ns: string, start: number, labelSelector?: string): Promise<Timeline> {
+async function timeline(client: KubeClient, ns: string, start: number, leg: 'operator' | 'raw'): Promise<Timeline> {
+  // The raw copies carry the operator's annotations too: its release time is not theirs.
+  const labelSelector = leg === 'operator' ? 'app.kubernetes.io/managed-by=mapi-operator' : undefined;
   const at = (iso: string | undefined) => (iso ? (Date.parse(iso) - start) / 1000 : NaN);
   const readySince = (o: Obj, type: string) => at(o.status?.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime);
   const lists = await Promise.all(CHILD_KINDS.map(([, kind]) => list(client, kind, ns, labelSelector)));
   const byKind = new Map(CHILD_KINDS.map(([, kind], i) => [kind, lists[i]!]));
   const certs = byKind.get('Certificate')!.map((c) => readySince(c, 'Ready'));
   const deployments = byKind.get('Deployment')!;
-  const released = deployments.map((d) => at((d.metadata as { annotations?: Record<string, string> }).annotations?.[ROLLOUT_STARTED_ANNOTATION])).filter((x) => !Number.isNaN(x));
+  const released = leg === 'raw' ? [] : deployments.map((d) => at((d.metadata as { annotations?: Record<string, string> }).annotations?.[ROLLOUT_STARTED_ANNOTATION])).filter((x) => !Number.isNaN(x));
   return {
     lastChildCreatedS: Math.max(...lists.flat().map((o) => at(o.metadata.creationTimestamp))),
     lastCreatedByKindS: Object.fromEntries([...byKind].filter(([, l]) => l.length).map(([kind, l]) => [kind, Math.max(...l.map((o) => at(o.metadata.creationTimestamp)))])),
@@ -201,7 +203,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       return r.done ? Date.now() - t0 : undefined;
     }, 2_000, deadline);
     log(`children ready after ${(tChildren / 1000).toFixed(1)} s`);
-    const operatorTimeline = await timeline(admin, ns, t0, 'app.kubernetes.io/managed-by=mapi-operator');
+    const operatorTimeline = await timeline(admin, ns, t0, 'operator');
     log(`operator timeline: ${JSON.stringify(operatorTimeline)}`);
     const tReady = await until('every resource Ready', async () => {
       const [s, d] = await Promise.all([list(admin, 'MapiServer', ns), list(admin, 'MailDomain', ns)]);
@@ -281,7 +283,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const rawReady = await until('children ready (raw)', async () => ((await childrenReady(admin, rawNs, objs.expectedCertificates, serverCount)).done ? Date.now() - r0 : undefined), 2_000, Date.now() + timeoutMs);
     const rawRequests = [...countsSince(before, bw.proxy.counts()).values()].reduce((a, b) => a + b, 0);
     log(`raw: applied ${copies.length} in ${(rawApplied / 1000).toFixed(1)} s, ready after ${(rawReady / 1000).toFixed(1)} s`);
-    const rawTimeline = await timeline(admin, rawNs, r0);
+    const rawTimeline = await timeline(admin, rawNs, r0, 'raw');
     log(`raw timeline: ${JSON.stringify(rawTimeline)}`);
 
     const perDomain: Record<string, number> = {};

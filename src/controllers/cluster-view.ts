@@ -2,7 +2,7 @@
 // parsed once per version, and the reverse indexes (server → domains, domain → mailboxes,
 // host → claimants). Nothing here writes to the apiserver.
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
-import { Indexer } from '../kube/index.ts';
+import { Indexer, objectKey } from '../kube/index.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
 import type { MailboxSpec } from '../api/mailbox.ts';
@@ -21,7 +21,8 @@ import type { MapiServerSpec } from '../api/mapiserver.ts';
 
 export type { MailboxView };
 
-export const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+/** "namespace/name": the informer's own key string for a cached object (objectKey). */
+export const keyOf = (o: KubeObject): string => objectKey(o);
 const claimantOf = (o: KubeObject): Claimant => ({
   namespace: o.metadata.namespace ?? '',
   name: o.metadata.name ?? '',
@@ -37,6 +38,35 @@ function memoParse<T>(parse: (o: unknown) => ParseResult<T>): (o: KubeObject) =>
     if (!r) cache.set(o, (r = parse(o)));
     return r;
   };
+}
+
+const PARSED_SPEC = Symbol('parsedMailboxSpec');
+const VALID_AS_IS = Symbol('validAsIs');
+
+/**
+ * parseMailboxSpec once per object version, remembered on the cached object itself: at
+ * 100,000 Mailboxes a WeakMap entry and a parsed copy of each spec were ~120 B a Mailbox. A
+ * spec the schema passes unchanged (every Mailbox the apiserver defaulted) is its own parsed
+ * value, frozen as the cache is read-only; only a spec that parses to something else keeps
+ * its result.
+ */
+export function memoMailboxSpec(o: KubeObject): ParseResult<MailboxSpec> {
+  const held = (o as { [PARSED_SPEC]?: ParseResult<MailboxSpec> | typeof VALID_AS_IS })[PARSED_SPEC];
+  if (held === VALID_AS_IS) return { ok: true, value: o.spec as MailboxSpec };
+  if (held !== undefined) return held;
+  const r = parseMailboxSpec(o.spec);
+  const asIs = r.ok && sameFields(r.value, o.spec);
+  if (Object.isExtensible(o)) {
+    if (asIs) Object.freeze(o.spec);
+    Object.defineProperty(o, PARSED_SPEC, { value: asIs ? VALID_AS_IS : r });
+  }
+  return asIs ? { ok: true, value: o.spec as MailboxSpec } : r;
+}
+
+function sameFields(parsed: object, raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object') return false;
+  const a = Object.keys(parsed);
+  return a.length === Object.keys(raw).length && a.every((k) => (parsed as Record<string, unknown>)[k] === (raw as Record<string, unknown>)[k]);
 }
 
 export class ClusterView {
@@ -67,7 +97,7 @@ export class ClusterView {
 
   readonly parseServer = memoParse<MapiServer>(parseMapiServer);
   readonly parseDomain = memoParse<MailDomain>(parseMailDomain);
-  readonly parseMailboxSpec = memoParse<MailboxSpec>((o) => parseMailboxSpec((o as KubeObject).spec));
+  readonly parseMailboxSpec = memoMailboxSpec;
 
   readonly #domainsByServer: Indexer<KubeObject>;
   readonly #mailboxesByDomain: Indexer<KubeObject>;

@@ -92,9 +92,30 @@ export function apiVersionOf(ref: Pick<ResourceRef, 'group' | 'version'>): strin
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects: the store and queue key. */
+const CACHED_KEY = Symbol('objectKey');
+
+/**
+ * "namespace/name" (the name alone for a cluster-scoped object). For an object of an
+ * informer's cache, the one string the informer made for it (rememberKey): the store, the
+ * work queue, the indexes and the controllers' own maps then hold one copy of each key
+ * instead of a new one per call (at 100,000 Mailboxes ~300,000 keys, each built as a
+ * two-part rope string that kept both its parts: ~20 MiB).
+ */
 export function objectKey(obj: { metadata?: { namespace?: string; name?: string } }): string {
+  const cached = (obj as { [CACHED_KEY]?: string })[CACHED_KEY];
+  if (cached !== undefined) return cached;
   const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+  // join makes one flat string; a template literal makes a rope of its parts.
+  return ns ? [ns, obj.metadata?.name ?? ''].join('/') : (obj.metadata?.name ?? '');
+}
+
+/** Keeps the object's key on it (not enumerable: copies and JSON leave it out); for objects
+ *  that live on in a cache, whose namespace and name never change. `key`: the string an
+ *  earlier version of the object had, so every version shares it. */
+export function rememberKey<T extends object>(obj: T, key?: string): T {
+  if (!Object.isExtensible(obj) || CACHED_KEY in obj) return obj;
+  Object.defineProperty(obj, CACHED_KEY, { value: key ?? objectKey(obj as { metadata?: { namespace?: string; name?: string } }) });
+  return obj;
 }
 
 export function splitKey(key: string): { namespace: string | undefined; name: string } {

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import { JitteredBackoff } from './backoff.ts';
 import { realClock, sleep, type Clock } from './clock.ts';
-import { objectKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
+import { objectKey, rememberKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { isGone } from './errors.ts';
 import { runWatch, type WatchEnd, type WatchEvent } from './watch.ts';
 
@@ -180,10 +180,59 @@ export class ConditionPool {
 
 const sharedConditions = new ConditionPool();
 
-/** Shares `status.conditions` (in place) through the pool; other objects as they are. */
-export function shareConditions<T>(obj: T, pool: ConditionPool = sharedConditions): T {
-  const status = (obj as { status?: { conditions?: unknown } }).status;
-  if (status && typeof status === 'object' && Array.isArray(status.conditions)) status.conditions = pool.share(status.conditions);
+/**
+ * One frozen copy of each small status: a status whose fields are, besides its shared
+ * condition list, only numbers, booleans and short strings (a Mailbox's observedGeneration and
+ * mapiEnabled). 100,000 Ready Mailboxes then hold one status object, not 100,000 equal ones.
+ * Bounded like StringPool.
+ */
+export class StatusPool {
+  readonly #statuses = new Map<string, object>();
+  readonly #lists = new Map<readonly unknown[], number>();
+  readonly #max: number;
+  constructor(max = 20_000) {
+    this.#max = max;
+  }
+  get size(): number {
+    return this.#statuses.size;
+  }
+  share(status: Record<string, unknown>): Record<string, unknown> {
+    const parts: unknown[] = [];
+    for (const k in status) {
+      const v = status[k];
+      if (k === 'conditions' && Array.isArray(v) && Object.isFrozen(v)) {
+        // A shared list stands for itself: its number in this pool, not its text.
+        let id = this.#lists.get(v);
+        if (id === undefined) this.#lists.set(v, (id = this.#lists.size));
+        parts.push(k, id);
+      } else if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= MAX_POOLED_LENGTH)) {
+        parts.push(k, v);
+      } else {
+        return status; // anything larger is this object's own
+      }
+    }
+    if (this.#statuses.size >= this.#max || this.#lists.size >= this.#max) {
+      this.#statuses.clear();
+      this.#lists.clear();
+    }
+    const key = JSON.stringify(parts);
+    let hit = this.#statuses.get(key);
+    if (!hit) this.#statuses.set(key, (hit = Object.freeze(status)));
+    return hit as Record<string, unknown>;
+  }
+}
+
+const sharedStatuses = new StatusPool();
+
+/** Shares `status.conditions` (in place) through the pool, then a small status as a whole
+ *  (StatusPool); other objects as they are. */
+export function shareConditions<T>(obj: T, pool: ConditionPool = sharedConditions, statuses: StatusPool = sharedStatuses): T {
+  const o = obj as { status?: { conditions?: unknown } };
+  const status = o.status;
+  if (status && typeof status === 'object' && !Array.isArray(status)) {
+    if (Array.isArray(status.conditions)) status.conditions = pool.share(status.conditions);
+    o.status = statuses.share(status as Record<string, unknown>);
+  }
   return obj;
 }
 
@@ -435,6 +484,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     return (this.#opts.transform ?? cacheTransform)(obj) as T;
   }
 
+  /** The key string of the version in the store, if any: one string per object for good. */
+  #keyOf(key: string): string {
+    const held = this.#store.get(key);
+    return held ? objectKey(held) : key;
+  }
+
   #apiVersion(): string {
     return this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
   }
@@ -442,6 +497,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Makes the scope's part of the store equal `items`, emitting the differences. */
   #replace(scope: string, items: T[]): void {
     const fresh = new Map(items.map((o) => [objectKey(o), o]));
+    for (const [key, obj] of fresh) rememberKey(obj, this.#keyOf(key));
     for (const [key, old] of [...this.#store]) {
       if (this.#inScope(scope, old) && !fresh.has(key)) {
         this.#store.delete(key);
@@ -465,7 +521,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     const obj = this.#transform(event.object as KubeObject);
     this.stats.events++;
-    const key = objectKey(obj);
+    const key = this.#keyOf(objectKey(obj));
+    rememberKey(obj, key);
     const old = this.#store.get(key);
     switch (event.type) {
       case 'ADDED':

@@ -2,7 +2,7 @@
 // largest part of most objects, read by nothing from the cache), everything else kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheTransform, ConditionPool, LAST_APPLIED_ANNOTATION, poolStrings, shareConditions, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
+import { cacheTransform, ConditionPool, LAST_APPLIED_ANNOTATION, poolStrings, shareConditions, StatusPool, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
 
 test('stripManagedFields drops metadata.managedFields and keeps every other field', () => {
   const obj = {
@@ -99,4 +99,34 @@ test('ConditionPool is bounded: when full it starts again', () => {
   const pool = new ConditionPool(2);
   for (const s of ['a', 'b', 'c']) pool.share([{ type: s }]);
   assert.equal(pool.size, 2); // one condition and its list
+});
+
+test('shareConditions: equal small statuses (a Mailbox\'s) become one frozen status; a status with anything larger stays its own', () => {
+  const conditions = new ConditionPool();
+  const statuses = new StatusPool();
+  const ready = () => [{ type: 'Ready', status: 'True', reason: 'Published' }];
+  const mailbox = (generation: number, mapiEnabled: boolean) => shareConditions({ status: { observedGeneration: generation, mapiEnabled, conditions: ready() } }, conditions, statuses);
+  const a = mailbox(1, true);
+  const b = mailbox(1, true);
+  assert.equal(a.status, b.status, 'one status for equal statuses');
+  assert.ok(Object.isFrozen(a.status));
+  assert.throws(() => { (a.status as { mapiEnabled: boolean }).mapiEnabled = false; }, TypeError);
+  assert.notEqual(mailbox(2, true).status, a.status, 'another observedGeneration');
+  assert.notEqual(mailbox(1, false).status, a.status, 'another value');
+  assert.deepEqual(mailbox(1, false).status, { observedGeneration: 1, mapiEnabled: false, conditions: ready() });
+  // Same fields, another condition list: apart.
+  const other = shareConditions({ status: { observedGeneration: 1, mapiEnabled: true, conditions: [{ type: 'Ready', status: 'False', reason: 'Waiting' }] } }, conditions, statuses);
+  assert.notEqual(other.status, a.status);
+  // A nested field (a server's rollout) or a long string: the object's own, not frozen.
+  const server = shareConditions({ status: { observedGeneration: 1, rollout: { state: 'Succeeded' }, conditions: ready() } }, conditions, statuses);
+  assert.ok(!Object.isFrozen(server.status));
+  const long = shareConditions({ status: { message: 'x'.repeat(500) } }, conditions, statuses);
+  assert.ok(!Object.isFrozen(long.status));
+  assert.equal(statuses.size, 4);
+});
+
+test('StatusPool is bounded: when full it starts again', () => {
+  const pool = new StatusPool(2);
+  for (const n of [1, 2, 3]) pool.share({ observedGeneration: n });
+  assert.equal(pool.size, 1);
 });

@@ -11,7 +11,8 @@
 //  1. the MapiServers, MailDomains and Mailboxes are created (operator not running yet);
 //  2. the operator starts (behind a counting proxy) and the clock runs until every child is
 //     ready (every Certificate Ready, every Deployment available) and until every resource
-//     is Ready;
+//     is Ready (both read from watches, bench/scale/readiness.ts, not polled LISTs); the
+//     objects' own timestamps then say in which phase the time went (timeline);
 //  3. the raw baseline, in the same run: the very children the operator created, copied to
 //     another namespace and applied directly (server-side apply, the operator's concurrency),
 //     waiting for the same readiness; overhead = operator time / raw time (goal ≤ 1.3);
@@ -29,6 +30,7 @@ import { buildCompiled, fmt, histogramQuantile, pool, readOperator, scrape, star
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
 import { startHandleTrace } from './handle-trace.ts';
+import { ReadinessWatch } from './readiness.ts';
 import { ROLLOUT_STARTED_ANNOTATION } from '../../src/rollout/decision.ts';
 
 const { values } = parseArgs({
@@ -79,7 +81,6 @@ if (values['trace-handles']) {
 
 type Cond = { type: string; status: string; lastTransitionTime?: string };
 interface Obj extends KubeObject { status?: { conditions?: Cond[]; observedGeneration?: number; readyReplicas?: number; availableReplicas?: number }; spec?: { replicas?: number } }
-const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const CHILD_KINDS: Array<[string, string]> = [
   ['cert-manager.io/v1', 'Certificate'], ['networking.k8s.io/v1', 'Ingress'], ['v1', 'Service'], ['apps/v1', 'Deployment'],
   ['policy/v1', 'PodDisruptionBudget'], ['v1', 'ConfigMap'],
@@ -103,13 +104,6 @@ async function list(client: KubeClient, kind: string, namespace: string, labelSe
   return items;
 }
 
-/** Every Certificate Ready and every Deployment available (kwok pods Ready). */
-async function childrenReady(client: KubeClient, ns: string, certs: number, deployments: number): Promise<{ certs: number; deployments: number; done: boolean }> {
-  const [c, d] = await Promise.all([list(client, 'Certificate', ns), list(client, 'Deployment', ns)]);
-  const readyCerts = c.filter(isReady).length;
-  const readyDeps = d.filter((x) => (x.spec?.replicas ?? 0) > 0 && x.status?.readyReplicas === x.spec?.replicas).length;
-  return { certs: readyCerts, deployments: readyDeps, done: readyCerts >= certs && readyDeps >= deployments };
-}
 
 /**
  * Where the time went, from the objects' own timestamps (1 s resolution), in seconds after
@@ -198,22 +192,13 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         if (++samples % 12 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})`);
       }, () => undefined);
     }, 5_000);
-    const tChildren = await until('children ready (operator)', async () => {
-      const r = await childrenReady(admin, ns, objs.expectedCertificates, serverCount);
-      return r.done ? Date.now() - t0 : undefined;
-    }, 2_000, deadline);
+    const watch = new ReadinessWatch(admin, ns);
+    const tChildren = await until('children ready (operator)', async () => (watch.childrenReady(objs.expectedCertificates, serverCount) ? Date.now() - t0 : undefined), 1_000, deadline);
     log(`children ready after ${(tChildren / 1000).toFixed(1)} s`);
     const operatorTimeline = await timeline(admin, ns, t0, 'operator');
     log(`operator timeline: ${JSON.stringify(operatorTimeline)}`);
-    const tReady = await until('every resource Ready', async () => {
-      const [s, d] = await Promise.all([list(admin, 'MapiServer', ns), list(admin, 'MailDomain', ns)]);
-      if (s.filter(isReady).length < serverCount || d.filter(isReady).length < objs.domains.length) return undefined;
-      const m = await list(admin, 'Mailbox', ns);
-      // Ready, not only a status for its generation: a Mailbox waiting for its server's access
-      // list has one too, and its last write then fell into the idle window (platform N=500:
-      // 731 Mailbox status writes there, none of anything else).
-      return m.filter((x) => x.status?.observedGeneration === x.metadata.generation && isReady(x)).length >= objs.mailboxes.length ? Date.now() - t0 : undefined;
-    }, 3_000, deadline);
+    const tReady = await until('every resource Ready', async () => (watch.allReady(serverCount, objs.domains.length, objs.mailboxes.length) ? Date.now() - t0 : undefined), 1_000, deadline);
+    await watch.stop();
     clearInterval(peaks);
     log(`all Ready after ${(tReady / 1000).toFixed(1)} s`);
     const convergenceCounts = bw.proxy.counts();
@@ -280,7 +265,9 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const r0 = Date.now();
     await pool(copies, concurrency, async (o) => { await applyObject(viaProxy, o, { fieldManager: 'raw-baseline' }); });
     const rawApplied = Date.now() - r0;
-    const rawReady = await until('children ready (raw)', async () => ((await childrenReady(admin, rawNs, objs.expectedCertificates, serverCount)).done ? Date.now() - r0 : undefined), 2_000, Date.now() + timeoutMs);
+    const rawWatch = new ReadinessWatch(admin, rawNs);
+    const rawReady = await until('children ready (raw)', async () => (rawWatch.childrenReady(objs.expectedCertificates, serverCount) ? Date.now() - r0 : undefined), 1_000, Date.now() + timeoutMs);
+    await rawWatch.stop();
     const rawRequests = [...countsSince(before, bw.proxy.counts()).values()].reduce((a, b) => a + b, 0);
     log(`raw: applied ${copies.length} in ${(rawApplied / 1000).toFixed(1)} s, ready after ${(rawReady / 1000).toFixed(1)} s`);
     const rawTimeline = await timeline(admin, rawNs, r0, 'raw');

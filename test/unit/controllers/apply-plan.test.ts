@@ -25,8 +25,8 @@ const PLURALS: Record<string, string> = { Certificate: 'certificates', Ingress: 
  * A fake apiserver that answers each request a moment later and counts round trips: a request
  * that starts while none is in flight opens a new one (requests sent together share one).
  */
-function fakeApiserver(objects: Record<string, KubeObject> = {}) {
-  const requests: Array<{ method: string; path: string; roundTrip: number }> = [];
+function fakeApiserver(objects: Record<string, KubeObject> = {}, failing: (method: string, path: string) => boolean = () => false) {
+  const requests: Array<{ method: string; path: string; roundTrip: number; body?: unknown }> = [];
   let inFlight = 0;
   let roundTrips = 0;
   const client = {
@@ -38,9 +38,10 @@ function fakeApiserver(objects: Record<string, KubeObject> = {}) {
       if (inFlight === 0) roundTrips++;
       inFlight++;
       const method = opts.method ?? 'GET';
-      requests.push({ method, path: opts.path, roundTrip: roundTrips });
+      requests.push({ method, path: opts.path, roundTrip: roundTrips, body: opts.body });
       await new Promise((resolve) => setTimeout(resolve, 2));
       inFlight--;
+      if (failing(method, opts.path)) throw new KubeApiError({ statusCode: 500, request: `${method} ${opts.path}`, body: '' });
       if (method !== 'GET') return {} as T;
       const found = objects[opts.path];
       if (!found) throw new KubeApiError({ statusCode: 404, request: `GET ${opts.path}`, body: '' });
@@ -57,16 +58,40 @@ const ctx = (): ReconcileContext => ({ log: { warn() {}, debug() {} } as unknown
 const path = (plural: string, name: string, group = '') => `${group ? `/apis/${group}` : '/api/v1'}/namespaces/${NS}/${plural}/${name}`;
 
 describe('applyPlan', () => {
-  it('a new MailDomain\'s children take three round trips: the reads together, the applies together, then the status', async () => {
+  it('a new MailDomain\'s children take two round trips: the reads together, then the applies and its status together', async () => {
     const api = fakeApiserver();
     const result = await applyPlan({ manager: api.manager, owner, plan: plan(), liveOf: noCache, ctx: ctx() });
     assert.equal(result.applied, 2);
     assert.equal(result.statusWritten, true);
     const byTrip = (n: number) => api.requests.filter((r) => r.roundTrip === n).map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`).sort();
     assert.deepEqual(byTrip(1), ['GET certificates/example-autodiscover', 'GET ingresses/example-autodiscover', 'GET secrets/example-autodiscover-tls']);
-    assert.deepEqual(byTrip(2), ['PATCH certificates/example-autodiscover', 'PATCH ingresses/example-autodiscover']);
-    assert.deepEqual(byTrip(3), ['PATCH example/status']);
-    assert.equal(api.roundTrips(), 3, 'was 6: GET, GET Secret, PATCH per Certificate, then GET, PATCH per Ingress, then the status');
+    assert.deepEqual(byTrip(2), ['PATCH certificates/example-autodiscover', 'PATCH example/status', 'PATCH ingresses/example-autodiscover']);
+    assert.equal(api.roundTrips(), 2, 'was 6: GET, GET Secret, PATCH per Certificate, then GET, PATCH per Ingress, then the status; then 3 with the status after the applies');
+  });
+
+  it('a new child whose apply fails: the status that went out with the applies is written again with the problem, and the error goes back to the queue', async () => {
+    const api = fakeApiserver({}, (method, p) => method === 'PATCH' && p.includes('/ingresses/'));
+    await assert.rejects(applyPlan({ manager: api.manager, owner, plan: plan(), liveOf: noCache, ctx: ctx() }), /500|ingresses/);
+    const statusWrites = api.requests.filter((r) => r.path.endsWith('/status'));
+    assert.equal(statusWrites.length, 2);
+    const conditions = (r: { body?: unknown }) => ((r.body as { status?: { conditions?: Array<{ type: string; status: string; message: string }> } }).status?.conditions ?? []);
+    assert.equal(conditions(statusWrites[0]!).find((c) => c.type === 'Reconciling'), undefined, 'the early write: the plan\'s status');
+    const reconciling = conditions(statusWrites[1]!).find((c) => c.type === 'Reconciling');
+    assert.equal(reconciling?.status, 'True');
+    assert.match(reconciling!.message, /applying Ingress example-autodiscover failed/);
+    assert.ok(statusWrites[1]!.roundTrip > statusWrites[0]!.roundTrip, 'after the first, never beside it');
+  });
+
+  it('children that exist and changed: the status only after the applies (it must not run ahead of an update)', async () => {
+    const live = new Map<string, KubeObject>();
+    for (const o of [certificate, ingress] as KubeObject[]) live.set(o.kind!, { ...o, spec: { ...(o.spec as object), changed: true } });
+    const cache = (kind: string) => ({ get: () => live.get(kind) }) as unknown as Informer<KubeObject>;
+    const api = fakeApiserver();
+    const result = await applyPlan({ manager: api.manager, owner, plan: plan(), liveOf: cache, ctx: ctx() });
+    assert.equal(result.applied, 2);
+    const applyTrip = Math.max(...api.requests.filter((r) => r.method === 'PATCH' && !r.path.endsWith('/status')).map((r) => r.roundTrip));
+    const statusTrip = api.requests.find((r) => r.path.endsWith('/status'))!.roundTrip;
+    assert.ok(statusTrip > applyTrip, `status in round trip ${statusTrip}, applies in ${applyTrip}`);
   });
 
   it('the user\'s own Secret under tls.secretName: SecretInUse, and neither the Certificate nor the Ingress serving it goes out', async () => {

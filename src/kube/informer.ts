@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import { JitteredBackoff } from './backoff.ts';
 import { realClock, sleep, type Clock } from './clock.ts';
+import { WeakValueMap } from './weak-value-map.ts';
 import { objectKey, rememberKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { isGone } from './errors.ts';
 import { runWatch, type WatchEnd, type WatchEvent } from './watch.ts';
@@ -147,8 +148,11 @@ export function poolStrings<T>(value: T, pool: StringPool = sharedPool): T {
  * StringPool.
  */
 export class ConditionPool {
-  readonly #conditions = new Map<string, { id: number; condition: object }>();
-  readonly #lists = new Map<string, readonly object[]>();
+  // Held weakly: a condition or list goes when the last cached object holding it does, so the
+  // pool holds what the cache holds, not every condition seen since the start.
+  readonly #conditions = new WeakValueMap<string, object>();
+  readonly #ids = new WeakMap<object, number>();
+  readonly #lists = new WeakValueMap<string, readonly object[]>();
   readonly #max: number;
   #nextId = 0;
   constructor(max = 20_000) {
@@ -167,9 +171,13 @@ export class ConditionPool {
     const shared = list.map((c) => {
       const key = JSON.stringify(c);
       let hit = this.#conditions.get(key);
-      if (!hit) this.#conditions.set(key, (hit = { id: this.#nextId++, condition: Object.freeze(c as object) }));
-      ids.push(hit.id);
-      return hit.condition;
+      if (!hit) {
+        hit = Object.freeze(c as object);
+        this.#conditions.set(key, hit);
+        this.#ids.set(hit, this.#nextId++);
+      }
+      ids.push(this.#ids.get(hit)!);
+      return hit;
     });
     const listKey = ids.join(',');
     let hit = this.#lists.get(listKey);
@@ -187,8 +195,10 @@ const sharedConditions = new ConditionPool();
  * Bounded like StringPool.
  */
 export class StatusPool {
-  readonly #statuses = new Map<string, object>();
-  readonly #lists = new Map<readonly unknown[], number>();
+  // Held weakly, as ConditionPool's.
+  readonly #statuses = new WeakValueMap<string, object>();
+  readonly #lists = new WeakMap<readonly unknown[], number>();
+  #nextList = 0;
   readonly #max: number;
   constructor(max = 20_000) {
     this.#max = max;
@@ -203,7 +213,7 @@ export class StatusPool {
       if (k === 'conditions' && Array.isArray(v) && Object.isFrozen(v)) {
         // A shared list stands for itself: its number in this pool, not its text.
         let id = this.#lists.get(v);
-        if (id === undefined) this.#lists.set(v, (id = this.#lists.size));
+        if (id === undefined) this.#lists.set(v, (id = this.#nextList++));
         parts.push(k, id);
       } else if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= MAX_POOLED_LENGTH)) {
         parts.push(k, v);
@@ -211,10 +221,7 @@ export class StatusPool {
         return status; // anything larger is this object's own
       }
     }
-    if (this.#statuses.size >= this.#max || this.#lists.size >= this.#max) {
-      this.#statuses.clear();
-      this.#lists.clear();
-    }
+    if (this.#statuses.size >= this.#max) this.#statuses.clear();
     const key = JSON.stringify(parts);
     let hit = this.#statuses.get(key);
     if (!hit) this.#statuses.set(key, (hit = Object.freeze(status)));

@@ -228,6 +228,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(gatekeeperImage ? { gatekeeperImage } : {}),
       runChecks: (target, _signal, intervalMs) => runChecks(target, checkIOFor(target), { cache: probeCacheFor(intervalMs) }),
       onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
+      // A deleted MailDomain's series went on being reported (and kept) for good.
+      onCheckForget: (kind, key) => checkMetrics.forget(`${kind}/${key}`),
     });
     if (tenancy === 'Open') {
       logger.warn({ tenancy }, 'TENANCY OPEN: any namespace may claim any mail domain and host name (first claim wins) and get a certificate for it; use --tenancy Granted with MailDomainGrants in a cluster shared by several teams');

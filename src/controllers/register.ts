@@ -15,6 +15,8 @@ export interface ControllersOptions {
   /** Runs the check engine for a fully resolved target (real IO and the shared cache bound in). */
   runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
   onCheckRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
+  /** A checked object is not checked any more (deleted, or no longer served). */
+  onCheckForget?: (kind: CheckKind, key: string) => void;
   allowClusterIssuers?: boolean;
   progressDeadlineMs?: number;
   gatekeeperImage?: string;
@@ -39,6 +41,7 @@ export function registerControllers(opts: ControllersOptions): { checks: CheckRu
     runChecks: opts.runChecks,
     onChange: (kind, key) => enqueue(kind, key),
     ...(opts.onCheckRun ? { onRun: opts.onCheckRun } : {}),
+    ...(opts.onCheckForget ? { onForget: opts.onCheckForget } : {}),
   });
   const servers = registerMapiServerController({
     ...common, ...resync, checks, standings,

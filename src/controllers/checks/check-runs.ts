@@ -38,6 +38,9 @@ export interface CheckRunsOptions {
   runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
   onChange: (kind: CheckKind, key: string) => void;
   onRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
+  /** A key that was checked is not any more (its object deleted, or no longer served): what
+   *  onRun reported about it must go too (its metric series). */
+  onForget?: (kind: CheckKind, key: string) => void;
   concurrency?: number;
   /** Clock of the shared reference reads (tests). */
   now?: () => number;
@@ -100,9 +103,11 @@ export class CheckRuns {
   readonly #scheduler: CheckScheduler<CheckRequest>;
   readonly #client: KubeClient;
   readonly #reads: ReferenceReads;
+  readonly #onForget: CheckRunsOptions['onForget'];
 
   constructor(opts: CheckRunsOptions) {
     this.#client = opts.client;
+    this.#onForget = opts.onForget;
     this.#reads = new ReferenceReads((kind, namespace, name) => this.#get(kind, namespace, name), opts.now);
     const split = (k: string): [CheckKind, string] => {
       const i = k.indexOf(':');
@@ -135,7 +140,7 @@ export class CheckRuns {
   }
 
   forget(kind: CheckKind, key: string): void {
-    this.#scheduler.forget(checkKey(kind, key));
+    if (this.#scheduler.forget(checkKey(kind, key))) this.#onForget?.(kind, key);
   }
 
   stop(): Promise<void> {

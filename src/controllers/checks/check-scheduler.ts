@@ -80,8 +80,9 @@ export class CheckScheduler<R> {
     this.#schedule();
   }
 
-  forget(key: string): void {
-    this.#entries.delete(key);
+  /** Stops checking a key; whether it was checked. A run in flight reports nothing after this. */
+  forget(key: string): boolean {
+    return this.#entries.delete(key);
   }
 
   snapshot(key: string): CheckSnapshot<R> | undefined {

@@ -58,12 +58,6 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
     }
     toApply.push(child);
   }
-  // Every check above was made before any apply, so the other children need no order among
-  // themselves: a Certificate's Secret only appears once cert-manager has issued it, seconds
-  // later, whether or not the Ingress naming it went out first. The access list is the
-  // exception: its ConfigMaps go out first (new pods find the list in place) and one by one
-  // in the plan's order (its shards before its index, so the index never names a shard not
-  // written yet).
   // An owner's first children (every one a create, nothing to prune): its status, which can
   // only say they are on their way, goes out with the applies instead of after them — two
   // sequential round trips for a new MailDomain instead of three, the pace of onboarding
@@ -74,6 +68,12 @@ export async function applyPlan({ manager, owner, plan, liveOf, ctx }: ApplyPlan
   const early = allNew
     ? applyStatusIfChanged(manager.client, owner, expected, { signal: ctx.signal }).then((r) => ({ r }), (err: unknown) => ({ err }))
     : undefined;
+  // Every check above was made before any apply, so the other children need no order among
+  // themselves: a Certificate's Secret only appears once cert-manager has issued it, seconds
+  // later, whether or not the Ingress naming it went out first. The access list is the
+  // exception: its ConfigMaps go out first (new pods find the list in place) and one by one
+  // in the plan's order (its shards before its index, so the index never names a shard not
+  // written yet).
   const outcomes: Array<{ err: unknown } | undefined> = [];
   const first = toApply.filter((c) => c.kind === 'ConfigMap');
   const then = toApply.filter((c) => c.kind !== 'ConfigMap');

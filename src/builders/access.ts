@@ -106,11 +106,13 @@ function entriesOf(mailboxes: AccessListInput['mailboxes']): Entries {
     let member: string;
     let bytes: number;
     if (plain) {
-      member = `"${address}":${flag}`;
+      // Joined rather than a template: a template of this length makes a rope, which the sort
+      // below then flattens comparison by comparison (4x the time of the whole sort).
+      member = ['"', address, '":', flag].join('');
       bytes = member.length;
     } else {
       h = fnv1a32(address);
-      member = `${JSON.stringify(address)}:${flag}`;
+      member = [JSON.stringify(address), ':', flag].join('');
       bytes = Buffer.byteLength(member, 'utf8');
     }
     const b = h & (MAX_ACCESS_SHARDS - 1);
@@ -180,8 +182,25 @@ function sameAddress(previous: string, member: string): boolean {
   return previous.length === member.length + 1 && member.endsWith(':true') && previous.startsWith(member.slice(0, -4));
 }
 
+// What was last built from an input, kept with it: a caller that passes the same input object
+// again (the MapiServer controller does while no Mailbox or MailDomain of the server changed)
+// gets the same files and ConfigMaps without hashing and sorting 100,000 addresses again, and
+// the same objects, whose applied hash the controller then need not compute again either.
+// Inputs are only read here, never changed, so the same object always means the same list.
+const built = new WeakMap<AccessListInput, { owner: string; files: AccessListFiles; configMaps?: V1ConfigMap[] }>();
+const ownerOf = (server: Pick<MapiServer, 'metadata'>): string => `${server.metadata.namespace}/${server.metadata.name}/${server.metadata.uid}`;
+
 /** The files of the list: the index and `count` shards, each shard under 256 KiB where 64 shards allow it. */
 export function accessListFiles(server: Pick<MapiServer, 'metadata'>, input: AccessListInput): AccessListFiles {
+  const owner = ownerOf(server);
+  const held = built.get(input);
+  if (held && held.owner === owner) return held.files;
+  const files = buildAccessListFiles(server, input);
+  built.set(input, { owner, files });
+  return files;
+}
+
+function buildAccessListFiles(server: Pick<MapiServer, 'metadata'>, input: AccessListInput): AccessListFiles {
   const entries = entriesOf(input.mailboxes);
   let count = 1;
   while (count < MAX_ACCESS_SHARDS && largestShardBytes(entries, count) >= ACCESS_SHARD_LIMIT_BYTES) count *= 2;
@@ -210,6 +229,12 @@ function dataBytes(data: Record<string, string>): number {
  */
 export function desiredAccessConfigMaps(server: MapiServer, input: AccessListInput): V1ConfigMap[] {
   const files = accessListFiles(server, input);
+  const held = built.get(input)!;
+  held.configMaps ??= buildAccessConfigMaps(server, input, files);
+  return held.configMaps;
+}
+
+function buildAccessConfigMaps(server: MapiServer, input: AccessListInput, files: AccessListFiles): V1ConfigMap[] {
   const indexName = serverChildNames(server).accessConfigMap;
   const configMap = (name: string, data: Record<string, string>): V1ConfigMap => {
     const bytes = dataBytes(data);
@@ -244,9 +269,21 @@ export function unneededAccessShardNames(server: Pick<MapiServer, 'metadata'>, d
   return accessShardNames(server).filter((name) => !wanted.has(name));
 }
 
+// Read once per version of the live index: with thousands of domains it is hundreds of KiB
+// of JSON, and a cached object never changes (the informer replaces it).
+const liveCounts = new WeakMap<V1ConfigMap, number | undefined>();
+
 /** The shard count a live index ConfigMap declares; undefined when there is none or it cannot be read. */
 export function liveAccessShardCount(index: V1ConfigMap | undefined): number | undefined {
-  const text = index?.data?.[ACCESS_INDEX_KEY];
+  if (!index) return undefined;
+  if (liveCounts.has(index)) return liveCounts.get(index);
+  const count = readShardCount(index);
+  liveCounts.set(index, count);
+  return count;
+}
+
+function readShardCount(index: V1ConfigMap): number | undefined {
+  const text = index.data?.[ACCESS_INDEX_KEY];
   if (!text) return undefined;
   try {
     const count = (JSON.parse(text) as { shards?: { count?: unknown } }).shards?.count;

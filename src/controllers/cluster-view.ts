@@ -101,6 +101,12 @@ export class ClusterView {
 
   readonly #domainsByServer: Indexer<KubeObject>;
   readonly #mailboxesByDomain: Indexer<KubeObject>;
+  // Per MailDomain key, a number that changes whenever its Mailboxes do (one added, removed,
+  // its spec changed or its deletion started; not a status write): what a server derived
+  // from a domain's Mailboxes at one revision still holds while it stays. One counter for
+  // all, so a number is never reused; a domain without Mailboxes has no entry (revision 0).
+  readonly #mailboxRevisions = new Map<string, number>();
+  #lastMailboxRevision = 0;
   readonly #serversByExternalHost: Indexer<KubeObject>;
   readonly #domainsByAutodiscoverHost: Indexer<KubeObject>;
   readonly #domainsByIssuer: Indexer<KubeObject>;
@@ -140,9 +146,29 @@ export class ClusterView {
       const ref = spec(o).serverRef;
       return typeof ref === 'string' ? [`${o.metadata.namespace}/${ref}`] : [];
     });
-    this.#mailboxesByDomain = new Indexer(this.mailboxes, (o) => {
+    const domainOfMailbox = (o: KubeObject): string | undefined => {
       const ref = spec(o).domainRef;
-      return typeof ref === 'string' ? [`${o.metadata.namespace}/${ref}`] : [];
+      return typeof ref === 'string' ? `${o.metadata.namespace}/${ref}` : undefined;
+    };
+    this.#mailboxesByDomain = new Indexer(this.mailboxes, (o) => {
+      const d = domainOfMailbox(o);
+      return d ? [d] : [];
+    });
+    const bump = (o: KubeObject) => {
+      const d = domainOfMailbox(o);
+      if (d === undefined) return;
+      if (this.#mailboxesByDomain.count(d) === 0) this.#mailboxRevisions.delete(d);
+      else this.#mailboxRevisions.set(d, ++this.#lastMailboxRevision);
+    };
+    this.mailboxes.addHandlers({
+      onAdd: bump,
+      onUpdate: (before, o) => {
+        if (before.metadata.generation === o.metadata.generation && domainOfMailbox(before) === domainOfMailbox(o) &&
+          (before.metadata.deletionTimestamp === undefined) === (o.metadata.deletionTimestamp === undefined)) return;
+        bump(before);
+        bump(o);
+      },
+      onDelete: bump,
     });
     this.#serversByExternalHost = new Indexer(this.allServers, (o) => {
       const p = this.parseServer(o);
@@ -191,6 +217,11 @@ export class ClusterView {
 
   mailboxKeysOf(domainKey: string): string[] {
     return this.#mailboxesByDomain.keys(domainKey);
+  }
+
+  /** Changes whenever the Mailboxes of this MailDomain do (see #mailboxRevisions); 0: none. */
+  mailboxRevision(domainKey: string): number {
+    return this.#mailboxRevisions.get(domainKey) ?? 0;
   }
 
   domainKeysUsingIssuer(issuerKey: string): string[] {

@@ -35,6 +35,11 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return set ? [...set] : [];
   }
 
+  /** How many objects are indexed under `value`. */
+  count(value: string): number {
+    return this.#byValue.get(value)?.size ?? 0;
+  }
+
   /** The values an object was last indexed under (empty once it is gone). */
   valuesOf(key: string): string[] {
     const v = this.#valuesOf.get(key);

@@ -160,3 +160,26 @@ test('changing the shard count in the apply order never shows a pod a list that 
     assert.equal(liveAccessShardCount(live.get('bluemind-mapi-access')), counts[step]);
   }
 });
+
+test('the same input object again gets the very ConfigMaps built for it; a new object (or another server) is built afresh', () => {
+  const input = accessInput(2_000);
+  const first = desiredAccessConfigMaps(server, input);
+  assert.equal(desiredAccessConfigMaps(server, input), first, 'kept with the input');
+  const copy = desiredAccessConfigMaps(server, { ...input });
+  assert.notEqual(copy, first);
+  assert.equal(stableJson(copy), stableJson(first), 'the same list, built again');
+  const other = mapiServer({}, 'other');
+  const forOther = desiredAccessConfigMaps(other, input);
+  assert.notEqual(forOther, first);
+  assert.ok(forOther.every((cm) => cm.metadata!.ownerReferences![0]!.uid === 'uid-other'), 'owned by the server asked for');
+  assert.equal(JSON.parse(accessListFiles(other, input).index).server, 'other');
+});
+
+test('the live shard count is read once per ConfigMap version and follows a new version', () => {
+  const v1 = desiredAccessConfigMaps(server, accessInput(10)).at(-1)!;
+  assert.equal(liveAccessShardCount(v1), 1);
+  assert.equal(liveAccessShardCount(v1), 1);
+  const v2 = desiredAccessConfigMaps(server, accessInput(20_000)).at(-1)!;
+  assert.ok(liveAccessShardCount(v2)! > 1);
+  assert.equal(liveAccessShardCount({ data: { [ACCESS_INDEX_KEY]: 'not json' } }), undefined);
+});

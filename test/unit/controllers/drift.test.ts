@@ -40,3 +40,14 @@ test('containsDesired compares scalars exactly', () => {
   assert.equal(containsDesired({ a: [1, 2] }, { a: [2, 1] }), false);
   assert.equal(containsDesired({ a: {} }, {}), true);
 });
+
+test('an object hashed again is the same hashed object; an equal new object gets an equal hash', () => {
+  const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ns', annotations: {} as Record<string, string> }, data: { a: 'b'.repeat(1000) } };
+  const once = withAppliedHash(desired);
+  assert.equal(withAppliedHash(desired), once);
+  const again = withAppliedHash(structuredClone(desired));
+  assert.notEqual(again, once);
+  assert.equal(again.metadata.annotations[APPLIED_HASH_ANNOTATION], once.metadata.annotations[APPLIED_HASH_ANNOTATION]);
+  const changed = withAppliedHash({ ...desired, data: { a: 'c' } });
+  assert.notEqual(changed.metadata.annotations[APPLIED_HASH_ANNOTATION], once.metadata.annotations[APPLIED_HASH_ANNOTATION]);
+});

@@ -58,6 +58,8 @@ export interface ControllerOptions {
   rateLimiter?: ItemExponentialBackoff;
   /** Reconcile a key at most once per this many ms (see WorkQueueOptions.minIntervalMs). */
   minIntervalMs?: number;
+  /** With minIntervalMs: the share of the time one key's reconciles may take (see WorkQueueOptions.maxWorkShare). */
+  maxWorkShare?: number;
 }
 
 /** Keys of primary objects that own `obj` (same namespace; cluster-scoped owners by name). */
@@ -96,7 +98,7 @@ export class Controller {
     this.name = opts.name;
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
-    this.queue = new WorkQueue({ name: opts.name, clock: this.#clock, rateLimiter: opts.rateLimiter, metrics: opts.metrics?.workQueue(opts.name), ...(opts.minIntervalMs ? { minIntervalMs: opts.minIntervalMs } : {}) });
+    this.queue = new WorkQueue({ name: opts.name, clock: this.#clock, rateLimiter: opts.rateLimiter, metrics: opts.metrics?.workQueue(opts.name), ...(opts.minIntervalMs ? { minIntervalMs: opts.minIntervalMs } : {}), ...(opts.maxWorkShare ? { maxWorkShare: opts.maxWorkShare } : {}) });
   }
 
   /** Puts a key on the queue (e.g. from a timer or an external signal). */

@@ -6,7 +6,9 @@
 // - delayed adds (`addAfter`) keep the earliest requested time per key;
 // - `runWorkers(n)` bounds concurrency across keys;
 // - optionally (`minIntervalMs`), a key is handed out at most once per interval: the adds in
-//   between collapse into one, handed out when the interval has passed;
+//   between collapse into one, handed out when the interval has passed; with `maxWorkShare`
+//   the interval stretches for a key whose work is long, so no key holds the workers (and
+//   the event loop) for more than that share of the time;
 // - `shutDown()` stops handing out work and resolves when in-flight work is done.
 import { ItemExponentialBackoff } from './backoff.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
@@ -31,6 +33,10 @@ export interface WorkQueueOptions {
    *  For a key that many events concern at once (a server and its thousands of mailboxes),
    *  reconciling once per burst instead of once per event. */
   minIntervalMs?: number;
+  /** With minIntervalMs: a key's next start waits at least its last work's duration divided
+   *  by this (0.25: a key that took 2 s waits 8 s from its start). Default 1: no stretch
+   *  beyond the key's own duration. */
+  maxWorkShare?: number;
 }
 
 interface Waiter {
@@ -54,9 +60,10 @@ export class WorkQueue {
   // Delayed adds: the earliest due time per key wins.
   #delayed = new Map<string, { at: number; handle: TimerHandle }>();
   #waiters: Waiter[] = [];
-  // When each key was last handed out (only with minIntervalMs).
+  // When each key may be handed out again (only with minIntervalMs).
   readonly #minIntervalMs: number;
-  #lastStarted = new Map<string, number>();
+  readonly #maxWorkShare: number;
+  #allowedAt = new Map<string, number>();
   #shuttingDown = false;
   #drained: Array<() => void> = [];
 
@@ -66,6 +73,7 @@ export class WorkQueue {
     this.#rateLimiter = opts.rateLimiter ?? new ItemExponentialBackoff();
     this.#metrics = opts.metrics;
     this.#minIntervalMs = opts.minIntervalMs ?? 0;
+    this.#maxWorkShare = Math.min(1, Math.max(0.01, opts.maxWorkShare ?? 1));
   }
 
   add(key: string): void {
@@ -150,7 +158,11 @@ export class WorkQueue {
     if (!this.#processing.delete(key)) return;
     const started = this.#startedAt.get(key);
     this.#startedAt.delete(key);
-    if (started !== undefined) this.#metrics?.workDuration((this.#clock.now() - started) / 1000);
+    if (started !== undefined) {
+      const worked = this.#clock.now() - started;
+      this.#metrics?.workDuration(worked / 1000);
+      if (this.#minIntervalMs > 0) this.#allowedAt.set(key, started + Math.max(this.#minIntervalMs, worked / this.#maxWorkShare));
+    }
     // Re-added while it was processing: queue it once now (or once its interval has passed).
     if (this.#dirty.has(key) && !this.#shuttingDown) {
       const wait = this.#untilAllowed(key);
@@ -207,8 +219,8 @@ export class WorkQueue {
   /** Ms before `key` may be handed out again (0: now). */
   #untilAllowed(key: string): number {
     if (this.#minIntervalMs <= 0) return 0;
-    const last = this.#lastStarted.get(key);
-    return last === undefined ? 0 : Math.max(0, last + this.#minIntervalMs - this.#clock.now());
+    const at = this.#allowedAt.get(key);
+    return at === undefined ? 0 : Math.max(0, at - this.#clock.now());
   }
 
   #enqueue(key: string): void {
@@ -238,10 +250,10 @@ export class WorkQueue {
 
   #rememberStart(key: string): void {
     const now = this.#clock.now();
-    this.#lastStarted.set(key, now);
-    // Only starts within the interval matter: keep the map as small as the recent keys.
-    if (this.#lastStarted.size > 1_000) {
-      for (const [k, at] of this.#lastStarted) if (at + this.#minIntervalMs <= now) this.#lastStarted.delete(k);
+    this.#allowedAt.set(key, now + this.#minIntervalMs);
+    // Only keys still waiting matter: keep the map as small as the recent keys.
+    if (this.#allowedAt.size > 1_000) {
+      for (const [k, at] of this.#allowedAt) if (at <= now && !this.#processing.has(k)) this.#allowedAt.delete(k);
     }
   }
 }

@@ -9,9 +9,9 @@ const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-function newQueue(minIntervalMs?: number) {
+function newQueue(minIntervalMs?: number, maxWorkShare?: number) {
   const clock = new ManualClock(1_000_000);
-  return { clock, queue: new WorkQueue({ name: 'test', clock, ...(minIntervalMs ? { minIntervalMs } : {}) }) };
+  return { clock, queue: new WorkQueue({ name: 'test', clock, ...(minIntervalMs ? { minIntervalMs } : {}), ...(maxWorkShare ? { maxWorkShare } : {}) }) };
 }
 
 describe('WorkQueue minIntervalMs', () => {
@@ -57,6 +57,37 @@ describe('WorkQueue minIntervalMs', () => {
     const { queue } = newQueue();
     queue.add('ns/server');
     await queue.get();
+    queue.done('ns/server');
+    queue.add('ns/server');
+    assert.equal(queue.len(), 1);
+  });
+
+  it('with maxWorkShare, a key whose work was long waits that many times its duration from its start; a short one the interval', async () => {
+    const { clock, queue } = newQueue(1_000, 0.25);
+    queue.add('ns/server');
+    await queue.get();
+    clock.advance(2_000); // a long reconcile: 2 s
+    queue.done('ns/server');
+    queue.add('ns/server');
+    clock.advance(5_999); // 7,999 ms since it started
+    assert.equal(queue.len(), 0, 'a quarter of the time at most: 8 s from the start');
+    clock.advance(1);
+    assert.equal(queue.len(), 1);
+    assert.equal(await queue.get(), 'ns/server');
+    clock.advance(100); // a short one: the interval again
+    queue.done('ns/server');
+    queue.add('ns/server');
+    clock.advance(899);
+    assert.equal(queue.len(), 0);
+    clock.advance(1);
+    assert.equal(queue.len(), 1);
+  });
+
+  it('without maxWorkShare a long reconcile stretches nothing: added after it, the key goes at once', async () => {
+    const { clock, queue } = newQueue(1_000);
+    queue.add('ns/server');
+    await queue.get();
+    clock.advance(2_000);
     queue.done('ns/server');
     queue.add('ns/server');
     assert.equal(queue.len(), 1);

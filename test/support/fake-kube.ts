@@ -18,6 +18,8 @@ export interface FakeKube {
   /** A Manager with informers on this API; `reconcilers` holds each controller's reconcile by name. */
   manager: Manager;
   reconcilers: Map<string, (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown>>;
+  /** Each controller's watches: what an event of a watched kind maps to (call `map` directly). */
+  watches: Map<string, Array<{ informer: unknown; map: unknown }>>;
   /** Stores an object as the apiserver would (uid, resourceVersion, generation) and tells the watches. */
   put(obj: KubeObject, opts?: { specChanged?: boolean }): KubeObject;
   remove(kind: string, namespace: string, name: string): void;
@@ -124,6 +126,7 @@ export function fakeKube(): FakeKube {
   const informers: Informer[] = [];
   const byId = new Map<string, Informer>();
   const reconcilers: FakeKube['reconcilers'] = new Map();
+  const controllerWatches: FakeKube['watches'] = new Map();
   const quiet = () => undefined;
   const logger: Record<string, unknown> = { info: quiet, debug: quiet, warn: quiet, error: quiet };
   logger.child = () => logger;
@@ -141,8 +144,9 @@ export function fakeKube(): FakeKube {
       }
       return inf;
     },
-    addController(o: { name: string; reconcile: (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown> }) {
+    addController(o: { name: string; reconcile: (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown>; watches?: Array<{ informer: unknown; map: unknown }> }) {
       reconcilers.set(o.name, o.reconcile);
+      controllerWatches.set(o.name, o.watches ?? []);
       return { enqueue: quiet };
     },
     events: { record: quiet },
@@ -150,7 +154,7 @@ export function fakeKube(): FakeKube {
   } as unknown as Manager;
 
   return {
-    client, manager, reconcilers, writes,
+    client, manager, reconcilers, writes, watches: controllerWatches,
     put: (obj, opts = {}) => store(pluralOf(obj.kind ?? ''), obj, opts.specChanged ?? true),
     remove(kind, namespace, name) {
       const plural = pluralOf(kind);

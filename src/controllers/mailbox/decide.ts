@@ -109,6 +109,16 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
 }
 
 /**
+ * Whether a Mailbox without a status, whose MailDomain is in this state, is still held back by
+ * firstStatusDelay (its next status would be "not rolled out yet" again): waking it for this
+ * state only makes it decide to wait once more. The domain's spec must be the one the Mailbox
+ * was last judged against (aliases decide whether its address belongs).
+ */
+export function firstStatusStillHeld(domain: DomainState): boolean {
+  return domain.kind === 'Found' && domain.verdictPending === true && domain.mapiEnabled && !domain.mapiAvailable;
+}
+
+/**
  * What a waiting Mailbox says of its server: that it does not serve MAPI yet, and where to
  * look. Not the rollout's state or reason: they change as the server's checks run, and at a
  * hoster's size each change re-enqueued (and, once written, rewrote) every one of 100,000

@@ -1,0 +1,62 @@
+// Which Mailboxes a change of their MailDomain or MapiServer wakes. A Mailbox without a status
+// whose domain has no verdict yet waits for that verdict (its first status is held back): a
+// change that leaves it waiting (same domain spec, MAPI still not available) does not wake
+// it; one with a status is woken. A verdict, a new spec (aliases decide whether an address
+// belongs) or MAPI becoming available wakes every one.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeObject } from '../../../src/kube/index.ts';
+import { ClusterView } from '../../../src/controllers/cluster-view.ts';
+import { MAILBOX_CONTROLLER, registerMailboxController } from '../../../src/controllers/mailbox/controller.ts';
+import { firstStatusStillHeld } from '../../../src/controllers/mailbox/decide.ts';
+import { e2eDomain, e2eMailbox, e2eServer } from '../../../src/dev/world.ts';
+import { fakeKube } from '../../support/fake-kube.ts';
+
+const NS = 'tenant-a';
+const T = '2026-01-01T00:00:00Z';
+const ready = (status: string, reason: string, generation = 1) => ({ observedGeneration: generation, conditions: [{ type: 'Ready', status, reason, message: reason, lastTransitionTime: T }] });
+const serverStatus = (available: boolean) => ({
+  conditions: [{ type: 'MapiAvailable', status: available ? 'True' : 'False', reason: 'x', message: 'x', lastTransitionTime: T }],
+  rollout: { state: available ? 'Available' : 'Held', reason: 'DomainsNotReady', message: 'x' },
+});
+
+describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', () => {
+  it('those waiting for their domain\'s verdict only when it comes, the spec changes or MAPI becomes available', async (t) => {
+    const kube = fakeKube();
+    t.after(() => kube.stop());
+    kube.put(e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53' }) as KubeObject);
+    kube.put(e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject);
+    kube.put(e2eMailbox({ name: 'waiting', namespace: NS, domainRef: 'a', address: 'w@a.test' }) as KubeObject);
+    const written = kube.put(e2eMailbox({ name: 'written', namespace: NS, domainRef: 'a', address: 'x@a.test' }) as KubeObject);
+    kube.put({ ...written, status: ready('False', 'MailDomainNotReady') }, { specChanged: false });
+    const view = new ClusterView(kube.manager, { tenancy: 'Open' });
+    registerMailboxController({ manager: kube.manager, view });
+    await kube.start();
+    const watches = kube.watches.get(MAILBOX_CONTROLLER)!;
+    const mapOf = (informer: unknown) => watches.find((w) => w.informer === informer)!.map as (o: KubeObject) => string[];
+    const change = async (kind: 'MailDomain' | 'MapiServer', name: string, patch: object, specChanged = false) => {
+      kube.put({ ...kube.get(kind, NS, name)!, ...patch }, { specChanged });
+      await kube.settle();
+      const informer = kind === 'MailDomain' ? view.domains : view.servers;
+      return mapOf(informer)(informer.getByKey(`${NS}/${name}`)!).sort();
+    };
+    const all = [`${NS}/waiting`, `${NS}/written`];
+
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'the first state seen');
+    assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(false) }), [`${NS}/written`], 'the server\'s rollout appears: still waiting');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [`${NS}/written`], 'the domain\'s next step, no verdict yet');
+    const spec = { ...(kube.get('MailDomain', NS, 'a')!.spec as object), aliases: ['b.test'] };
+    assert.deepEqual(await change('MailDomain', 'a', { spec, status: ready('False', 'ChecksPending', 2) }, true), all, 'a new spec');
+    assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(true) }), all, 'MAPI available: no longer held');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('True', 'Ready', 2) }), all, 'a verdict');
+  });
+
+  it('firstStatusStillHeld: no verdict, MAPI on for the domain and not available; nothing else', () => {
+    const found = { kind: 'Found' as const, name: 'a', domain: 'a.test', mapiEnabled: true, mapiAvailable: false, rolloutMessage: '', verdictPending: true };
+    assert.equal(firstStatusStillHeld(found), true);
+    assert.equal(firstStatusStillHeld({ ...found, verdictPending: false }), false);
+    assert.equal(firstStatusStillHeld({ ...found, mapiAvailable: true }), false);
+    assert.equal(firstStatusStillHeld({ ...found, mapiEnabled: false }), false);
+    assert.equal(firstStatusStillHeld({ kind: 'Missing', name: 'a' }), false);
+  });
+});

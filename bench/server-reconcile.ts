@@ -5,7 +5,7 @@
 // is the unit tests' stand-in (test/support/fake-kube.ts): this measures the operator's own
 // work between its caches and its requests, not the apiserver.
 //
-//   node bench/server-reconcile.ts [--domains 5000] [--rounds 9]
+//   npm run bench:server -- [--domains 5000] [--rounds 9]
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../src/kube/index.ts';

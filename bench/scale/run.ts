@@ -229,6 +229,9 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     log(`idle window ${idleMinutes} min`);
     await delay(idleMinutes * 60_000);
     const idleWrites = [...countsSince(idleBefore, bw.proxy.counts())].filter(([key]) => isWrite(key));
+    // Logged as measured: at N=5,000 the raw leg that follows outlasted a session, and these
+    // were lost with it.
+    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} MiB at Ready`);
 
     // --- one change at the largest N: a new alias, a Mailbox switched off
     const aliasT = Date.now();

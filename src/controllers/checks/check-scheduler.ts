@@ -42,6 +42,12 @@ interface Entry<R> {
 }
 
 const unhealthy = (r: CheckResult) => r.status === 'Failed' || r.status === 'Unknown';
+
+/** 0: never checked as it is now; 1: its last run failed (a retry); 2: a routine re-check. */
+function urgency<R>(e: Entry<R>): number {
+  if (!e.snapshot || e.snapshot.request !== e.target) return 0;
+  return e.failures > 0 ? 1 : 2;
+}
 const essence = (results: CheckResult[]) => results.map((r) => `${r.name}\u0000${r.status}\u0000${r.reason}\u0000${r.message}`).join('\n');
 
 /** R: what a run needs (the target, plus references to secrets the run itself reads). */
@@ -107,16 +113,21 @@ export class CheckScheduler<R> {
     if (this.#timer) clearTimeout(this.#timer);
     const now = this.#opts.now();
     let next = Number.POSITIVE_INFINITY;
-    // Most overdue first. Starting due entries in insertion order let the first MailDomains,
-    // due again every interval, take every free slot while later ones never ran (a hoster's
-    // MailDomains stuck at ChecksPending when a round took longer than the interval).
+    // Urgency first, then the most overdue. Starting due entries in insertion order let the
+    // first MailDomains, due again every interval, take every free slot while later ones never
+    // ran (a hoster's MailDomains stuck at ChecksPending when a round took longer than the
+    // interval). And when a round takes longer than the interval, a target never checked (a
+    // certificate just issued) or a retry after a failure is behind every routine re-check
+    // already overdue: at 5,000 MailDomains that was a whole round, tens of minutes, for the
+    // results that decide Ready and the gate. Those run first; a routine re-check of a passing
+    // target only confirms what the status already says.
     const due: Array<[string, Entry<R>]> = [];
     for (const [key, e] of this.#entries) {
       if (e.running) continue;
       if (e.nextRunAt <= now) due.push([key, e]);
       else next = Math.min(next, e.nextRunAt);
     }
-    due.sort((a, b) => a[1].nextRunAt - b[1].nextRunAt);
+    due.sort((a, b) => urgency(a[1]) - urgency(b[1]) || a[1].nextRunAt - b[1].nextRunAt);
     for (const [key, e] of due) {
       if (this.#active < this.#opts.concurrency) this.#start(key, e);
       else next = Math.min(next, e.nextRunAt);

@@ -38,3 +38,44 @@ test('saturated: an entry added after others runs before they run a second time'
   assert.deepEqual(ran.slice(0, 3), ['a', 'b', 'late'], `order of runs: ${ran.join(', ')}`);
   await scheduler.stop();
 });
+
+const failed: CheckResult[] = [{ name: 'tls/autodiscover.example.com', status: 'Failed', reason: 'HandshakeFailed', message: 'reset', details: {} }];
+
+test('saturated: a target never checked and a retry after a failure run before routine re-checks that are more overdue', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const ran: string[] = [];
+  // Each run takes 10 s, one at a time, interval 20 s: the routine re-checks of r1..r3 alone
+  // keep the scheduler behind. 'flaky' fails its first run only.
+  const scheduler = new CheckScheduler<string>({
+    run: (key, _request, signal) => new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const first = !ran.includes(key);
+        ran.push(key);
+        resolve(key === 'flaky' && first ? failed : passed);
+      }, 10_000);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(passed); }, { once: true });
+    }),
+    onChange: () => {},
+    concurrency: 1,
+    retryBaseMs: 5_000,
+    random: () => 0.5,
+  });
+  const tickFor = async (seconds: number) => {
+    for (let i = 0; i < seconds; i++) {
+      mock.timers.tick(1_000);
+      await flush();
+    }
+  };
+  for (const key of ['r1', 'r2', 'r3', 'flaky']) scheduler.ensure(key, key, 20_000);
+  // r1, r2, r3 and flaky each ran once by 40 s: r1 due again at 30 s, r2 at 40 s, r3 at 50 s;
+  // flaky failed at 40 s and retries 5 s later. r1's re-check runs from 40 to 50 s.
+  await tickFor(45);
+  assert.deepEqual(ran, ['r1', 'r2', 'r3', 'flaky']);
+  // At 45 s a MailDomain appears (or one's certificate is issued: its target changes).
+  scheduler.ensure('fresh', 'fresh', 20_000);
+  await tickFor(40);
+  // At 50 s r2 is overdue since 40 s, fresh and flaky since 45 s: yet those two go first.
+  assert.deepEqual(ran.slice(4, 8), ['r1', 'fresh', 'flaky', 'r2'], `order of runs: ${ran.join(', ')}`);
+  await scheduler.stop();
+});

@@ -87,6 +87,22 @@ function domainRows(results: CheckResult[], externalHost: string): CheckResult[]
   return results.filter((r) => r.name !== 'certificate' && (r.name.slice(r.name.indexOf('/') + 1) !== external || srvTargets.has(r.name)));
 }
 
+/**
+ * What a new process (a restart, a failover) judges by until its own first run of this
+ * domain's checks ends: the rows the previous run wrote for this generation. Without them every
+ * MailDomain's status went "checks pending" and then back to the same verdict: two writes per
+ * MailDomain and a flap of its conditions (and Events) on each restart. The gate does not take
+ * them: a rollout waits for this process's own results. Not inherited: rows of another
+ * generation, and an SRV-only answer (its row does not keep the SRV target the verdict reads).
+ */
+export function inheritedResults(md: MailDomain): CheckResult[] | undefined {
+  const status = md.status;
+  if (!status?.checks?.length || status.observedGeneration === undefined || status.observedGeneration !== md.metadata.generation) return undefined;
+  const rows = status.checks.filter((r) => r.name !== 'certificate');
+  if (!rows.some((r) => r.name.startsWith('dns/')) || rows.some((r) => r.reason === 'SrvRecordOnly')) return undefined;
+  return rows.map((r) => ({ name: r.name, status: r.status, reason: r.reason, message: r.message, details: {} }));
+}
+
 export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const { md, server, now } = inputs;
   const generation = md.metadata.generation;
@@ -123,10 +139,12 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const hostNames = ownHosts.map((h) => h.host);
 
   const cert = certificateCheck(names.certificate, inputs.certificate);
-  const rows = domainRows(inputs.checks?.results ?? [], server.spec.externalHost);
-  const verdict = domainVerdict(inputs.checks ? [cert, ...rows] : [cert], {
-    require: md.spec.autodiscover.require, autodiscoverHosts: ownHosts, domains: mailDomainNames(md.spec), certificate: cert,
-  });
+  const inherited = inputs.checks ? undefined : inheritedResults(md);
+  const rows = inputs.checks ? domainRows(inputs.checks.results, server.spec.externalHost) : inherited ?? [];
+  const judged = inputs.checks !== undefined || inherited !== undefined;
+  const verdictInput = { require: md.spec.autodiscover.require, autodiscoverHosts: ownHosts, domains: mailDomainNames(md.spec), certificate: cert };
+  const verdict = domainVerdict(judged ? [cert, ...rows] : [cert], verdictInput);
+  const gateVerdict = inherited ? domainVerdict([cert], verdictInput) : verdict;
   const accepted = !stall;
 
   const issuerStall = stall && stall.reason !== 'HostConflict';
@@ -140,7 +158,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     ...exposurePrune({ exposure: server.spec.exposure, name: names.ingress, noHosts: hostNames.length === 0, desired: apply, ...(inputs.exposure?.existing ? { existing: inputs.exposure.existing } : {}) }),
   ];
 
-  const conditions = conditionsOf([...domainConditions(inputs, server, stall, cert, verdict), exposure.condition]);
+  const conditions = conditionsOf([...domainConditions(inputs, server, stall, cert, verdict, judged), exposure.condition]);
   const status: MailDomainStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
@@ -150,12 +168,11 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   return {
     // Condition transitions become Events in the caller (transitionEvents), once for both kinds.
     apply, prune, status, events: [],
-    verdict: accepted ? verdict : undefined, accepted, ...(stall ? { stalled: stall } : {}),
+    verdict: accepted ? gateVerdict : undefined, accepted, ...(stall ? { stalled: stall } : {}),
   };
 }
 
-function domainConditions(inputs: MailDomainInputs, server: MapiServer, stall: Objection | undefined, cert: CheckResult, verdict: DomainVerdict): ConditionInput[] {
-  const checksRan = inputs.checks !== undefined;
+function domainConditions(inputs: MailDomainInputs, server: MapiServer, stall: Objection | undefined, cert: CheckResult, verdict: DomainVerdict, checksRan: boolean): ConditionInput[] {
   const serverName = server.metadata.name;
   const serverNote = inputs.serverStalled ? ` (MapiServer ${serverName} is Stalled, ${inputs.serverStalled.reason}: ${inputs.serverStalled.message})` : '';
   const out: ConditionInput[] = [];

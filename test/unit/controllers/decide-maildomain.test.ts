@@ -61,6 +61,54 @@ describe('decideMailDomain', () => {
     assert.ok(!events(plan).some((e) => e.reason === 'ChecksPending'), 'a transient state is no news');
   });
 
+  describe('a new process (restart, failover) before its own first check run', () => {
+    const withoutChecks = (domain: typeof md, later = NOW) => decideMailDomain({
+      md: domain, server, claim: { owned: ['autodiscover.example.com', 'autodiscover.example.org'], conflicts: [] },
+      issuer: {}, certificate: READY_CERT, now: later, options: { allowClusterIssuers: true },
+    });
+    const later = new Date(NOW.getTime() + 60_000);
+
+    for (const world of ['published', 'unpublished', 'tls-broken'] as const) {
+      it(`keeps the status the last run wrote for this generation (${world}): no write, no flap, no Event`, () => {
+        const converged = decideDomain(md, server, world);
+        const restarted = withoutChecks({ ...md, status: converged.status }, later);
+        assert.deepEqual(restarted.status, converged.status);
+        assert.deepEqual(events(restarted, converged), []);
+      });
+    }
+
+    it('the gate does not take the inherited rows: it waits for this process\'s own run', () => {
+      const converged = decideDomain(md, server, 'published');
+      const restarted = withoutChecks({ ...md, status: converged.status }, later);
+      assert.equal(cond(restarted, 'Ready')?.status, 'True');
+      assert.equal(restarted.verdict?.reason, 'ChecksPending');
+      assert.equal(restarted.verdict?.passing, false);
+    });
+
+    it('rows of another generation are not inherited: checks pending', () => {
+      const converged = decideDomain(md, server, 'published');
+      const edited = { ...md, metadata: { ...md.metadata, generation: 2 }, status: converged.status };
+      assert.deepEqual(summary(withoutChecks(edited, later), 'ChecksPassed'), ['Unknown', 'ChecksPending']);
+    });
+
+    it('the certificate is judged live, not inherited', () => {
+      const converged = decideDomain(md, server, 'published');
+      const restarted = decideMailDomain({
+        md: { ...md, status: converged.status }, server, claim: { owned: ['autodiscover.example.com', 'autodiscover.example.org'], conflicts: [] },
+        issuer: {}, certificate: { ready: { status: 'False', reason: 'Expired', message: 'the certificate expired' }, current: true },
+        now: later, options: { allowClusterIssuers: true },
+      });
+      assert.deepEqual(summary(restarted, 'Ready'), ['False', 'CertificateNotReady']);
+    });
+
+    it('an SRV-only answer is not inherited (its row does not keep the SRV target): checks pending', () => {
+      const converged = decideDomain(md, server, 'published');
+      const checks = (converged.status.checks ?? []).map((r) => (r.name === 'dns/autodiscover.example.com' ? { ...r, reason: 'SrvRecordOnly' } : r));
+      const restarted = withoutChecks({ ...md, status: { ...converged.status, checks } }, later);
+      assert.deepEqual(summary(restarted, 'ChecksPassed'), ['Unknown', 'ChecksPending']);
+    });
+  });
+
   it('certificate not issued yet: CertificateNotReady', () => {
     const plan = decideDomain(md, server, 'published', { certificate: { ready: { status: 'False', reason: 'Issuing', message: 'ACME order pending' }, current: true } });
     assert.deepEqual(summary(plan, 'Ready'), ['False', 'CertificateNotReady']);

@@ -48,6 +48,25 @@ export class ReadinessWatch {
       && m.filter((x) => x.status?.observedGeneration === x.metadata.generation && isReady(x)).length >= mailboxes;
   }
 
+  /** How far from every resource Ready: Ready counts per kind, and the Ready reasons of the
+   *  MailDomains that are not (what a run that gives up reports). */
+  progress(): { servers: number; domains: number; mailboxes: number; domainsNotReady: Record<string, number> } | undefined {
+    const s = this.#objects(MAPISERVERS);
+    const d = this.#objects(MAILDOMAINS);
+    const m = this.#objects(MAILBOXES);
+    if (s === undefined || d === undefined || m === undefined) return undefined;
+    const domainsNotReady: Record<string, number> = {};
+    for (const o of d) {
+      if (isReady(o)) continue;
+      const reason = (o.status?.conditions as Array<{ type: string; reason?: string }> | undefined)?.find((c) => c.type === 'Ready')?.reason ?? 'NoStatus';
+      domainsNotReady[reason] = (domainsNotReady[reason] ?? 0) + 1;
+    }
+    return {
+      servers: s.filter(isReady).length, domains: d.filter(isReady).length,
+      mailboxes: m.filter((x) => x.status?.observedGeneration === x.metadata.generation && isReady(x)).length, domainsNotReady,
+    };
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
     this.#informers.clear();

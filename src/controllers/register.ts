@@ -21,6 +21,8 @@ export interface ControllersOptions {
   progressDeadlineMs?: number;
   gatekeeperImage?: string;
   concurrency?: number;
+  /** Mailboxes reconciled at once; default: concurrency. */
+  mailboxConcurrency?: number;
   resyncMs?: number;
   /** The cluster serves Gateway API (gateway.networking.k8s.io/v1 with ListenerSet): watch it. */
   gatewayApi?: boolean;
@@ -54,7 +56,7 @@ export function registerControllers(opts: ControllersOptions): { checks: CheckRu
     enqueueServer: (key) => servers.controller.enqueue(key),
     ...(opts.allowClusterIssuers !== undefined ? { allowClusterIssuers: opts.allowClusterIssuers } : {}),
   });
-  registerMailboxController(common);
+  registerMailboxController({ ...common, ...(opts.mailboxConcurrency ? { concurrency: opts.mailboxConcurrency } : {}) });
   enqueue = (kind, key) => (kind === 'MapiServer' ? servers.controller : domains.controller).enqueue(key);
   return { checks };
 }

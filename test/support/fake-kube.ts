@@ -18,6 +18,8 @@ export interface FakeKube {
   /** A Manager with informers on this API; `reconcilers` holds each controller's reconcile by name. */
   manager: Manager;
   reconcilers: Map<string, (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown>>;
+  /** Each controller's reconciles at once, as registered. */
+  concurrency: Map<string, number | undefined>;
   /** Each controller's watches: what an event of a watched kind maps to (call `map` directly). */
   watches: Map<string, Array<{ informer: unknown; map: unknown }>>;
   /** Stores an object as the apiserver would (uid, resourceVersion, generation) and tells the watches. */
@@ -126,6 +128,7 @@ export function fakeKube(): FakeKube {
   const informers: Informer[] = [];
   const byId = new Map<string, Informer>();
   const reconcilers: FakeKube['reconcilers'] = new Map();
+  const concurrency: FakeKube['concurrency'] = new Map();
   const controllerWatches: FakeKube['watches'] = new Map();
   const quiet = () => undefined;
   const logger: Record<string, unknown> = { info: quiet, debug: quiet, warn: quiet, error: quiet };
@@ -144,8 +147,9 @@ export function fakeKube(): FakeKube {
       }
       return inf;
     },
-    addController(o: { name: string; reconcile: (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown>; watches?: Array<{ informer: unknown; map: unknown }> }) {
+    addController(o: { name: string; reconcile: (key: string, ctx: { log: unknown; signal: AbortSignal }) => Promise<unknown>; watches?: Array<{ informer: unknown; map: unknown }>; concurrency?: number }) {
       reconcilers.set(o.name, o.reconcile);
+      concurrency.set(o.name, o.concurrency);
       controllerWatches.set(o.name, o.watches ?? []);
       return { enqueue: quiet };
     },
@@ -154,7 +158,7 @@ export function fakeKube(): FakeKube {
   } as unknown as Manager;
 
   return {
-    client, manager, reconcilers, writes, watches: controllerWatches,
+    client, manager, reconcilers, writes, concurrency, watches: controllerWatches,
     put: (obj, opts = {}) => store(pluralOf(obj.kind ?? ''), obj, opts.specChanged ?? true),
     remove(kind, namespace, name) {
       const plural = pluralOf(kind);

@@ -34,7 +34,7 @@ const variants: Record<string, Values> = {
     fullnameOverride: 'mapi', image: { repository: 'registry.example/mapi-operator', tag: '0.2.0', digest: `sha256:${'a'.repeat(64)}` },
     gatekeeper: { image: 'registry.example/gatekeeper:1' }, extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'TZ', value: 'UTC' }],
     podLabels: { team: 'mail' }, podAnnotations: { 'example.com/owner': 'mail' }, logFormat: 'text', probePrivateNetworks: true, tenancy: 'Open',
-    leaderElection: { leaseDuration: '30s', renewDeadline: '20s', retryPeriod: '4s' },
+    leaderElection: { leaseDuration: '30s', renewDeadline: '20s', retryPeriod: '4s' }, concurrency: 8, mailboxConcurrency: 32,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }],
     metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } } },
     watchNamespaces: [watchedA], labelSelector: 'shard in (eu, us)', resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
@@ -127,7 +127,7 @@ describe('the operator Deployment', () => {
     assert.equal(c.image, 'ghcr.io/mapi-operator/mapi-operator:0.1.0');
     assert.deepEqual(c.env?.find((e) => e.name === 'MAPI_OPERATOR_GATEKEEPER_IMAGE'), { name: 'MAPI_OPERATOR_GATEKEEPER_IMAGE', value: c.image });
     const args = c.args ?? [];
-    for (const a of ['--tenancy=Granted', '--leader-elect', `--leader-election-namespace=${releaseNs}`, '--leader-election-id=mapi-operator-leader', '--leader-elect-lease-duration=15s', '--leader-elect-renew-deadline=10s', '--leader-elect-retry-period=2s', '--log-format=json']) {
+    for (const a of ['--tenancy=Granted', '--leader-elect', `--leader-election-namespace=${releaseNs}`, '--leader-election-id=mapi-operator-leader', '--leader-elect-lease-duration=15s', '--leader-elect-renew-deadline=10s', '--leader-elect-retry-period=2s', '--log-format=json', '--concurrency=4', '--mailbox-concurrency=16']) {
       assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     }
     assert.ok(!args.includes('--probe-private-networks'), 'private networks are not probed by default');
@@ -151,7 +151,7 @@ describe('the operator Deployment', () => {
     assert.deepEqual(c.env?.find((e) => e.name === 'TZ'), { name: 'TZ', value: 'UTC' });
     const args = c.args ?? [];
     assert.equal(args.at(-1), '--log-level=debug', 'extraArgs come last (they win over the chart’s own)');
-    for (const a of ['--tenancy=Open', '--probe-private-networks', '--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    for (const a of ['--tenancy=Open', '--probe-private-networks', '--log-format=text', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=4s', `--namespace=${watchedA}`, '--label-selector=shard in (eu, us)', '--concurrency=8', '--mailbox-concurrency=32']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     const tpl = (one(objects, 'Deployment').spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } }).template.metadata;
     assert.equal(tpl.labels.team, 'mail');
     assert.equal(tpl.labels['app.kubernetes.io/name'], 'mapi-operator', 'podLabels never replace the selector labels');

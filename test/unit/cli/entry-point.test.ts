@@ -33,6 +33,9 @@ test('usage errors exit 2 and name the flag and the fix', async () => {
   const badFlag = await run(process.execPath, [main, 'run', '--concurrency', '0']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--concurrency=0: must be a whole number of at least 1/);
+  const badMailboxFlag = await run(process.execPath, [main, 'run', '--mailbox-concurrency', 'many']);
+  assert.equal(badMailboxFlag.code, 2);
+  assert.match(badMailboxFlag.stderr, /--mailbox-concurrency=many: must be a whole number of at least 1/);
   const badDuration = await run(process.execPath, [main, 'run', '--resync-period', 'soon']);
   assert.equal(badDuration.code, 2);
   assert.match(badDuration.stderr, /--resync-period: "soon" is not a duration: write it like 30s, 5m or 1h30m/);
@@ -40,4 +43,5 @@ test('usage errors exit 2 and name the flag and the fix', async () => {
   assert.equal(runHelp.code, 0);
   assert.match(runHelp.stdout, /--leader-elect/);
   assert.match(runHelp.stdout, /MAPI_OPERATOR_LABEL_SELECTOR/);
+  assert.match(runHelp.stdout, /--mailbox-concurrency N +Mailboxes reconciled at once \(default 16, at least --concurrency\) +MAPI_OPERATOR_MAILBOX_CONCURRENCY/);
 });

@@ -5,7 +5,7 @@
 // - success: forget the key's failure history.
 // Events on other kinds map to primary keys through owner references or a mapper function;
 // a periodic resync re-enqueues every primary object so drift is corrected even when no
-// event arrives (e.g. DNS changed outside the cluster).
+// event arrives (e.g. DNS changed outside the cluster), in the work queue's low lane.
 import type { Logger } from 'pino';
 import { objectKey, type KubeObject } from './client.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
@@ -163,7 +163,10 @@ export class Controller {
     const every = this.#opts.resyncMs;
     if (!every || every <= 0) return;
     this.#resyncTimer = this.#clock.setTimeout(() => {
-      for (const key of this.#opts.primary.keys()) this.queue.add(key);
+      // Behind the keys events added: at 5,000 MailDomains a resync (every 5 min) outgrew what
+      // a pass could reconcile in that time, so the queue stayed full of them and a
+      // Certificate just issued waited up to ten minutes for its MailDomain's turn.
+      for (const key of this.#opts.primary.keys()) this.queue.add(key, 'low');
       this.#scheduleResync();
     }, every);
   }

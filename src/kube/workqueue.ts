@@ -9,6 +9,9 @@
 //   between collapse into one, handed out when the interval has passed; with `maxWorkShare`
 //   the interval stretches for a key whose work is long, so no key holds the workers (and
 //   the event loop) for more than that share of the time;
+// - two lanes: a `low` add (a periodic resync) waits behind the keys an event added, and is
+//   promoted when an event adds the same key; every LOW_LANE_TURN-th key comes from the low
+//   lane while both have keys, so a resync is late under load but never starved;
 // - `shutDown()` stops handing out work and resolves when in-flight work is done.
 import { ItemExponentialBackoff } from './backoff.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
@@ -43,16 +46,27 @@ interface Waiter {
   resolve(key: string | undefined): void;
 }
 
+/** `high`: an event (something changed); `low`: a periodic resync (nothing is known to have). */
+export type Priority = 'high' | 'low';
+
+/** While both lanes have keys, one in this many comes from the low lane. */
+export const LOW_LANE_TURN = 5;
+
 export class WorkQueue {
   readonly name: string;
   readonly #clock: Clock;
   readonly #rateLimiter: ItemExponentialBackoff;
   readonly #metrics: WorkQueueMetrics | undefined;
 
-  // FIFO of keys ready for a worker; every key in it is also in #dirty.
+  // FIFOs of keys ready for a worker, by lane. A key promoted from the low lane leaves a stale
+  // entry there; an entry is live while #dirty holds its key with its lane and it is not being
+  // processed. #queued counts the live ones.
   #queue: string[] = [];
-  // Keys that need processing (queued, or re-added while processing).
-  #dirty = new Set<string>();
+  #lowQueue: string[] = [];
+  #queued = 0;
+  #highStreak = 0;
+  // Keys that need processing (queued, or re-added while processing), with their lane.
+  #dirty = new Map<string, Priority>();
   #processing = new Set<string>();
   // When each queued key was added, for the queue-duration metric.
   #addedAt = new Map<string, number>();
@@ -76,19 +90,27 @@ export class WorkQueue {
     this.#maxWorkShare = Math.min(1, Math.max(0.01, opts.maxWorkShare ?? 1));
   }
 
-  add(key: string): void {
+  add(key: string, priority: Priority = 'high'): void {
     if (this.#shuttingDown) return;
-    if (this.#dirty.has(key)) return;
+    const pending = this.#dirty.get(key);
+    if (pending !== undefined) {
+      // An event for a key a resync queued: it goes with the events now.
+      if (priority === 'high' && pending === 'low') {
+        this.#dirty.set(key, 'high');
+        if (!this.#processing.has(key)) this.#queue.push(key);
+      }
+      return;
+    }
     const wait = this.#untilAllowed(key);
     if (wait > 0 && !this.#processing.has(key)) {
       this.addAfter(key, wait);
       return;
     }
     this.#metrics?.added();
-    this.#dirty.add(key);
+    this.#dirty.set(key, priority);
     // A key being processed is queued again by `done`, never handed out twice at once.
     if (this.#processing.has(key)) return;
-    this.#enqueue(key);
+    this.#enqueue(key, priority);
   }
 
   /** Adds `key` after `ms`; with several pending delays for one key the earliest wins. */
@@ -127,7 +149,7 @@ export class WorkQueue {
 
   /** Keys ready for a worker (not counting delayed ones or those being processed). */
   len(): number {
-    return this.#queue.length;
+    return this.#queued;
   }
 
   /** Keys waiting for a delayed add. */
@@ -164,13 +186,14 @@ export class WorkQueue {
       if (this.#minIntervalMs > 0) this.#allowedAt.set(key, started + Math.max(this.#minIntervalMs, worked / this.#maxWorkShare));
     }
     // Re-added while it was processing: queue it once now (or once its interval has passed).
-    if (this.#dirty.has(key) && !this.#shuttingDown) {
+    const lane = this.#dirty.get(key);
+    if (lane !== undefined && !this.#shuttingDown) {
       const wait = this.#untilAllowed(key);
       if (wait > 0) {
         this.#dirty.delete(key);
         this.addAfter(key, wait);
       } else {
-        this.#enqueue(key);
+        this.#enqueue(key, lane);
       }
     }
     if (this.#processing.size === 0) {
@@ -209,6 +232,8 @@ export class WorkQueue {
     for (const { handle } of this.#delayed.values()) this.#clock.clearTimeout(handle);
     this.#delayed.clear();
     this.#queue = [];
+    this.#lowQueue = [];
+    this.#queued = 0;
     this.#addedAt.clear();
     this.#metrics?.depth(0);
     for (const w of this.#waiters.splice(0)) w.resolve(undefined);
@@ -223,10 +248,11 @@ export class WorkQueue {
     return at === undefined ? 0 : Math.max(0, at - this.#clock.now());
   }
 
-  #enqueue(key: string): void {
-    this.#queue.push(key);
+  #enqueue(key: string, lane: Priority): void {
+    (lane === 'high' ? this.#queue : this.#lowQueue).push(key);
+    this.#queued++;
     this.#addedAt.set(key, this.#clock.now());
-    this.#metrics?.depth(this.#queue.length);
+    this.#metrics?.depth(this.#queued);
     const waiter = this.#waiters.shift();
     if (waiter) {
       const next = this.#take();
@@ -235,8 +261,9 @@ export class WorkQueue {
   }
 
   #take(): string | undefined {
-    const key = this.#queue.shift();
+    const key = this.#next();
     if (key === undefined) return undefined;
+    this.#queued--;
     this.#dirty.delete(key);
     this.#processing.add(key);
     const added = this.#addedAt.get(key);
@@ -244,8 +271,22 @@ export class WorkQueue {
     if (added !== undefined) this.#metrics?.queueDuration((this.#clock.now() - added) / 1000);
     this.#startedAt.set(key, this.#clock.now());
     if (this.#minIntervalMs > 0) this.#rememberStart(key);
-    this.#metrics?.depth(this.#queue.length);
+    this.#metrics?.depth(this.#queued);
     return key;
+  }
+
+  /** The next live key: the high lane first, the low lane's turn every LOW_LANE_TURN keys. */
+  #next(): string | undefined {
+    for (;;) {
+      const lowTurn = this.#queue.length === 0 || (this.#lowQueue.length > 0 && this.#highStreak >= LOW_LANE_TURN - 1);
+      const fromLow = lowTurn && this.#lowQueue.length > 0;
+      const key = fromLow ? this.#lowQueue.shift() : this.#queue.shift();
+      if (key === undefined) return undefined;
+      // Stale: promoted to the high lane (taken there, or still waiting there), or taken.
+      if (this.#processing.has(key) || this.#dirty.get(key) !== (fromLow ? 'low' : 'high')) continue;
+      this.#highStreak = fromLow ? 0 : this.#lowQueue.length > 0 ? this.#highStreak + 1 : 0;
+      return key;
+    }
   }
 
   #rememberStart(key: string): void {

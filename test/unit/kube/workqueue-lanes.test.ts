@@ -19,7 +19,7 @@ async function drain(queue: WorkQueue): Promise<string[]> {
   const out: string[] = [];
   while (queue.len() > 0) {
     // A queue that says it has keys but hands none out is a bug: fail, do not hang.
-    const key = await Promise.race([queue.get(), new Promise<undefined>((resolve) => setImmediate(resolve))]);
+    const key = await Promise.race([queue.get(), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
     assert.ok(key !== undefined, `len() is ${queue.len()} but no key is handed out (after ${out.join(' ')})`);
     out.push(key);
     queue.done(key);

@@ -132,7 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const concurrency = positiveInt('concurrency', flags.concurrency as string | undefined, 4);
     // A Mailbox's reconcile is one small status write that waits on the apiserver, and a hoster
     // has a hundred thousand of them: at 4 at once, 5,000 MailDomains' Mailboxes took over 90
-    // minutes to be written once (18.7 writes/s at ~214 ms each, docs/benchmarks.md).
+    // minutes to be written once (18.3 writes/s at ~214 ms each, docs/benchmarks.md).
     const mailboxConcurrency = positiveInt('mailbox-concurrency', flags['mailbox-concurrency'] as string | undefined, Math.max(16, concurrency));
     const progressDeadlineMs = duration('progress-deadline', flags['progress-deadline'] as string | undefined, '10m');
     const leaseDurationMs = duration('leader-elect-lease-duration', flags['leader-elect-lease-duration'] as string | undefined, '15s');

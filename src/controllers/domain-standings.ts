@@ -14,6 +14,8 @@ export interface DomainStanding {
   accepted: boolean;
   stalled?: { reason: string; message: string };
   verdict?: DomainVerdict;
+  /** Judged by the rows the last run left, not yet by this process's own checks. */
+  judgedByLastRun?: true;
   /** http/ rows of its published autodiscover hosts: whether the running release answers. */
   httpResults: CheckResult[];
   /** The release those rows judged (releaseUnderProbe); rows of another release say nothing

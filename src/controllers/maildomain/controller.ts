@@ -119,6 +119,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       accepted: plan.accepted,
       ...(plan.stalled ? { stalled: plan.stalled } : {}),
       ...(plan.verdict ? { verdict: plan.verdict } : {}),
+      ...(plan.judgedByLastRun ? { judgedByLastRun: true as const } : {}),
       httpResults: (snapshot?.results ?? []).filter((r) => r.name.startsWith('http/') && published.has(r.name.slice(5))),
       ...(snapshot?.release !== undefined ? { httpRelease: snapshot.release } : {}),
     });

@@ -58,6 +58,9 @@ export interface MailDomainPlan {
   events: ControllerEvent[];
   /** This domain's standing in its server's gate; undefined when it is not accepted. */
   verdict: DomainVerdict | undefined;
+  /** Its conditions were judged by the rows the last run left (inheritedResults): this process
+   *  has not checked it yet, so its server's status keeps reporting the last run too. */
+  judgedByLastRun: boolean;
   /** Served by its server and not stalled: only accepted domains count in the server's gate. */
   accepted: boolean;
   stalled?: Objection;
@@ -125,7 +128,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
       { type: 'Ready', status: 'False', reason: 'ServerNotFound', message },
     ]);
     return {
-      apply: [], prune: [], verdict: undefined, accepted: false,
+      apply: [], prune: [], verdict: undefined, accepted: false, judgedByLastRun: false,
       status: { ...(generation !== undefined ? { observedGeneration: generation } : {}), conditions, ...(md.status?.checks ? { checks: md.status.checks } : {}) },
       events: [],
     };
@@ -168,7 +171,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   return {
     // Condition transitions become Events in the caller (transitionEvents), once for both kinds.
     apply, prune, status, events: [],
-    verdict: accepted ? gateVerdict : undefined, accepted, ...(stall ? { stalled: stall } : {}),
+    verdict: accepted ? gateVerdict : undefined, accepted, judgedByLastRun: inherited !== undefined, ...(stall ? { stalled: stall } : {}),
   };
 }
 

@@ -53,6 +53,8 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
   const { manager, view, checks, standings } = opts;
   const metrics = new ServerMetrics(manager.metrics.registry);
   const now = opts.now ?? (() => new Date());
+  // Until its own checks are in, a new process reports the gate as the last run did (lastRunReport).
+  const startedAt = now();
   const live: Record<string, typeof view.deployments> = {
     Certificate: view.certificates, Deployment: view.deployments, Service: view.services, ConfigMap: view.configMaps,
     Ingress: view.ingresses, PodDisruptionBudget: view.pdbs,
@@ -105,6 +107,9 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
         accepted: current?.accepted ?? true,
         ...(current?.stalled ? { stalled: current.stalled } : {}),
         ...(current?.verdict ? { verdict: current.verdict } : {}),
+        // Not judged by this process yet: no standing for this generation, or one from the rows
+        // the last run left.
+        ...(!current || current.judgedByLastRun ? { judgedByLastRun: true } : {}),
         ...(current ? { httpResults: current.httpResults } : {}),
         ...(current?.httpRelease !== undefined ? { httpRelease: current.httpRelease } : {}),
       });
@@ -168,6 +173,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       })(),
       exposure: view.exposureObserved(server.spec.exposure, namespace, names.ingress),
       now: now(),
+      startedAt,
       options: {
         allowClusterIssuers: opts.allowClusterIssuers ?? true,
         progressDeadlineMs: opts.progressDeadlineMs ?? 600_000,

@@ -29,6 +29,9 @@ export interface HostedDomain {
   httpResults?: CheckResult[];
   /** The release those rows judged (see releaseUnderProbe). */
   httpRelease?: string;
+  /** Not judged by this process yet (just started): no verdict of its own, or one from the
+   *  rows the last run left. */
+  judgedByLastRun?: boolean;
 }
 
 export interface MapiServerInputs {
@@ -49,6 +52,8 @@ export interface MapiServerInputs {
   /** The front's view of the exposure (Gateway, our route and ListenerSet); absent: nothing known. */
   exposure?: ExposureObserved;
   now: Date;
+  /** When this process started judging (see lastRunReport); absent: it reports only its own. */
+  startedAt?: Date;
   options: { allowClusterIssuers: boolean; progressDeadlineMs: number; gatekeeperImage?: string };
 }
 
@@ -93,6 +98,50 @@ function servingVerdict(inputs: MapiServerInputs): { status: 'Passed' | 'Failed'
   const failed = http.filter((r) => r.status === 'Failed' || r.status === 'Unknown');
   if (failed.length === 0) return { status: 'Passed', message: 'MAPI and autodiscover answer', ...checkedAt };
   return { status: 'Failed', message: failed.slice(0, 5).map((r) => r.message).join('; '), ...checkedAt };
+}
+
+/** What the status says of the gate: ChecksPassed, status.domains and the server's check rows. */
+interface GateReport {
+  checksPassed?: ConditionInput;
+  domains: NonNullable<MapiServerStatus['domains']>;
+  rows: CheckResult[];
+}
+
+function reportOf(verdict: ServerVerdict, rows: CheckResult[]): GateReport {
+  return {
+    domains: {
+      accepted: verdict.accepted,
+      passing: verdict.passing,
+      summary: `${verdict.passing}/${verdict.accepted}`,
+      ...(verdict.blocking.length > 0 ? { blocking: verdict.blocking } : {}),
+    },
+    rows,
+  };
+}
+
+/**
+ * What the last run reported of the gate, while this process (a restart, a failover) has not
+ * gathered the gate's inputs yet: the server's own checks have not run, or a MailDomain was not
+ * judged by this process yet. The gate itself stays closed until they are in (a rollout waits
+ * for this process's own results); the status keeps the last run's report for this generation.
+ * Without it every restart wrote the server "checks pending, 0/N MailDomains pass" and then the
+ * same report again: two writes, and ChecksPassed flapping (with its Events) for GitOps tools
+ * to see. A certificate that is not ready, or a stall, is live news and always reported; and
+ * after LAST_RUN_REPORT_MAX_MS the process reports what it has, whatever is still missing (a
+ * MailDomain that keeps failing to reconcile must not leave the last run's report up for ever).
+ */
+export const LAST_RUN_REPORT_MAX_MS = 15 * 60_000;
+
+function lastRunReport(inputs: MapiServerInputs, cert: CheckResult, stall: Objection | undefined): GateReport | undefined {
+  const status = inputs.server.status;
+  const catchingUp = inputs.checks === undefined || inputs.domains.some((d) => d.accepted && !d.stalled && d.judgedByLastRun);
+  if (!catchingUp || stall || cert.status !== 'Passed') return undefined;
+  if (!inputs.startedAt || inputs.now.getTime() - inputs.startedAt.getTime() > LAST_RUN_REPORT_MAX_MS) return undefined;
+  if (status?.observedGeneration === undefined || status.observedGeneration !== inputs.server.metadata.generation || !status.domains) return undefined;
+  const checksPassed = (status.conditions as Condition[] | undefined)?.find((c) => c.type === 'ChecksPassed');
+  if (!checksPassed) return undefined;
+  const rows = (status.checks ?? []).filter((r) => r.name !== 'certificate').map((r) => ({ name: r.name, status: r.status, reason: r.reason, message: r.message, details: {} }));
+  return { checksPassed: { type: 'ChecksPassed', status: checksPassed.status, reason: checksPassed.reason, message: checksPassed.message }, domains: status.domains, rows };
 }
 
 export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
@@ -152,19 +201,15 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
     ...unneededAccessShardNames(server, configMaps).map((name) => ({ kind: 'ConfigMap' as const, name })),
   ];
 
-  const conditions = setConditions(server.status?.conditions as Condition[] | undefined, [...serverConditions(inputs, stall, cert, verdict, rollout), exposure.condition], generation, now);
+  const report = lastRunReport(inputs, cert, stall) ?? reportOf(verdict, serverRows);
+  const conditions = setConditions(server.status?.conditions as Condition[] | undefined, [...serverConditions(inputs, stall, cert, verdict, rollout, report), exposure.condition], generation, now);
   const status: MapiServerStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
     externalURL: externalURL(spec.externalHost),
     exposure: exposure.summary,
-    domains: {
-      accepted: verdict.accepted,
-      passing: verdict.passing,
-      summary: `${verdict.passing}/${verdict.accepted}`,
-      ...(verdict.blocking.length > 0 ? { blocking: verdict.blocking } : {}),
-    },
-    checks: checkRows(server.status?.checks, [cert, ...serverRows], now),
+    domains: report.domains,
+    checks: checkRows(server.status?.checks, [cert, ...report.rows], now),
     rollout: {
       state: rollout.state,
       reason: rollout.reason,
@@ -185,7 +230,7 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
   };
 }
 
-function serverConditions(inputs: MapiServerInputs, stall: Objection | undefined, cert: CheckResult, verdict: ServerVerdict, rollout: RolloutDecision): ConditionInput[] {
+function serverConditions(inputs: MapiServerInputs, stall: Objection | undefined, cert: CheckResult, verdict: ServerVerdict, rollout: RolloutDecision, report: GateReport): ConditionInput[] {
   const d = inputs.deployment;
   // Pods answering at all, whichever release they run (a held upgrade leaves the old one serving).
   const available = d !== undefined && d.replicas > 0 && d.status.readyReplicas > 0;
@@ -194,7 +239,7 @@ function serverConditions(inputs: MapiServerInputs, stall: Objection | undefined
   out.push(cert.status === 'Passed'
     ? { type: 'CertificateReady', status: 'True', reason: 'CertificateReady', message: cert.message }
     : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? 'Pending' : 'CertificateNotReady', message: cert.message });
-  out.push({
+  out.push(report.checksPassed ?? {
     type: 'ChecksPassed',
     status: verdict.open ? 'True' : verdict.reason === 'ChecksPending' ? 'Unknown' : 'False',
     reason: verdict.reason,
@@ -226,7 +271,7 @@ function serverConditions(inputs: MapiServerInputs, stall: Objection | undefined
     ? { type: 'Reconciling', status: 'True', reason: notReady.reason, message: notReady.message }
     : { type: 'Reconciling', status: 'False', reason: stall ? stall.reason : 'Reconciled', message: stall ? stall.message : 'up to date' });
   out.push(ready
-    ? { type: 'Ready', status: conditionStatus(true), reason: 'Ready', message: `MAPI is served at ${externalURL(inputs.server.spec.externalHost)} for ${verdict.passing}/${verdict.accepted} passing MailDomains` }
+    ? { type: 'Ready', status: conditionStatus(true), reason: 'Ready', message: `MAPI is served at ${externalURL(inputs.server.spec.externalHost)} for ${report.domains.passing}/${report.domains.accepted} passing MailDomains` }
     : { type: 'Ready', status: 'False', reason: notReady.reason, message: notReady.message });
   return out;
 }

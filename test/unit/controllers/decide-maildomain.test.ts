@@ -83,12 +83,16 @@ describe('decideMailDomain', () => {
       assert.equal(cond(restarted, 'Ready')?.status, 'True');
       assert.equal(restarted.verdict?.reason, 'ChecksPending');
       assert.equal(restarted.verdict?.passing, false);
+      // Its server is told, so its status keeps the last run's report too.
+      assert.equal(restarted.judgedByLastRun, true);
+      assert.equal(converged.judgedByLastRun, false);
     });
 
     it('rows of another generation are not inherited: checks pending', () => {
       const converged = decideDomain(md, server, 'published');
       const edited = { ...md, metadata: { ...md.metadata, generation: 2 }, status: converged.status };
       assert.deepEqual(summary(withoutChecks(edited, later), 'ChecksPassed'), ['Unknown', 'ChecksPending']);
+      assert.equal(withoutChecks(edited, later).judgedByLastRun, false);
     });
 
     it('the certificate is judged live, not inherited', () => {

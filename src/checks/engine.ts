@@ -12,7 +12,7 @@ import { AUTODISCOVER_PATH, poxRequestBody, poxRequestHeaders } from './autodisc
 import { checkHttpServedOnAddresses, httpCheckName, type HttpCheckInput } from './http-check.ts';
 import type { ProbeCache } from './probe-cache.ts';
 import { boundedIO, ConcurrencyLimiter } from './probe-limits.ts';
-import { judgeTlsHandshake, tlsCheckName } from './tls-check.ts';
+import { certificateNotIssued, judgeTlsHandshake, tlsCheckName } from './tls-check.ts';
 import type { AutodiscoverHost, CheckIO, CheckResult, CheckTarget, HttpClient, HttpResponse, ProbeCredentials, TlsHandshake } from './types.ts';
 
 export interface RunChecksOptions {
@@ -65,8 +65,9 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   // A host's tls/ probe is keyed by the certificate it should serve (when the caller knows it).
   const issuedFor = new Map(Object.entries(target.servedCertificates ?? {}).map(([host, revision]) => [normalizeHost(host), revision]));
   const issued = (host: string) => (issuedFor.has(host) ? { certificate: issuedFor.get(host) } : {});
-  const tlsChecks = servedHosts.map((host) => run(tlsCheckName(host), { host, ...issued(host) }, async () =>
-    judgeTlsHandshake(host, await bounded.tls.handshake(host), now(), { dnsCheck: dnsCheckFor(host) })));
+  const unissued = new Set((target.unissuedHosts ?? []).map(normalizeHost));
+  const tlsChecks = servedHosts.map((host) => (unissued.has(host) ? Promise.resolve(certificateNotIssued(host)) : run(tlsCheckName(host), { host, ...issued(host) }, async () =>
+    judgeTlsHandshake(host, await bounded.tls.handshake(host), now(), { dnsCheck: dnsCheckFor(host) }))));
   const srvTargetChecks = judgeSrvTargets(dnsChecks, servedHosts, (srvTargets) => {
     // An SRV target published for a declared domain is the one host beyond the declared ones
     // the checks connect to: TLS on 443 only (the dns/ row only names targets on port 443).

@@ -12,6 +12,24 @@ export function tlsCheckName(host: string): string {
   return `tls/${normalizeHost(host)}`;
 }
 
+/**
+ * The reason of a tls/ row not probed because the host's certificate was never issued. While
+ * thousands of MailDomains are onboarded their certificates come over an hour here, and each
+ * handshake before that could only fail (and was retried every few seconds, competing with
+ * cert-manager for the CPU). The certificate row already says what is missing; the target
+ * changes when it is issued, and the host is probed at once.
+ */
+export const CERTIFICATE_NOT_ISSUED = 'CertificateNotIssued';
+
+export function certificateNotIssued(hostName: string): CheckResult {
+  const host = normalizeHost(hostName);
+  return {
+    name: tlsCheckName(host), status: 'Unknown', reason: CERTIFICATE_NOT_ISSUED,
+    message: `${host} is not probed yet: its certificate has not been issued (see the certificate row); it is probed as soon as cert-manager issues it`,
+    details: {},
+  };
+}
+
 interface Problem {
   reason: string;
   message: string;

@@ -48,6 +48,9 @@ export interface CheckTarget {
    *  that host's tls/ cache key, so a certificate just issued is never judged by the handshake made
    *  before it, and a change of target re-runs the checks at once. */
   servedCertificates?: Record<string, string>;
+  /** Served hosts whose certificate cert-manager has not issued yet: nothing of ours can be
+   *  served on them, so their tls/ rows say so (CERTIFICATE_NOT_ISSUED) without a handshake. */
+  unissuedHosts?: string[];
 }
 
 export type CheckStatus = 'Passed' | 'Failed' | 'Warning' | 'Unknown';

@@ -28,6 +28,19 @@ export function servedCertificates(obj: KubeObject | undefined): Record<string, 
   return Object.fromEntries((cert.spec?.dnsNames ?? []).map((host) => [host, revision]));
 }
 
+/**
+ * The hosts a Certificate should cover that nothing of ours can serve yet: all of them while
+ * the Certificate does not exist or cert-manager has never issued it (no revision, not Ready).
+ * A certificate that was issued once keeps being served while a renewal or a change is pending,
+ * so those hosts are probed.
+ */
+export function unissuedHosts(obj: KubeObject | undefined, hosts: readonly string[]): string[] {
+  const cert = obj as CertificateObject | undefined;
+  const ready = cert?.status?.conditions?.find((c) => c.type === 'Ready');
+  const issued = cert !== undefined && (cert.status?.revision !== undefined || ready?.status === 'True');
+  return issued ? [] : [...hosts];
+}
+
 export function observedCertificate(obj: KubeObject | undefined, hosts: string[]): CertificateObserved | undefined {
   const cert = obj as CertificateObject | undefined;
   if (!cert) return undefined;

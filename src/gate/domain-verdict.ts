@@ -6,6 +6,7 @@
 // per domain is what makes the domain work.
 import type { CheckResult, RequireMode } from '../checks/types.ts';
 import { normalizeHost } from '../checks/host-names.ts';
+import { CERTIFICATE_NOT_ISSUED } from '../checks/tls-check.ts';
 import { bounded, counts, describeResult, indexResults, listSome } from './results.ts';
 
 export interface HostVerdict {
@@ -74,6 +75,12 @@ export function domainVerdict(results: readonly CheckResult[], input: DomainVerd
   }
   if (hosts.every((h) => !byName.has(`dns/${h.host}`))) {
     return verdict(false, 'ChecksPending', 'the DNS and TLS checks of the autodiscover hosts have not run yet');
+  }
+  // Rows from before the certificate was issued (its hosts were not probed): the run that
+  // probes them is due at once; until it ends there is no verdict, rather than a failure.
+  const notProbed = hosts.filter((h) => h.published && byName.get(`tls/${h.host}`)?.reason === CERTIFICATE_NOT_ISSUED);
+  if (certificate && notProbed.length > 0) {
+    return verdict(false, 'ChecksPending', `the certificate is issued; the TLS checks of ${listSome(notProbed.map((h) => h.host))} run now`);
   }
   if (works) {
     const good = domains.filter(ok((h) => h.published && h.served));

@@ -7,6 +7,7 @@
 // counted: it can neither open nor hold the gate.
 import type { CheckResult } from '../checks/types.ts';
 import { normalizeHost } from '../checks/host-names.ts';
+import { CERTIFICATE_NOT_ISSUED } from '../checks/tls-check.ts';
 import type { DomainVerdict } from './domain-verdict.ts';
 import { bounded, counts, describeResult, indexResults } from './results.ts';
 
@@ -82,6 +83,9 @@ export function serverVerdict(input: ServerVerdictInput): ServerVerdict {
   const byName = indexResults(input.results);
   if (!input.checksRan || !byName.has(tlsName)) {
     return decide(false, 'ChecksPending', `the checks of ${input.externalHost} have not run yet`);
+  }
+  if (input.certificate && byName.get(tlsName)?.reason === CERTIFICATE_NOT_ISSUED) {
+    return decide(false, 'ChecksPending', `the certificate of ${input.externalHost} is issued; its TLS check runs now`);
   }
   if (!counts(byName.get(tlsName))) {
     return decide(false, 'ExternalHostTlsFailed', describeResult(byName, tlsName));

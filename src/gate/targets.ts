@@ -18,11 +18,13 @@ export interface CheckTargetExtras {
   probeCredentials?: ProbeCredentials;
   /** By served host, the revision of the certificate it should present (see CheckTarget). */
   servedCertificates?: Record<string, string>;
+  /** Served hosts whose certificate was never issued (see CheckTarget). */
+  unissuedHosts?: string[];
 }
 
 type ServerChecks = Pick<MapiServerSpec, 'externalHost' | 'checks'>;
 
-function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarget, 'externalHost' | 'nameservers' | 'includeHttp' | 'release' | 'caBundlePem' | 'probeCredentials' | 'servedCertificates'> {
+function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarget, 'externalHost' | 'nameservers' | 'includeHttp' | 'release' | 'caBundlePem' | 'probeCredentials' | 'servedCertificates' | 'unissuedHosts'> {
   return {
     externalHost: server.externalHost,
     nameservers: [...server.checks.nameservers],
@@ -31,6 +33,7 @@ function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarg
     ...(extras.caBundlePem ? { caBundlePem: extras.caBundlePem } : {}),
     ...(extras.probeCredentials ? { probeCredentials: extras.probeCredentials } : {}),
     ...(extras.servedCertificates && Object.keys(extras.servedCertificates).length > 0 ? { servedCertificates: extras.servedCertificates } : {}),
+    ...(extras.unissuedHosts && extras.unissuedHosts.length > 0 ? { unissuedHosts: [...extras.unissuedHosts].sort() } : {}),
   };
 }
 

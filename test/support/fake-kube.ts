@@ -9,9 +9,9 @@ import type { KubeClient, KubeObject, Manager, ResourceRef } from '../../src/kub
 import { Informer, cacheTransform } from '../../src/kube/informer.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 import { OWNED_KINDS } from '../../src/controllers/resources.ts';
-import { MAILBOXES, MAILDOMAINS, MAPISERVERS } from '../../src/controllers/resources.ts';
+import { ISSUERS, MAILBOXES, MAILDOMAINS, MAPISERVERS } from '../../src/controllers/resources.ts';
 
-const REFS: Record<string, ResourceRef> = { ...OWNED_KINDS, MapiServer: MAPISERVERS, MailDomain: MAILDOMAINS, Mailbox: MAILBOXES };
+const REFS: Record<string, ResourceRef> = { ...OWNED_KINDS, MapiServer: MAPISERVERS, MailDomain: MAILDOMAINS, Mailbox: MAILBOXES, Issuer: ISSUERS };
 
 export interface FakeKube {
   client: KubeClient;

@@ -4,6 +4,7 @@
 // and never waits on the network itself.
 import type { CheckResult } from '../../checks/types.ts';
 import { stableJson } from '../../api/stable-json.ts';
+import { CERTIFICATE_NOT_ISSUED } from '../../checks/tls-check.ts';
 
 export interface CheckSnapshot<R = unknown> {
   results: CheckResult[];
@@ -41,7 +42,9 @@ interface Entry<R> {
   failures: number;
 }
 
-const unhealthy = (r: CheckResult) => r.status === 'Failed' || r.status === 'Unknown';
+// A tls/ row not probed for want of a certificate is no failure to retry: the certificate's
+// issuance changes the target, and that runs the checks at once.
+const unhealthy = (r: CheckResult) => r.status === 'Failed' || (r.status === 'Unknown' && r.reason !== CERTIFICATE_NOT_ISSUED);
 
 /** 0: never checked as it is now; 1: its last run failed (a retry); 2: a routine re-check. */
 function urgency<R>(e: Entry<R>): number {

@@ -18,7 +18,7 @@ import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
-import { observedCertificate, runningDeployment, servedCertificates } from '../observed.ts';
+import { observedCertificate, runningDeployment, servedCertificates, unissuedHosts } from '../observed.ts';
 import { decideMailDomain } from './decide.ts';
 
 export const MAILDOMAIN_CONTROLLER = 'maildomain';
@@ -135,12 +135,14 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const caRef = server.spec.checks.caBundle;
     // The certificates its hosts and the server's host should serve: one just issued is
     // checked at once, instead of failing on the handshake made before it for an interval.
-    const served = {
-      ...servedCertificates(view.certificates.get(namespace, serverChildNames(server).certificate)),
-      ...servedCertificates(view.certificates.get(namespace, domainChildNames(md).certificate)),
-    };
+    const serverCertificate = view.certificates.get(namespace, serverChildNames(server).certificate);
+    const domainCertificate = view.certificates.get(namespace, domainChildNames(md).certificate);
+    const served = { ...servedCertificates(serverCertificate), ...servedCertificates(domainCertificate) };
+    // Hosts whose certificate was never issued are not handshaken until it is (see
+    // CERTIFICATE_NOT_ISSUED): at a hoster's onboarding that is most hosts, for most of an hour.
+    const unissued = [...unissuedHosts(serverCertificate, [server.spec.externalHost]), ...unissuedHosts(domainCertificate, claim.owned)];
     checks.ensure('MailDomain', key, {
-      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: served }),
+      target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: served, unissuedHosts: unissued }),
       intervalMs: parseDuration(server.spec.checks.interval),
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),

@@ -20,7 +20,7 @@ import { ownersByLabel } from '../label-watch.ts';
 import type { CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { mailboxVerdicts } from '../mailbox/verdict.ts';
-import { observedCertificate, runningDeployment, servedCertificates } from '../observed.ts';
+import { observedCertificate, runningDeployment, servedCertificates, unissuedHosts } from '../observed.ts';
 import { decideMapiServer } from './decide.ts';
 import { ServerMetrics } from './metrics.ts';
 
@@ -195,7 +195,11 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
       const caRef = server.spec.checks.caBundle;
       checks.ensure('MapiServer', key, {
-        target: serverCheckTarget(server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: servedCertificates(view.certificates.get(namespace, names.certificate)) }),
+        target: serverCheckTarget(server.spec, {
+          includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}),
+          servedCertificates: servedCertificates(view.certificates.get(namespace, names.certificate)),
+          unissuedHosts: unissuedHosts(view.certificates.get(namespace, names.certificate), [server.spec.externalHost]),
+        }),
         intervalMs: parseDuration(server.spec.checks.interval),
         namespace,
         ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),

@@ -126,21 +126,33 @@ function reportOf(verdict: ServerVerdict, rows: CheckResult[]): GateReport {
  * for this process's own results); the status keeps the last run's report for this generation.
  * Without it every restart wrote the server "checks pending, 0/N MailDomains pass" and then the
  * same report again: two writes, and ChecksPassed flapping (with its Events) for GitOps tools
- * to see. A certificate that is not ready, or a stall, is live news and always reported; and
+ * to see. A certificate that is not ready, or a stall, is live news and always reported (the
+ * server's check rows stay the last run's until its own run all the same: lastRunRows); and
  * after LAST_RUN_REPORT_MAX_MS the process reports what it has, whatever is still missing (a
  * MailDomain that keeps failing to reconcile must not leave the last run's report up for ever).
  */
 export const LAST_RUN_REPORT_MAX_MS = 15 * 60_000;
 
-function lastRunReport(inputs: MapiServerInputs, cert: CheckResult, stall: Objection | undefined): GateReport | undefined {
+/** Whether this process may still stand on the last run's results (see lastRunReport). */
+function mayCarry(inputs: MapiServerInputs, stall: Objection | undefined): boolean {
+  const status = inputs.server.status;
+  if (stall || !inputs.startedAt || inputs.now.getTime() - inputs.startedAt.getTime() > LAST_RUN_REPORT_MAX_MS) return false;
+  return status?.observedGeneration !== undefined && status.observedGeneration === inputs.server.metadata.generation;
+}
+
+/** The server's check rows the last run wrote, until this process's own server checks have run
+ *  (whatever the certificate: they are the last known results, not a verdict). */
+function lastRunRows(inputs: MapiServerInputs, stall: Objection | undefined): CheckResult[] | undefined {
+  if (inputs.checks !== undefined || !mayCarry(inputs, stall)) return undefined;
+  return (inputs.server.status?.checks ?? []).filter((r) => r.name !== 'certificate').map((r) => ({ name: r.name, status: r.status, reason: r.reason, message: r.message, details: {} }));
+}
+
+function lastRunReport(inputs: MapiServerInputs, cert: CheckResult, stall: Objection | undefined, rows: CheckResult[]): GateReport | undefined {
   const status = inputs.server.status;
   const catchingUp = inputs.checks === undefined || inputs.domains.some((d) => d.accepted && !d.stalled && d.judgedByLastRun);
-  if (!catchingUp || stall || cert.status !== 'Passed') return undefined;
-  if (!inputs.startedAt || inputs.now.getTime() - inputs.startedAt.getTime() > LAST_RUN_REPORT_MAX_MS) return undefined;
-  if (status?.observedGeneration === undefined || status.observedGeneration !== inputs.server.metadata.generation || !status.domains) return undefined;
+  if (!catchingUp || cert.status !== 'Passed' || !mayCarry(inputs, stall) || !status?.domains) return undefined;
   const checksPassed = (status.conditions as Condition[] | undefined)?.find((c) => c.type === 'ChecksPassed');
   if (!checksPassed) return undefined;
-  const rows = (status.checks ?? []).filter((r) => r.name !== 'certificate').map((r) => ({ name: r.name, status: r.status, reason: r.reason, message: r.message, details: {} }));
   return { checksPassed: { type: 'ChecksPassed', status: checksPassed.status, reason: checksPassed.reason, message: checksPassed.message }, domains: status.domains, rows };
 }
 
@@ -201,7 +213,8 @@ export function decideMapiServer(inputs: MapiServerInputs): MapiServerPlan {
     ...unneededAccessShardNames(server, configMaps).map((name) => ({ kind: 'ConfigMap' as const, name })),
   ];
 
-  const report = lastRunReport(inputs, cert, stall) ?? reportOf(verdict, serverRows);
+  const rows = lastRunRows(inputs, stall) ?? serverRows;
+  const report = lastRunReport(inputs, cert, stall, rows) ?? reportOf(verdict, rows);
   const conditions = setConditions(server.status?.conditions as Condition[] | undefined, [...serverConditions(inputs, stall, cert, verdict, rollout, report), exposure.condition], generation, now);
   const status: MapiServerStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),

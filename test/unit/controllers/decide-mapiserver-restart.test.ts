@@ -95,6 +95,16 @@ describe('decideMapiServer after a restart: the last run\'s report until this pr
     assert.deepEqual(plan.status.domains?.summary, '1/2');
   });
 
+  it('a certificate not ready: reported at once, but the server\'s check rows stay the last run\'s until its own run', () => {
+    const notIssued = { name: `tls/${EXTERNAL}`, status: 'Unknown' as const, reason: 'CertificateNotIssued', message: 'not probed yet', lastTransitionTime: '2026-12-01T00:00:00Z' };
+    const before = { ...last.status, checks: [...(last.status.checks ?? []).filter((r) => r.name === 'certificate'), notIssued] };
+    const plan = restarted({ server: { ...server, status: before }, certificate: undefined });
+    assert.equal(condition(plan, 'ChecksPassed')?.reason, 'CertificateNotReady');
+    assert.deepEqual(plan.status.checks?.slice(1), [notIssued]);
+    const own = restarted({ server: { ...server, status: before }, certificate: undefined, checks: { results: [], checkedAt: RESTART } });
+    assert.deepEqual(own.status.checks?.map((r) => r.name), ['certificate'], 'its own run says what it found');
+  });
+
   it('not carried: without a start time (the CLI, a first process), another generation, a stall, a certificate not ready, or after LAST_RUN_REPORT_MAX_MS', () => {
     const pending = (plan: Plan, why: string) => {
       assert.notEqual(condition(plan, 'ChecksPassed')?.reason, 'GatePassed', why);

@@ -18,7 +18,7 @@ export interface ShapeObjects {
   probe: { server: string; domainName: string; domain: string; mailboxName: string; mailboxDomainRef: string; address: string };
 }
 
-export function shapeObjects(o: { shape: Shape; n: number; mailboxesPerDomain: number; namespace: string; nameserver: string }): ShapeObjects {
+export function shapeObjects(o: { shape: Shape; n: number; mailboxesPerDomain: number; namespace: string; nameserver: string; checkInterval?: string }): ShapeObjects {
   const { namespace, nameserver } = o;
   const serverCount = o.shape === 'hoster' ? 1 : o.n;
   const domainsPerServer = o.shape === 'hoster' ? o.n : 3;
@@ -31,7 +31,7 @@ export function shapeObjects(o: { shape: Shape; n: number; mailboxesPerDomain: n
     zones[`${server}.test`] = toFront('mail');
     // domains: Any so one slow domain never holds a server's first rollout (the benchmark
     // measures the operator, not a gate verdict); replicas 1 keeps kwok's pod count small.
-    servers.push(e2eServer({ name: server, namespace, externalHost: `mail.${server}.test`, nameserver, domains: 'Any', replicas: 1 }));
+    servers.push(e2eServer({ name: server, namespace, externalHost: `mail.${server}.test`, nameserver, domains: 'Any', replicas: 1, checkInterval: o.checkInterval }));
     for (let d = 0; d < domainsPerServer; d++) {
       const name = o.shape === 'hoster' ? `d${d}` : `${server}-d${d}`;
       const domain = `${name}.test`;

@@ -95,6 +95,8 @@ export interface E2eServerOptions {
   gatekeeper?: boolean;
   /** Expose through this Gateway (Gateway API) instead of an Ingress. */
   gateway?: { name: string; namespace?: string; sectionName?: string };
+  /** checks.interval; 30s (the shortest allowed) unless given. */
+  checkInterval?: string;
 }
 
 /** A MapiServer as the end-to-end tests and the demo declare it: the test CA's ClusterIssuer,
@@ -110,7 +112,7 @@ export function e2eServer(o: E2eServerOptions) {
       exposure: o.gateway ? { gateway: { parentRef: o.gateway } } : { ingress: { className: 'nginx' } },
       gate: { mode: o.mode ?? 'Enforce', domains: o.domains ?? 'All' },
       checks: {
-        interval: '30s',
+        interval: o.checkInterval ?? '30s',
         nameservers: [o.nameserver],
         caBundle: { configMapKeyRef: { name: 'test-ca', key: 'ca.crt' } },
       },

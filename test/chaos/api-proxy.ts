@@ -38,11 +38,17 @@ export interface ApiProxy {
   /** Faults answered by `status VERB resource`. */
   injected(): Map<string, number>;
   setFault(fault: Fault | undefined): void;
+  /** Keeps the next `max` forwarded writes (their bodies cut at 4 KiB) until `stop` is called:
+   *  what an idle operator changed, not only how often. */
+  recordWrites(max: number): { stop(): RecordedWrite[] };
   /** Cuts every open connection (watches included) without stopping the proxy. */
   dropConnections(): void;
   stop(): Promise<void>;
 }
 
+export interface RecordedWrite { at: string; verb: Verb; resource: string; namespace?: string; name?: string; body: string }
+
+const RECORDED_BODY_MAX = 4096;
 const WRITE_VERBS = new Set<Verb>(['POST', 'PATCH', 'PUT', 'DELETE']);
 export const isWrite = (key: string): boolean => WRITE_VERBS.has(key.split(' ')[0] as Verb);
 
@@ -75,6 +81,7 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
   const injected = new Map<string, number>();
   const sockets = new Set<Socket>();
   const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+  let recording: { max: number; writes: RecordedWrite[] } | undefined;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
@@ -108,7 +115,15 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
     // as client-go does; only faults we inject should reach the operator.
     const body: Buffer[] = [];
     req.on('data', (b: Buffer) => body.push(b));
-    req.on('end', () => forward(1));
+    req.on('end', () => {
+      if (recording && recording.writes.length < recording.max && WRITE_VERBS.has(what.verb)) {
+        recording.writes.push({
+          at: new Date().toISOString(), verb: what.verb, resource: what.resource, namespace: what.namespace, name: what.name,
+          body: Buffer.concat(body).toString('utf8').slice(0, RECORDED_BODY_MAX),
+        });
+      }
+      forward(1);
+    });
     let closed = false;
     res.on('close', () => { closed = true; });
     const forward = (attempt: number): void => {
@@ -153,6 +168,11 @@ export async function startApiProxy(opts: { kubeconfigPath: string; fault?: Faul
     counts: () => new Map(counts),
     injected: () => new Map(injected),
     setFault: (f) => { fault = f; },
+    recordWrites(max) {
+      const r = { max, writes: [] as RecordedWrite[] };
+      recording = r;
+      return { stop: () => { if (recording === r) recording = undefined; return r.writes; } };
+    },
     dropConnections: () => { for (const s of sockets) s.destroy(); },
     async stop() {
       for (const s of sockets) s.destroy();

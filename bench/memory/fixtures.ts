@@ -51,14 +51,61 @@ export function mailbox(i: number, o: { rv?: number; ready?: boolean; kubectlApp
   };
 }
 
+/** A Ready MailDomain as a hoster's operator leaves it (copied from a bench:scale N=5,000 run:
+ *  the creator's and the operator's status managedFields, four check rows, eight conditions). */
+export function mailDomain(i: number): KubeObject {
+  const name = `d${i}`;
+  const domain = `${name}.test`;
+  const host = `autodiscover.${domain}`;
+  const created = iso(T0 + Math.floor(i / 30) * 1000);
+  const accepted = iso(T0 + 200_000 + Math.floor(i / 5) * 1000);
+  const certified = iso(T0 + 900_000 + Math.floor(i / 2) * 1000);
+  const checked = iso(T0 + 1_300_000 + Math.floor(i / 2) * 1000);
+  const condition = (type: string, status: string, reason: string, message: string, at: string) => ({ lastTransitionTime: at, message, observedGeneration: 1, reason, status, type });
+  const row = (name: string, reason: string, message: string, at: string) => ({ lastTransitionTime: at, message, name, reason, status: 'Passed' });
+  const conditionTypes = ['Accepted', 'AutodiscoverPublished', 'CertificateReady', 'ChecksPassed', 'Exposed', 'Ready', 'Reconciling', 'Stalled'];
+  const managedFields = [
+    { apiVersion: 'mapi-operator.io/v1alpha2', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:autodiscover': { 'f:require': {} }, 'f:domain': {}, 'f:serverRef': {} } }, manager: 'bench', operation: 'Apply', time: created },
+    {
+      apiVersion: 'mapi-operator.io/v1alpha2', fieldsType: 'FieldsV1', manager: 'mapi-operator', operation: 'Apply', subresource: 'status', time: checked,
+      fieldsV1: { 'f:status': { 'f:autodiscoverURLs': {}, 'f:checks': {}, 'f:conditions': Object.fromEntries(conditionTypes.map((t) => [`k:{"type":"${t}"}`, conditionFields])), 'f:observedGeneration': {} } },
+    },
+  ];
+  return {
+    apiVersion: 'mapi-operator.io/v1alpha2', kind: 'MailDomain',
+    metadata: { creationTimestamp: created, generation: 1, name, namespace: NS, resourceVersion: String(300_000 + i), uid: uid(i), managedFields: managedFields as KubeObject['metadata']['managedFields'] },
+    spec: { aliases: [], autodiscover: { hosts: [], require: 'Any' }, domain, mapi: { enabled: true }, serverRef: 's0', tls: {} },
+    status: {
+      autodiscoverURLs: [`https://${host}/autodiscover/autodiscover.xml`],
+      checks: [
+        row('certificate', 'Ready', 'Certificate is up to date and has not expired', certified),
+        row(`dns/${host}`, 'AddressOfExternalHost', `${host} resolves to 127.0.0.1, the address of mail.s0.test`, certified),
+        row(`tls/${host}`, 'CertificateValid', `${host}: trusted certificate for ${host}, valid until 2027-03-03T13:50:30.000Z`, checked),
+        row(`rootdomain/${domain}`, 'RootDomainNotServing', `${domain} has no address (NODATA), so Outlook moves on to the autodiscover host at once`, certified),
+      ],
+      conditions: [
+        condition('Accepted', 'True', 'Accepted', 'served by MapiServer s0', accepted),
+        condition('CertificateReady', 'True', 'CertificateReady', 'Certificate is up to date and has not expired', certified),
+        condition('AutodiscoverPublished', 'True', 'AutodiscoverPublished', `published for ${host} (require: Any)`, certified),
+        condition('ChecksPassed', 'True', 'ChecksPassed', `autodiscover is published and served for ${domain} (require: Any)`, checked),
+        condition('Stalled', 'False', 'NotStalled', 'nothing blocks reconciliation', accepted),
+        condition('Reconciling', 'False', 'Reconciled', 'up to date', checked),
+        condition('Ready', 'True', 'Ready', `autodiscover for ${domain} is published and served; MapiServer s0 serves it`, checked),
+        condition('Exposed', 'True', 'IngressApplied', `Ingress ${name}-autodiscover for ${host}, tuned for ingress-nginx or F5 NGINX Ingress Controller`, accepted),
+      ],
+      observedGeneration: 1,
+    },
+  };
+}
+
 export interface FakeApi {
   client: KubeClient;
   /** Sends watch events (JSON lines, as the apiserver writes them) to every open watch. */
   send(events: Array<{ type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }>): void;
 }
 
-/** Serves `items` (already JSON text per page, like a response body) to list requests. */
-export function fakeApi(items: KubeObject[], pageSize = 500): FakeApi {
+/** Serves `items` (already JSON text per page, like a response body) to list requests of `plural`. */
+export function fakeApi(items: KubeObject[], pageSize = 500, plural: string = MAILBOXES.plural): FakeApi {
   const pages: string[] = [];
   for (let i = 0; i < items.length || i === 0; i += pageSize) {
     const last = i + pageSize >= items.length;
@@ -68,7 +115,7 @@ export function fakeApi(items: KubeObject[], pageSize = 500): FakeApi {
   const client = {
     async request<T>(opts: { path: string; query?: Record<string, unknown> }): Promise<T> {
       // Other kinds (a ClusterView watches a dozen) are empty.
-      if (!opts.path.endsWith(`/${MAILBOXES.plural}`)) return { metadata: { resourceVersion: '1' }, items: [] } as T;
+      if (!opts.path.endsWith(`/${plural}`)) return { metadata: { resourceVersion: '1' }, items: [] } as T;
       // The real client parses the response text; so does this one.
       return JSON.parse(pages[Number(opts.query?.continue ?? 0)]!) as T;
     },
@@ -76,7 +123,7 @@ export function fakeApi(items: KubeObject[], pageSize = 500): FakeApi {
       const res = new PassThrough() as PassThrough & { complete: boolean };
       res.complete = false;
       // Other kinds' watches stay quiet until aborted.
-      if (opts.path.endsWith(`/${MAILBOXES.plural}`)) watches.add(res);
+      if (opts.path.endsWith(`/${plural}`)) watches.add(res);
       const end = () => { watches.delete(res); res.destroy(); };
       if (opts.signal.aborted) end();
       else opts.signal.addEventListener('abort', end, { once: true });
@@ -93,3 +140,4 @@ export function fakeApi(items: KubeObject[], pageSize = 500): FakeApi {
 }
 
 export const MAILBOXES = { group: 'mapi-operator.io', version: 'v1alpha2', plural: 'mailboxes', kind: 'Mailbox', namespaced: true } as const;
+export const MAILDOMAINS = { group: 'mapi-operator.io', version: 'v1alpha2', plural: 'maildomains', kind: 'MailDomain', namespaced: true } as const;

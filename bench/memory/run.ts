@@ -1,13 +1,15 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--section all|modules|cache|flags]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|flags]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
 // 2. cache: JS heap per cached Mailbox through the real Informer: as listed, without
 //    managedFields only (the old default) and with cacheTransform (the default now); alone
 //    and with the ClusterView and Mailbox controller structures on top (bench/memory/cache.ts).
+// 2b. domains: JS heap per cached Ready MailDomain, and what the second, cluster-wide cache
+//    that --namespace adds costs whole and without status (bench/memory/domain-cache.ts).
 // 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
 //    garbage: bench/memory/workload.ts) under the image's V8 flags and others, rounds
 //    interleaved; median RSS and throughput as ratios to the no-flag baseline.
@@ -23,10 +25,11 @@ const { values } = parseArgs({
     mailboxes: { type: 'string', default: '20000' },
     events: { type: 'string', default: '60000' },
     rounds: { type: 'string', default: '2' },
+    domains: { type: 'string', default: '5000' },
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'flags'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'flags'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -58,6 +61,16 @@ if (sections.includes('cache')) {
     const b = r.bytesPerMailbox;
     process.stdout.write(`| ${view ? 'informer + ClusterView indexes + Mailbox controller' : 'informer store only'} | ${b.asListed} | ${b.withoutManagedFields} | ${b.cacheTransform} (${((b.cacheTransform! / b.withoutManagedFields!) * 100).toFixed(0)} %) |\n`);
   }
+}
+
+if (sections.includes('domains')) {
+  const r = JSON.parse(node(['--expose-gc', 'bench/memory/domain-cache.ts', '--domains', values.domains!])) as { bytesPerMailDomain: Record<string, number> };
+  const b = r.bytesPerMailDomain;
+  const mibAt = (bytes: number) => ((bytes * Number(values.domains)) / 1048576).toFixed(1);
+  process.stdout.write(`\n## MailDomain caches (${values.domains} Ready MailDomains, JS heap bytes per MailDomain after full GCs)\n\n| cache | bytes per MailDomain | MiB at ${values.domains} |\n|---|---|---|\n`);
+  process.stdout.write(`| the controllers' (namespaced) | ${b.namespaced} | ${mibAt(b.namespaced!)} |\n`);
+  process.stdout.write(`| + cluster-wide for host claims (--namespace set), whole (before) | ${b.clusterWideWhole} | ${mibAt(b.clusterWideWhole!)} |\n`);
+  process.stdout.write(`| + cluster-wide for host claims, without status (now) | ${b.clusterWideWithoutStatus} (${((b.clusterWideWithoutStatus! / b.clusterWideWhole!) * 100).toFixed(0)} %) | ${mibAt(b.clusterWideWithoutStatus!)} |\n`);
 }
 
 if (sections.includes('flags')) {

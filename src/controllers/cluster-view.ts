@@ -126,7 +126,10 @@ export class ClusterView {
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
     this.domains = manager.informer(MAILDOMAINS);
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
-    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [] });
+    // Watching some namespaces, the cluster-wide MailDomains are a second cache of the same
+    // objects, read only for who declared which host: no status (at a hoster's size, every
+    // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
+    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces });
     this.mailboxes = manager.informer(MAILBOXES);
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);

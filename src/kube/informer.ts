@@ -88,6 +88,13 @@ export function stripUnread(obj: KubeObject): KubeObject {
   return { ...obj, metadata: kept ? { ...rest, annotations: kept } : rest };
 }
 
+/** The object without its status (same object when it has none). */
+export function dropStatus(obj: KubeObject): KubeObject {
+  if (!('status' in obj)) return obj;
+  const { status: _status, ...rest } = obj as KubeObject & { status?: unknown };
+  return rest as KubeObject;
+}
+
 /**
  * One copy of each string that repeats across cached objects. JSON.parse makes a new string
  * for every value, so 100,000 Mailboxes held 100,000 copies each of their namespace, API

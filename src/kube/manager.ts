@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { loadKubeConfig, type ClusterConfig } from './kubeconfig.ts';
-import { Informer, type InformerOptions } from './informer.ts';
+import { cacheTransform, dropStatus, Informer, type InformerOptions } from './informer.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { LeaderElector, defaultIdentity } from './leader-election.ts';
 import { EventRecorder } from './events.ts';
@@ -62,6 +62,9 @@ export interface InformerRequest {
   /** Override namespaces (e.g. a cluster-wide view for host-conflict detection). */
   namespaces?: string[];
   labelSelector?: string;
+  /** Keep each object's metadata and spec, not its status: for a view that only decides who
+   *  declared what (host claims across namespaces), where the status is only memory. */
+  withoutStatus?: boolean;
 }
 
 export class Manager {
@@ -105,7 +108,8 @@ export class Manager {
   informer<T extends KubeObject = KubeObject>(resource: ResourceRef, req: InformerRequest = {}): Informer<T> {
     const labelSelector = req.labelSelector ?? (req.useLabelSelector ? this.#opts.labelSelector : undefined);
     const namespaces = req.namespaces ?? this.#opts.namespaces ?? [];
-    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces]);
+    const withoutStatus = req.withoutStatus ?? false;
+    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus]);
     let inf = this.#informers.get(id);
     if (!inf) {
       inf = new Informer<KubeObject>({
@@ -114,6 +118,7 @@ export class Manager {
         resource,
         namespaces,
         labelSelector,
+        ...(withoutStatus ? { transform: (o: KubeObject) => cacheTransform(dropStatus(o)) } : {}),
         logger: this.logger.child({ component: 'informer' }),
         metrics: this.metrics.informer(),
       });
@@ -121,6 +126,11 @@ export class Manager {
       if (this.#started) inf.start();
     }
     return inf as unknown as Informer<T>;
+  }
+
+  /** No --namespace: every informer that is not asked for other namespaces sees them all. */
+  get watchesAllNamespaces(): boolean {
+    return (this.#opts.namespaces ?? []).length === 0;
   }
 
   /** Registers a controller; it runs only while this process leads. */

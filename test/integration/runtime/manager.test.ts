@@ -90,6 +90,31 @@ describe('manager and controller on the real apiserver', { timeout: 120_000 }, (
     assert.equal(state.maxInFlightPerKey, 1, 'a key never reconciles twice at once');
   });
 
+  it('a cluster-wide cache without status beside the namespaced one (--namespace set)', async () => {
+    assert.equal(mgr.watchesAllNamespaces, false);
+    const namespaced = mgr.informer<Widget>(widgets);
+    const clusterWide = mgr.informer<Widget>(widgets, { namespaces: [], withoutStatus: true });
+    assert.notEqual(clusterWide, namespaced);
+    // Asked the same way twice: the same informer, not a third cache.
+    assert.equal(mgr.informer<Widget>(widgets, { namespaces: [], withoutStatus: true }), clusterWide);
+    await clusterWide.waitForSync();
+    await widget('wide', { size: 3 });
+    await waitFor('wide with a status in the namespaced cache', () => namespaced.get(ns, 'wide')?.status?.observedGeneration === 1);
+    const bare = await waitFor('wide in the cluster-wide cache', () => clusterWide.get(ns, 'wide'));
+    assert.equal('status' in bare, false);
+    assert.equal(bare.spec?.size, 3);
+    assert.ok(bare.metadata.uid && bare.metadata.creationTimestamp);
+    // A status write reaches it as an update of the same spec, still without the status.
+    await widget('wide', { size: 4 });
+    await waitFor('the new spec in the cluster-wide cache', () => clusterWide.get(ns, 'wide')?.spec?.size === 4);
+    await waitFor('status.observedGeneration 2', () => namespaced.get(ns, 'wide')?.status?.observedGeneration === 2);
+    const latest = namespaced.get(ns, 'wide')!.metadata.resourceVersion;
+    await waitFor('the status write in the cluster-wide cache', () => clusterWide.get(ns, 'wide')?.metadata.resourceVersion === latest);
+    assert.equal('status' in clusterWide.get(ns, 'wide')!, false);
+    const everywhere = new Manager({ kubeConfig: loadKubeConfig(sharedKubeconfigPath()), metricsAddr: '0', healthAddr: '0', handleSignals: false, logger: testLogger, metrics: new Metrics() });
+    assert.equal(everywhere.watchesAllNamespaces, true);
+  });
+
   it('stops gracefully and releases the lease', async () => {
     await mgr.stop();
     assert.equal(await running, 'stopped');

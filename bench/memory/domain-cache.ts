@@ -1,0 +1,53 @@
+// Bytes of JS heap per cached MailDomain (run with --expose-gc), Ready ones as a hoster's
+// operator leaves them: the namespaced cache the controllers read, then — as the operator
+// has it with --namespace / watchNamespaces — a second, cluster-wide cache of the same objects
+// for host claims across namespaces, kept whole (before) or without status (now). The second
+// cache is measured on top of the first, so strings and condition lists the first already
+// pooled are not counted twice, as in the operator.
+// Prints one JSON line: { domains, bytesPerMailDomain: { variant: bytes } }.
+//
+//   node --expose-gc bench/memory/domain-cache.ts [--domains 5000]
+import { parseArgs } from 'node:util';
+import type { KubeObject } from '../../src/kube/index.ts';
+import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
+import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
+
+const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' } } });
+const n = Number(values.domains);
+if (!Number.isInteger(n) || n < 1) throw new Error(`--domains ${values.domains}: pass a positive whole number`);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+function heapUsed(): number {
+  for (let i = 0; i < 3; i++) gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+const items = Array.from({ length: n }, (_, i) => mailDomain(i));
+const api = fakeApi(items, 500, MAILDOMAINS.plural);
+items.length = 0; // only the JSON pages stay, as in a response body
+
+async function cache(transform: (o: KubeObject) => KubeObject, namespaces: string[]): Promise<Informer> {
+  const inf = new Informer({ client: api.client, resource: MAILDOMAINS, namespaces, transform, watchTimeoutSeconds: 3600 });
+  inf.start();
+  await inf.waitForSync();
+  if (inf.list().length !== n) throw new Error(`cached ${inf.list().length} of ${n}`);
+  return inf;
+}
+
+const out: Record<string, number> = {};
+const base = heapUsed();
+const namespaced = await cache(cacheTransform, ['tenant-a']);
+const withFirst = heapUsed();
+out.namespaced = Math.round((withFirst - base) / n);
+for (const [label, transform] of [
+  ['clusterWideWhole', cacheTransform],
+  ['clusterWideWithoutStatus', (o: KubeObject) => cacheTransform(dropStatus(o))],
+] as const) {
+  const before = heapUsed();
+  const second = await cache(transform, []);
+  out[label] = Math.round((heapUsed() - before) / n);
+  await second.stop();
+}
+await namespaced.stop();
+process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);

@@ -92,8 +92,11 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       const input: HttpCheckInput = host === externalHost
         ? { host, role: 'external', externalHost, ...(dnsCheck ? { dnsCheck } : {}) }
         : { host, role: 'autodiscover', domain: entry?.domain ?? normalizeHost(target.domain), externalHost, ...(dnsCheck ? { dnsCheck } : {}) };
-      // The cache key carries a hash of the credentials, never the password itself.
-      httpChecks.push(run(httpCheckName(host), { ...input, credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, async () => {
+      // The cache key carries a hash of the credentials, never the password itself, and, as
+      // tls/'s, the certificate the host should serve: the front often starts serving a host
+      // (or redirecting it) when its certificate arrives, so an issuance re-probes it at once
+      // instead of an interval later (at a hoster's 5 minutes, in what looked like idle time).
+      httpChecks.push(run(httpCheckName(host), { ...input, ...issued(host), credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, async () => {
         const resolution = await resolutionOf(host);
         const addresses = resolution.ok ? unique(resolution.addresses) : [];
         return checkHttpServedOnAddresses(credentials ? { ...input, credentials } : input, bounded.http,
@@ -101,7 +104,7 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       }));
     }
     for (const entry of autodiscover) {
-      httpChecks.push(run(redirectCheckName(entry.host), { host: entry.host }, () => checkHttpRedirect(entry.host, bounded.http)));
+      httpChecks.push(run(redirectCheckName(entry.host), { host: entry.host, ...issued(entry.host) }, () => checkHttpRedirect(entry.host, bounded.http)));
     }
   }
   const results = [

@@ -10,7 +10,7 @@ import type { CheckTarget, TlsHandshake } from '../../../src/checks/types.ts';
 import { domainCheckTarget } from '../../../src/gate/targets.ts';
 import { servedCertificates } from '../../../src/controllers/observed.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
-import { certificate, fakeDns, fakeIO, fixedClock, handshake } from '../checks/fake-io.ts';
+import { certificate, fakeDns, fakeHttp, fakeIO, fixedClock, handshake, response } from '../checks/fake-io.ts';
 
 const EXTERNAL = 'mail.hoster.example';
 const HOST = 'autodiscover.d0.example';
@@ -55,6 +55,40 @@ describe('a MailDomain\'s tls/ row once its certificate is issued', () => {
     const ready = target(cert('True', 1));
     assert.notEqual(JSON.stringify(ready), JSON.stringify(pending), 'a new target: the scheduler checks it at once');
     assert.equal((await tlsRow(ready)).status, 'Passed');
+  });
+});
+
+describe('a MailDomain\'s http/ and redirect/ rows once its certificate is issued', () => {
+  // The front serves (and redirects) a host once its certificate is there; before, it answers
+  // 404. Both answers are "Passed" for the redirect row (advisory), so a cached one lived a whole
+  // interval: at a hoster's 5 minutes its change came in what looked like idle time.
+  it('are probed again at the issuance, as tls/ is; the external host\'s, whose certificate did not change, stay cached', async () => {
+    let issued = false;
+    const http = fakeHttp((req) => {
+      if (req.host === HOST && !issued) return response(404);
+      return req.scheme === 'http' ? response(301, { location: `https://${req.host}${req.path}` }) : response(401, { 'www-authenticate': 'Basic realm="mail"' });
+    });
+    const served = (host: string): TlsHandshake => {
+      const one = handshake({ chain: [certificate({ dnsNames: [host] })] });
+      return { ...one, perAddress: [one] } as TlsHandshake;
+    };
+    const clock = fixedClock();
+    const io = fakeIO({ dns: fakeDns({ [EXTERNAL]: { a: ['203.0.113.7'] }, [HOST]: { cname: EXTERNAL }, 'd0.example': { a: ['203.0.113.7'] } }), tls: { handshake: async (h) => served(h) }, http, clock });
+    const cache = new ProbeCache({ clock, ttlMs: 300_000 });
+    const external = { 'mail-cert-uid/1': [EXTERNAL] };
+    const target = (certificateObject?: KubeObject): CheckTarget => domainCheckTarget(
+      { domain: 'd0.example', aliases: [], autodiscover: { require: 'Any', hosts: [] } } as unknown as Parameters<typeof domainCheckTarget>[0],
+      { externalHost: EXTERNAL, checks: { nameservers: [] } } as unknown as Parameters<typeof domainCheckTarget>[1],
+      { includeHttp: true, servedCertificates: { [EXTERNAL]: Object.keys(external)[0]!, ...servedCertificates(certificateObject) } });
+    const requestsTo = (host: string) => http.requests.filter((r) => r.host === host).length;
+    const redirect = async (t: CheckTarget) => (await runChecks(t, io, { cache })).find((r) => r.name === `redirect/${HOST}`)!;
+
+    assert.equal((await redirect(target(cert('False')))).reason, 'UnexpectedRedirectResponse');
+    const [hostBefore, externalBefore] = [requestsTo(HOST), requestsTo(EXTERNAL)];
+    issued = true;
+    assert.equal((await redirect(target(cert('True', 1)))).reason, 'RedirectToHttps', 'probed again at once, not an interval later');
+    assert.ok(requestsTo(HOST) > hostBefore, 'the host\'s http/ and redirect/ probes ran again');
+    assert.equal(requestsTo(EXTERNAL), externalBefore, 'the external host\'s probes came from the cache');
   });
 });
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { GATEKEEPER_NODE_OPTIONS } from '../src/builders/gatekeeper.ts';
+import { cpuSeconds } from './measure.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -191,12 +192,6 @@ async function throughput(url: string, cookie: string, rounds: number): Promise<
   agent.destroy();
   rates.sort((a, b) => a - b);
   return rates[Math.floor(rates.length / 2)]!;
-}
-
-/** CPU seconds (user + system) a process has used: a figure a busy machine does not inflate. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 function rssMiB(pid: number): number {

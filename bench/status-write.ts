@@ -6,7 +6,6 @@
 // etcd processes; nothing else runs on that control plane (no kwok, no controllers of ours).
 //
 //   npm run bench:status-write -- [--objects 2000] [--rounds 3] [--concurrency 16]
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +16,7 @@ import { e2eMailbox } from '../src/dev/world.ts';
 import { applyObject, applyStatus, patchStatus, KubeClient, loadKubeConfig, type KubeObject } from '../src/kube/index.ts';
 import { MAILBOXES } from '../src/controllers/resources.ts';
 import { pool } from './scale/harness.ts';
+import { cpuSeconds, median } from './measure.ts';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '16' } } });
 const count = (flag: string, v: string) => {
@@ -28,14 +28,6 @@ const objects = count('objects', values.objects!);
 const rounds = count('rounds', values.rounds!);
 const concurrency = count('concurrency', values.concurrency!);
 const NS = 'status-write';
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
-}
 
 /** A status as the Mailbox controller writes it; `variant` makes every write a change. */
 function mailboxStatus(variant: number) {
@@ -90,7 +82,6 @@ try {
       process.stdout.write(`round ${r + 1} ${form}: apiserver ${results[form].at(-1)!.apiserverMs.toFixed(2)} ms, etcd ${results[form].at(-1)!.etcdMs.toFixed(2)} ms CPU per write; ${(objects / (wallMs / 1000)).toFixed(0)} writes/s\n`);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const m = (form: Form, k: 'apiserverMs' | 'etcdMs' | 'wallMs') => median(results[form].map((x) => x[k]));
   process.stdout.write(`\n${objects} Mailboxes, ${rounds} rounds interleaved, ${concurrency} at once (medians)\n\n`);
   process.stdout.write(`| status write | apiserver CPU per write (ms) | etcd CPU per write (ms) | writes/s | apiserver CPU / apply |\n|---|---|---|---|---|\n`);

@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from '../measure.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -40,7 +41,6 @@ function node(args: string[], timeoutMs = 600_000): string {
 }
 
 const mib = (b: number) => (b / 1048576).toFixed(1);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 if (sections.includes('modules')) {
   const probe = (what: string) => `const m=${what};await m;globalThis.gc();globalThis.gc();const u=process.memoryUsage();console.log(JSON.stringify({rss:u.rss,heapUsed:u.heapUsed,heapTotal:u.heapTotal}))`;

@@ -128,6 +128,10 @@ export async function checkHttpRedirect(hostName: string, http: HttpClient): Pro
   };
 }
 
+/** The `certificate` row's reason while cert-manager works on an issuance that has not failed:
+ *  Unknown, not Failed (the gate reads it as no verdict yet). */
+export const CERTIFICATE_ISSUING = 'Issuing';
+
 export function judgeCertificate(state: CertificateState): CheckResult {
   return state.ready
     ? { name: 'certificate', status: 'Passed', reason: 'CertificateReady', message: state.message || 'The Certificate is Ready', details: { certManagerReason: state.reason } }

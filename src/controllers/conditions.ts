@@ -3,6 +3,7 @@
 import type { Condition } from '../api/conditions.ts';
 import type { CheckRow } from '../api/common.ts';
 import type { CheckResult } from '../checks/types.ts';
+import { CERTIFICATE_ISSUING } from '../checks/advisory-checks.ts';
 import type { CertificateObserved } from './observed.ts';
 
 export type { CertificateObserved } from './observed.ts';
@@ -58,7 +59,7 @@ const TRANSITIONS: TransitionRule[] = [
 ];
 
 // States every new object passes through on its way: not news, so no Event.
-const TRANSIENT_REASONS = new Set(['ChecksPending', 'Pending', 'DoesNotExist', 'Issuing', 'InProgress']);
+const TRANSIENT_REASONS = new Set(['ChecksPending', 'Pending', 'DoesNotExist', 'Issuing', 'InProgress', 'CertificateIssuing']);
 
 /** Events for conditions that changed status (or reason) between the stored and the new status. */
 export function transitionEvents(previous: Condition[] | undefined, next: Condition[] | undefined): ControllerEvent[] {
@@ -99,6 +100,15 @@ export function checkRows(previous: CheckRow[] | undefined, results: readonly Ch
   });
 }
 
+/**
+ * cert-manager is at work on the Certificate and has not failed: Issuing, no failed attempt
+ * since the last success, and not an expired certificate (that one is served, and warns, now).
+ * Every new domain passes through this; it is progress, not a problem to report.
+ */
+export function certificateIssuing(certificate: CertificateObserved): boolean {
+  return certificate.issuing?.status === 'True' && certificate.failedAt === undefined && certificate.ready?.reason !== 'Expired';
+}
+
 /** cert-manager's view of one of our Certificates as the `certificate` check row. */
 export function certificateCheck(name: string, certificate: CertificateObserved | undefined): CheckResult {
   const ready = certificate?.ready;
@@ -107,6 +117,9 @@ export function certificateCheck(name: string, certificate: CertificateObserved 
   }
   if (ready.status === 'True') {
     return { name: 'certificate', status: 'Passed', reason: ready.reason ?? 'Ready', message: ready.message ?? `Certificate ${name} is up to date and has not expired`, details: {} };
+  }
+  if (certificateIssuing(certificate)) {
+    return { name: 'certificate', status: 'Unknown', reason: CERTIFICATE_ISSUING, message: `cert-manager is issuing Certificate ${name} (${certificate.issuing?.message ?? 'Issuing'}); if this lasts, see kubectl describe certificate ${name} and its CertificateRequest`, details: {} };
   }
   return { name: 'certificate', status: 'Failed', reason: ready.reason ?? 'NotReady', message: `Certificate ${name} is not ready: ${ready.message ?? 'no message from cert-manager'}`, details: {} };
 }

@@ -7,13 +7,17 @@ import { APPLIED_HASH_ANNOTATION } from './drift.ts';
 export interface CertificateObserved {
   /** cert-manager's Ready condition on our Certificate, if cert-manager wrote one yet. */
   ready?: { status: string; reason?: string; message?: string };
+  /** cert-manager's Issuing condition: True while it works on an issuance. */
+  issuing?: { status: string; reason?: string; message?: string };
+  /** status.lastFailureTime: cert-manager's last issuance attempt failed (cleared once one succeeds). */
+  failedAt?: string;
   /** Whether the observed status is for the dnsNames we asked for. */
   current: boolean;
 }
 
 interface CertificateObject extends KubeObject {
   spec?: { dnsNames?: string[] };
-  status?: { revision?: number; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
+  status?: { revision?: number; lastFailureTime?: string; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
 }
 
 /**
@@ -47,7 +51,9 @@ export function observedCertificate(obj: KubeObject | undefined, hosts: string[]
   const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
   const sameNames = JSON.stringify(cert.spec?.dnsNames ?? []) === JSON.stringify(hosts);
   const fresh = ready?.observedGeneration === undefined || ready.observedGeneration === cert.metadata.generation;
-  return { ...(ready ? { ready } : {}), current: sameNames && fresh };
+  const issuing = cert.status?.conditions?.find((c) => c.type === 'Issuing');
+  const failedAt = cert.status?.lastFailureTime;
+  return { ...(ready ? { ready } : {}), ...(issuing ? { issuing } : {}), ...(failedAt ? { failedAt } : {}), current: sameNames && fresh };
 }
 
 export function runningDeployment(obj: KubeObject | undefined): RunningDeployment | undefined {

@@ -7,6 +7,7 @@
 import type { CheckResult, RequireMode } from '../checks/types.ts';
 import { normalizeHost } from '../checks/host-names.ts';
 import { CERTIFICATE_NOT_ISSUED } from '../checks/tls-check.ts';
+import { CERTIFICATE_ISSUING } from '../checks/advisory-checks.ts';
 import { bounded, counts, describeResult, indexResults, listSome } from './results.ts';
 
 export interface HostVerdict {
@@ -22,7 +23,7 @@ export interface HostVerdict {
 }
 
 /** CamelCase, stable. */
-export type DomainReason = 'ChecksPassed' | 'CertificateNotReady' | 'ChecksPending' | 'AutodiscoverNotPublished' | 'AutodiscoverTlsFailed';
+export type DomainReason = 'ChecksPassed' | 'CertificateIssuing' | 'CertificateNotReady' | 'ChecksPending' | 'AutodiscoverNotPublished' | 'AutodiscoverTlsFailed';
 
 export interface DomainVerdict {
   passing: boolean;
@@ -67,6 +68,10 @@ export function domainVerdict(results: readonly CheckResult[], input: DomainVerd
 
   const verdict = (passing: boolean, reason: DomainReason, message: string): DomainVerdict => ({ passing, published, reason, message: bounded(message, 1000), hosts });
   const certificate = input.certificate;
+  if (certificate && certificate.status === 'Unknown' && certificate.reason === CERTIFICATE_ISSUING) {
+    // No verdict yet rather than a failure: cert-manager is issuing it (every new domain's way).
+    return verdict(false, 'CertificateIssuing', `the autodiscover certificate is being issued: ${certificate.message}`);
+  }
   if (certificate && certificate.status !== 'Passed') {
     return verdict(false, 'CertificateNotReady', `the autodiscover certificate is not ready: ${certificate.message}`);
   }

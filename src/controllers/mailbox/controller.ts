@@ -11,7 +11,10 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
-import { decideMailbox, domainVerdictPending, firstStatusDelay, firstStatusStillHeld, rolloutSummary, type DomainState } from './decide.ts';
+import {
+  decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, UNTIL_DOMAIN_CHANGES,
+  type DomainState, type FirstStatusHold,
+} from './decide.ts';
 
 export const MAILBOX_CONTROLLER = 'mailbox';
 
@@ -147,6 +150,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
       state: {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
         verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
+        verdictInProgress: domainVerdictInProgress(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         mapiAvailable: available?.status === 'True',
         // Read only while MAPI is not available (decideMailbox): kept empty otherwise so a
         // rollout of a new release does not look like a change to every Mailbox's domain.
@@ -176,7 +180,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     return views;
   }
 
-  // When this process first held back a new Mailbox's status (firstStatusDelay).
+  // When this process first held back a new Mailbox's status for the grace (firstStatusDelay).
   const firstSeen = new Map<string, number>();
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -204,6 +208,11 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     const nowMs = now().getTime();
     const seen = firstSeen.get(key) ?? nowMs;
     const delay = firstStatusDelay(previous, status, domain, nowMs - seen);
+    if (delay === UNTIL_DOMAIN_CHANGES) {
+      // The time cert-manager and the first checks take is no part of the grace.
+      firstSeen.delete(key);
+      return undefined;
+    }
     if (delay !== undefined) {
       firstSeen.set(key, seen);
       return { requeueAfterMs: delay };
@@ -223,13 +232,19 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     return keys();
   };
   // A Mailbox without a status under a domain with no verdict yet waits for that verdict
-  // (firstStatusDelay); a change that leaves it waiting does not wake it. While a hoster
-  // onboards, the server's rollout appearing and each domain's steps through "no verdict yet"
-  // woke all 100,000 Mailboxes of 5,000 MailDomains three times, to decide to wait again.
+  // (firstStatusDelay); a change that leaves it waiting the same way does not wake it. While a
+  // hoster onboards, the server's rollout appearing and each domain's steps through "no verdict
+  // yet" woke all 100,000 Mailboxes of 5,000 MailDomains three times, to decide to wait again.
+  // (heldMailboxesNeedALook: a Mailbox held while the verdict is in progress has no timer).
   const hasStatus = (mailboxKey: string): boolean => ((view.mailboxes.getByKey(mailboxKey)?.status as MailboxStatus | undefined)?.conditions?.length ?? 0) > 0;
+  const lastHold = new Map<string, FirstStatusHold>();
   const wakeable = (domainKey: string, state: DomainState, sameSpec: boolean): string[] => {
+    const hold = firstStatusHold(state);
+    const before = lastHold.get(domainKey);
+    if (hold === undefined) lastHold.delete(domainKey);
+    else lastHold.set(domainKey, hold);
     const keys = view.mailboxKeysOf(domainKey);
-    return sameSpec && firstStatusStillHeld(state) ? keys.filter(hasStatus) : keys;
+    return sameSpec && !heldMailboxesNeedALook(before, hold) ? keys.filter(hasStatus) : keys;
   };
   const lastSpec = new Map<string, string>();
   const byDomainChange = (md: KubeObject): string[] => {

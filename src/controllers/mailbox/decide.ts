@@ -14,6 +14,10 @@ export type DomainState =
     /** The MailDomain has no verdict yet: not reconciled for its generation, or waiting for its
      *  certificate or its first checks. */
     verdictPending?: boolean;
+    /** Its verdict is on its way: cert-manager at work on its certificate, or its first checks
+     *  running (Ready reasons CertificateIssuing, ChecksPending). Progress that may take as
+     *  long as cert-manager's queue, with no problem to report. */
+    verdictInProgress?: boolean;
   };
 
 export interface MailboxInputs {
@@ -73,49 +77,88 @@ export function decideMailbox(i: MailboxInputs): MailboxStatus {
 
 /**
  * The longest a new Mailbox's first status is held back while its MailDomain has no verdict
- * (see firstStatusDelay): a domain stuck on its certificate must not leave its Mailboxes
- * without a status for longer.
+ * for another reason than its certificate being issued (see firstStatusDelay): a domain whose
+ * Certificate cert-manager has not even looked at must not leave its Mailboxes without a
+ * status for longer.
  */
 export const FIRST_STATUS_GRACE_MS = 60_000;
 
 /** A MailDomain's Ready reasons that mean "no verdict yet", not a problem found. */
-const VERDICT_PENDING_REASONS = new Set(['ChecksPending', 'CertificateNotReady', 'Pending']);
+const VERDICT_PENDING_REASONS = new Set(['ChecksPending', 'CertificateIssuing', 'CertificateNotReady', 'Pending']);
+
+type DomainStatusView = { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string }> } | undefined;
 
 /** Whether a MailDomain has no verdict yet (its status, read from the cache). */
-export function domainVerdictPending(generation: number | undefined, status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string }> } | undefined): boolean {
+export function domainVerdictPending(generation: number | undefined, status: DomainStatusView): boolean {
   if (!status || status.observedGeneration !== generation) return true;
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   return !ready || (ready.status !== 'True' && VERDICT_PENDING_REASONS.has(ready.reason));
 }
 
+/** Ready reasons of a MailDomain whose verdict is on its way, each step bounded by someone's
+ *  work: cert-manager issuing without a failure, the operator's own first checks. */
+const VERDICT_IN_PROGRESS_REASONS = new Set(['CertificateIssuing', 'ChecksPending']);
+
+/** Whether a MailDomain's verdict is in progress (domainVerdictPending, for one of those). */
+export function domainVerdictInProgress(generation: number | undefined, status: DomainStatusView): boolean {
+  if (!status || status.observedGeneration !== generation) return false;
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  return ready?.status === 'False' && VERDICT_IN_PROGRESS_REASONS.has(ready.reason);
+}
+
+/** Hold a first status until the MailDomain's state changes: no timer. */
+export const UNTIL_DOMAIN_CHANGES = Number.POSITIVE_INFINITY;
+
 /**
- * Milliseconds to hold back the first status of a Mailbox, or undefined to write it now.
- * Onboarding a domain creates its Mailboxes with it: while the domain has no verdict yet (its
- * certificate being issued, its first checks), each Mailbox would be written "not rolled out
- * yet" and again "Ready" moments later, and those thousands of writes slow the domain's own
- * children, which share the apiserver with them. So a Mailbox that has no status yet, whose
- * domain is found but not rolled out and has no verdict, waits: the domain's verdict (or the
- * rollout) enqueues it again, and in the common path its first status is its last. At most
- * FIRST_STATUS_GRACE_MS after the operator first saw it. Anything else (a problem to report,
- * Ready, a status already there, a domain with a verdict) is written at once.
+ * Milliseconds to hold back the first status of a Mailbox (UNTIL_DOMAIN_CHANGES: no bound), or
+ * undefined to write it now. Onboarding a domain creates its Mailboxes with it: while the domain
+ * has no verdict yet (its certificate being issued, its first checks), each Mailbox would be
+ * written "not rolled out yet" and again "Ready" later, and at a hoster's size those writes
+ * (84,000 of 184,000 Mailbox writes while 5,000 domains waited for cert-manager) slow the
+ * domains' own certificates, which share the machine with them. So a Mailbox that has no status
+ * yet, whose domain is found but not rolled out and has no verdict, waits, and the domain's
+ * verdict (or the rollout) enqueues it again: in the common path its first status is its last.
+ * - While its verdict is in progress (cert-manager issuing its certificate without a failure,
+ *   then its first checks), for as long as that takes: the MailDomain's own status says so,
+ *   and a failure ends the hold.
+ * - Otherwise (not reconciled yet, a Certificate cert-manager has not looked at) at most
+ *   FIRST_STATUS_GRACE_MS; `waitedMs` counts from the first look outside the progress.
+ * Anything else (a problem to report, Ready, a status already there, a domain with a verdict)
+ * is written at once.
  */
 export function firstStatusDelay(previous: MailboxStatus | undefined, next: MailboxStatus, domain: DomainState | undefined, waitedMs: number): number | undefined {
   if (previous?.conditions?.length) return undefined;
   if (domain?.kind !== 'Found' || !domain.verdictPending) return undefined;
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   if (ready?.reason !== 'MailDomainNotReady') return undefined;
+  if (domain.verdictInProgress) return UNTIL_DOMAIN_CHANGES;
   const left = FIRST_STATUS_GRACE_MS - waitedMs;
   return left > 0 ? left : undefined;
 }
 
 /**
- * Whether a Mailbox without a status, whose MailDomain is in this state, is still held back by
- * firstStatusDelay (its next status would be "not rolled out yet" again): waking it for this
- * state only makes it decide to wait once more. The domain's spec must be the one the Mailbox
- * was last judged against (aliases decide whether its address belongs).
+ * How a Mailbox without a status, whose MailDomain is in this state, is held back by
+ * firstStatusDelay ('Progress': no bound, 'Grace': a timer), or undefined when it is not (its
+ * next status is not "not rolled out yet"). The domain's spec must be the one the Mailbox was
+ * last judged against (aliases decide whether its address belongs).
  */
-export function firstStatusStillHeld(domain: DomainState): boolean {
-  return domain.kind === 'Found' && domain.verdictPending === true && domain.mapiEnabled && !domain.mapiAvailable;
+export function firstStatusHold(domain: DomainState): FirstStatusHold | undefined {
+  if (domain.kind !== 'Found' || domain.verdictPending !== true || !domain.mapiEnabled || domain.mapiAvailable) return undefined;
+  return domain.verdictInProgress ? 'Progress' : 'Grace';
+}
+
+export type FirstStatusHold = 'Progress' | 'Grace';
+
+/**
+ * Whether the held Mailboxes of a domain that went from one hold to the next need a look.
+ * Waking them for a state that holds them the same way only makes each decide to wait once
+ * more (100,000 Mailboxes of 5,000 MailDomains, several times each, while a hoster onboards);
+ * Mailboxes in the grace have a timer, so a change into progress needs no look either. Out of
+ * progress (a failure: the grace; a verdict: the status) nothing else would wake them.
+ */
+export function heldMailboxesNeedALook(before: FirstStatusHold | undefined, now: FirstStatusHold | undefined): boolean {
+  if (now === undefined || before === undefined) return true;
+  return before === 'Progress' && now === 'Grace';
 }
 
 /**

@@ -15,6 +15,7 @@ import { autodiscoverHosts, autodiscoverURLs, mailDomainNames, desiredDomainObje
 import { exposurePrune, exposureReport, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
 import { normalizeHost } from '../../checks/host-names.ts';
+import { CERTIFICATE_ISSUING } from '../../checks/advisory-checks.ts';
 import { domainVerdict, type DomainVerdict } from '../../gate/index.ts';
 import {
   certificateCheck, checkRows, issuerObjection, setConditions,
@@ -184,7 +185,7 @@ function domainConditions(inputs: MailDomainInputs, server: MapiServer, stall: O
     : { type: 'Accepted', status: 'True', reason: 'Accepted', message: `served by MapiServer ${serverName}${serverNote}` });
   out.push(cert.status === 'Passed'
     ? { type: 'CertificateReady', status: 'True', reason: 'CertificateReady', message: cert.message }
-    : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? 'Pending' : 'CertificateNotReady', message: cert.message });
+    : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? (cert.reason === CERTIFICATE_ISSUING ? 'Issuing' : 'Pending') : 'CertificateNotReady', message: cert.message });
   const failingHosts = verdict.hosts.filter((h) => !h.published).map((h) => h.missing).join('; ');
   out.push(!checksRan
     ? { type: 'AutodiscoverPublished', status: 'Unknown', reason: 'ChecksPending', message: 'the DNS checks have not run yet' }
@@ -193,7 +194,7 @@ function domainConditions(inputs: MailDomainInputs, server: MapiServer, stall: O
       : { type: 'AutodiscoverPublished', status: 'False', reason: 'AutodiscoverNotPublished', message: failingHosts || verdict.message });
   out.push(verdict.passing
     ? { type: 'ChecksPassed', status: 'True', reason: 'ChecksPassed', message: verdict.message }
-    : { type: 'ChecksPassed', status: verdict.reason === 'ChecksPending' ? 'Unknown' : 'False', reason: verdict.reason, message: verdict.message });
+    : { type: 'ChecksPassed', status: verdict.reason === 'ChecksPending' || verdict.reason === 'CertificateIssuing' ? 'Unknown' : 'False', reason: verdict.reason, message: verdict.message });
 
   const ready = !stall && verdict.passing;
   out.push(stall

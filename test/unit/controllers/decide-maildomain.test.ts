@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideMailDomain } from '../../../src/controllers/maildomain/decide.ts';
-import { transitionEvents } from '../../../src/controllers/conditions.ts';
+import { certificateCheck, transitionEvents } from '../../../src/controllers/conditions.ts';
+import { observedCertificate } from '../../../src/controllers/observed.ts';
 import { mailDomain, mapiServer, NOW, row } from '../gate/fixtures.ts';
 import { decideDomain, domainChecks, READY_CERT } from '../gate/world.ts';
 
@@ -120,6 +121,41 @@ describe('decideMailDomain', () => {
     assert.match(cond(plan, 'Ready')?.message ?? '', /ACME order pending/);
   });
 
+  describe('while cert-manager issues the certificate (every new domain\'s way): no verdict yet, not a failure', () => {
+    const issuing = { ready: { status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, issuing: { status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, current: true };
+
+    it('CertificateIssuing: Ready False, ChecksPassed and CertificateReady Unknown, the certificate row Unknown, no Warning Event', () => {
+      const plan = decideDomain(md, server, 'published', { certificate: issuing });
+      assert.deepEqual(summary(plan, 'Ready'), ['False', 'CertificateIssuing']);
+      assert.deepEqual(summary(plan, 'Reconciling'), ['True', 'CertificateIssuing']);
+      assert.deepEqual(summary(plan, 'ChecksPassed'), ['Unknown', 'CertificateIssuing']);
+      assert.deepEqual(summary(plan, 'CertificateReady'), ['Unknown', 'Issuing']);
+      const row = plan.status.checks?.find((r) => r.name === 'certificate');
+      assert.deepEqual([row?.status, row?.reason], ['Unknown', 'Issuing']);
+      assert.match(cond(plan, 'Ready')?.message ?? '', /being issued: cert-manager is issuing Certificate .*Issuing certificate as Secret does not exist/);
+      assert.deepEqual(events(plan).filter((e) => e.type === 'Warning'), []);
+    });
+
+    it('a failed attempt (lastFailureTime) is CertificateNotReady with a Warning, though cert-manager retries (Issuing again)', () => {
+      const plan = decideDomain(md, server, 'published', { certificate: { ...issuing, failedAt: '2026-01-01T00:00:00Z' } });
+      assert.deepEqual(summary(plan, 'Ready'), ['False', 'CertificateNotReady']);
+      assert.deepEqual(summary(plan, 'CertificateReady'), ['False', 'CertificateNotReady']);
+      assert.ok(events(plan).some((e) => e.type === 'Warning' && e.reason === 'CertificateNotReady'), JSON.stringify(events(plan)));
+    });
+
+    it('an expired certificate being renewed is CertificateNotReady: the expired one is what Outlook meets now', () => {
+      const plan = decideDomain(md, server, 'published', { certificate: { ...issuing, ready: { status: 'False', reason: 'Expired', message: 'expired' } } });
+      assert.deepEqual(summary(plan, 'Ready'), ['False', 'CertificateNotReady']);
+    });
+
+    it('issued at last: the Warning-free path ends Ready with Normal Events (certificate, Ready)', () => {
+      const before = decideDomain(md, server, 'published', { certificate: issuing });
+      const after = decideDomain({ ...md, status: before.status }, server, 'published');
+      assert.deepEqual(summary(after, 'Ready'), ['True', 'Ready']);
+      assert.deepEqual(events(after, before).map((e) => `${e.type} ${e.reason}`), ['Normal CertificateReady', 'Normal Ready']);
+    });
+  });
+
   it('serverRef names no MapiServer: ServerNotFound naming the field, Reconciling, nothing applied or pruned', () => {
     const plan = decideDomain(md, undefined, 'published');
     assert.deepEqual(summary(plan, 'Ready'), ['False', 'ServerNotFound']);
@@ -198,5 +234,23 @@ describe('decideMailDomain', () => {
     assert.deepEqual(again.status, first.status);
     assert.deepEqual(events(again, first), []);
     assert.equal(domainChecks(md, 'published').length, 8);
+  });
+});
+
+describe('observedCertificate reads what says cert-manager is at work, or failed', () => {
+  const certObj = (status: object) => ({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'c', namespace: 'mail', generation: 1 }, spec: { dnsNames: ['autodiscover.example.com'] }, status });
+  const issuingCond = { type: 'Issuing', status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' };
+  const notReady = { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist', observedGeneration: 1 };
+
+  it('Issuing and no failure: the certificate row is Unknown/Issuing', () => {
+    const observed = observedCertificate(certObj({ conditions: [notReady, issuingCond] }), ['autodiscover.example.com']);
+    assert.deepEqual([certificateCheck('c', observed).status, certificateCheck('c', observed).reason], ['Unknown', 'Issuing']);
+  });
+
+  it('Issuing after a failed attempt, or not Issuing: Failed with cert-manager\'s reason', () => {
+    const failed = observedCertificate(certObj({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, issuingCond] }), ['autodiscover.example.com']);
+    assert.deepEqual([certificateCheck('c', failed).status, certificateCheck('c', failed).reason], ['Failed', 'DoesNotExist']);
+    const idle = observedCertificate(certObj({ conditions: [notReady] }), ['autodiscover.example.com']);
+    assert.equal(certificateCheck('c', idle).status, 'Failed');
   });
 });

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import { ClusterView } from '../../../src/controllers/cluster-view.ts';
 import { MAILBOX_CONTROLLER, registerMailboxController } from '../../../src/controllers/mailbox/controller.ts';
-import { firstStatusStillHeld } from '../../../src/controllers/mailbox/decide.ts';
+import { firstStatusHold, heldMailboxesNeedALook } from '../../../src/controllers/mailbox/decide.ts';
 import { e2eDomain, e2eMailbox, e2eServer } from '../../../src/dev/world.ts';
 import { fakeKube } from '../../support/fake-kube.ts';
 
@@ -44,19 +44,33 @@ describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', ()
 
     assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'the first state seen');
     assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(false) }), [`${NS}/written`], 'the server\'s rollout appears: still waiting');
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [`${NS}/written`], 'the domain\'s next step, no verdict yet');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), [`${NS}/written`], 'cert-manager at work: the grace\'s timer wakes the waiting one');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [], 'the domain\'s next step, still in progress: nothing a Mailbox reads changed');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'out of progress (a failed issuance): held without a timer until now, so woken');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [`${NS}/written`], 'back in progress');
     const spec = { ...(kube.get('MailDomain', NS, 'a')!.spec as object), aliases: ['b.test'] };
     assert.deepEqual(await change('MailDomain', 'a', { spec, status: ready('False', 'ChecksPending', 2) }, true), all, 'a new spec');
     assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(true) }), all, 'MAPI available: no longer held');
     assert.deepEqual(await change('MailDomain', 'a', { status: ready('True', 'Ready', 2) }), all, 'a verdict');
   });
 
-  it('firstStatusStillHeld: no verdict, MAPI on for the domain and not available; nothing else', () => {
+  it('firstStatusHold: no verdict, MAPI on for the domain and not available; in progress or in the grace', () => {
     const found = { kind: 'Found' as const, name: 'a', domain: 'a.test', mapiEnabled: true, mapiAvailable: false, rolloutMessage: '', verdictPending: true };
-    assert.equal(firstStatusStillHeld(found), true);
-    assert.equal(firstStatusStillHeld({ ...found, verdictPending: false }), false);
-    assert.equal(firstStatusStillHeld({ ...found, mapiAvailable: true }), false);
-    assert.equal(firstStatusStillHeld({ ...found, mapiEnabled: false }), false);
-    assert.equal(firstStatusStillHeld({ kind: 'Missing', name: 'a' }), false);
+    assert.equal(firstStatusHold(found), 'Grace');
+    assert.equal(firstStatusHold({ ...found, verdictInProgress: true }), 'Progress');
+    assert.equal(firstStatusHold({ ...found, verdictPending: false }), undefined);
+    assert.equal(firstStatusHold({ ...found, mapiAvailable: true }), undefined);
+    assert.equal(firstStatusHold({ ...found, mapiEnabled: false }), undefined);
+    assert.equal(firstStatusHold({ kind: 'Missing', name: 'a' }), undefined);
+  });
+
+  it('heldMailboxesNeedALook: out of progress, or out of any hold; not the same hold again, not into progress (the grace has a timer)', () => {
+    assert.equal(heldMailboxesNeedALook('Progress', 'Grace'), true);
+    assert.equal(heldMailboxesNeedALook('Progress', undefined), true);
+    assert.equal(heldMailboxesNeedALook('Grace', undefined), true);
+    assert.equal(heldMailboxesNeedALook(undefined, 'Grace'), true, 'the first state seen');
+    assert.equal(heldMailboxesNeedALook('Progress', 'Progress'), false);
+    assert.equal(heldMailboxesNeedALook('Grace', 'Grace'), false);
+    assert.equal(heldMailboxesNeedALook('Grace', 'Progress'), false);
   });
 });

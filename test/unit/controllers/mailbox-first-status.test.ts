@@ -3,12 +3,13 @@
 // writes each Mailbox's status once, not twice, and not while the domain's children go out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideMailbox, domainVerdictPending, firstStatusDelay, rolloutSummary, FIRST_STATUS_GRACE_MS, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
+import { decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, rolloutSummary, FIRST_STATUS_GRACE_MS, UNTIL_DOMAIN_CHANGES, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
 import type { MailboxStatus } from '../../../src/api/mailbox.ts';
 import { statusChanged } from '../../../src/kube/status-diff.ts';
 
 const found = { kind: 'Found' as const, name: 'example', domain: 'example.com', mapiEnabled: true };
 const converging: DomainState = { ...found, mapiAvailable: false, verdictPending: true, rolloutMessage: 'MapiServer s0: rollout Held, waiting for the certificate' };
+const issuing: DomainState = { ...found, mapiAvailable: false, verdictPending: true, verdictInProgress: true, rolloutMessage: 'MapiServer s0 does not serve MAPI yet: see its status.rollout' };
 const heldForGood: DomainState = { ...found, mapiAvailable: false, verdictPending: false, rolloutMessage: 'MapiServer s0: rollout Held, autodiscover.example.com is not published' };
 const rolledOut: DomainState = { ...found, mapiAvailable: true, verdictPending: false, rolloutMessage: 'MapiServer s0: rollout Available, serving' };
 const verdict = { valid: true as const, effective: true };
@@ -24,6 +25,17 @@ describe('domainVerdictPending', () => {
     assert.equal(domainVerdictPending(1, ready('False', 'CertificateNotReady')), true);
     assert.equal(domainVerdictPending(1, ready('True', 'Ready')), false);
     assert.equal(domainVerdictPending(1, ready('False', 'AutodiscoverNotPublished')), false);
+    assert.equal(domainVerdictPending(1, ready('False', 'CertificateIssuing')), true);
+  });
+
+  it('in progress: cert-manager issuing without a failure, or the first checks, for the current generation', () => {
+    assert.equal(domainVerdictInProgress(1, ready('False', 'CertificateIssuing')), true);
+    assert.equal(domainVerdictInProgress(1, ready('False', 'ChecksPending')), true);
+    assert.equal(domainVerdictInProgress(2, ready('False', 'CertificateIssuing')), false, 'a status for an older spec');
+    assert.equal(domainVerdictInProgress(1, ready('False', 'CertificateNotReady')), false, 'a failed issuance, or one cert-manager has not looked at');
+    assert.equal(domainVerdictInProgress(1, ready('False', 'Pending')), false);
+    assert.equal(domainVerdictInProgress(1, undefined), false);
+    assert.equal(domainVerdictInProgress(1, ready('True', 'Ready')), false);
   });
 });
 
@@ -44,6 +56,44 @@ describe('firstStatusDelay', () => {
     // A Ready Mailbox whose server stops serving must say so now.
     const ready = decide(rolledOut, true);
     assert.equal(firstStatusDelay(ready, decide(converging, true, ready), converging, 0), undefined);
+  });
+
+  it('holds it without a bound while the verdict is in progress, however long cert-manager takes', () => {
+    const next = decide(issuing, false);
+    assert.equal(firstStatusDelay(undefined, next, issuing, 0), UNTIL_DOMAIN_CHANGES);
+    assert.equal(firstStatusDelay(undefined, next, issuing, 60 * FIRST_STATUS_GRACE_MS), UNTIL_DOMAIN_CHANGES);
+    const ready = decide(rolledOut, true);
+    assert.equal(firstStatusDelay(ready, decide(issuing, true, ready), issuing, 0), undefined, 'a Mailbox with a status says what changed at once');
+  });
+
+  it('an onboarding whose certificate takes an hour (a hoster\'s 5,000 domains in cert-manager\'s queue) writes each Mailbox\'s status once', () => {
+    let stored: MailboxStatus | undefined;
+    let writes = 0;
+    let seen: number | undefined;
+    // The controller's rule, with its clock: the grace counts from the first look outside the progress.
+    const reconcile = (domain: DomainState, published: boolean, atMs: number) => {
+      const next = decide(domain, published, stored);
+      const delay = firstStatusDelay(stored, next, domain, atMs - (seen ?? atMs));
+      if (delay === UNTIL_DOMAIN_CHANGES) {
+        seen = undefined;
+        return;
+      }
+      if (delay !== undefined) {
+        seen ??= atMs;
+        return;
+      }
+      if (!stored || statusChanged(stored, next)) {
+        stored = next;
+        writes++;
+      }
+    };
+    reconcile(converging, false, 0); // created with its domain, which cert-manager has not looked at
+    reconcile(issuing, true, 30_000); // cert-manager at work; the access list carries it
+    reconcile(issuing, true, FIRST_STATUS_GRACE_MS); // the grace's timer
+    reconcile(issuing, true, 3_600_000); // issued an hour later: the first checks
+    reconcile(rolledOut, true, 3_610_000); // the verdict; MAPI rolled out
+    assert.equal(writes, 1);
+    assert.equal(stored?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   });
 
   it('over an onboarding (certificate, checks, then the rollout) a Mailbox\'s status is written once', () => {

@@ -1,6 +1,7 @@
 // What the scale benchmark, the soak and the chaos suite share: a private control plane with
 // cert-manager (CA ClusterIssuer), BIND and the ingress front (src/dev/world.ts), the
-// operator as a process behind the counting proxy, and readings of its /metrics.
+// operator as a process (behind the fault-injecting proxy, or counted by the apiserver's audit
+// log), and readings of its /metrics.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
@@ -14,25 +15,59 @@ import { startApiProxy, type ApiProxy } from '../../test/chaos/api-proxy.ts';
 export interface BenchWorld {
   env: TestEnvironment;
   world: World;
-  proxy: ApiProxy;
+  /** What the operator connects with: the proxy's kubeconfig, or its audited identity's. */
+  operatorKubeconfigPath: string;
   stop(): Promise<void>;
 }
 
-/** A private control plane (2 kwok nodes) with the e2e world on it, and the proxy. */
-export async function startBenchWorld(zones: Zones, opts: { nodes?: number; label?: string } = {}): Promise<BenchWorld> {
+export interface ProxiedBenchWorld extends BenchWorld {
+  proxy: ApiProxy;
+}
+
+/** The identities an audited world's apiserver records (ControlPlaneOptions.audit). */
+export const AUDITED_OPERATOR = 'mapi-operator';
+export const AUDITED_RAW = 'raw-baseline';
+
+export interface AuditedBenchWorld extends BenchWorld {
+  /** The audit log, and a kubeconfig per audited identity (AUDITED_OPERATOR, AUDITED_RAW). */
+  audit: { logPath: string; kubeconfigs: Record<string, string> };
+}
+
+/** A private control plane (2 kwok nodes) with the e2e world on it, and the proxy in front of
+ *  the apiserver for the operator (faults, request counts). */
+export async function startBenchWorld(zones: Zones, opts: { nodes?: number; label?: string } = {}): Promise<ProxiedBenchWorld> {
+  return startOn(zones, opts, undefined, async (env) => {
+    const proxy = await startApiProxy({ kubeconfigPath: env.controlPlane.kubeconfigPath });
+    return { world: { proxy, operatorKubeconfigPath: proxy.kubeconfigPath }, stop: () => proxy.stop() };
+  });
+}
+
+/** The same world without the proxy: the operator and the raw baseline connect directly, each
+ *  with its own identity, and the apiserver's audit log counts their requests. */
+export async function startAuditedBenchWorld(zones: Zones, opts: { nodes?: number; label?: string } = {}): Promise<AuditedBenchWorld> {
+  return startOn(zones, opts, [AUDITED_OPERATOR, AUDITED_RAW], async (env) => {
+    const audit = env.controlPlane.audit!;
+    return { world: { audit, operatorKubeconfigPath: audit.kubeconfigs[AUDITED_OPERATOR]! }, stop: async () => undefined };
+  });
+}
+
+async function startOn<X extends object>(
+  zones: Zones, opts: { nodes?: number; label?: string }, auditUsers: string[] | undefined,
+  extra: (env: TestEnvironment) => Promise<{ world: X & { operatorKubeconfigPath: string }; stop(): Promise<void> }>,
+): Promise<Omit<BenchWorld, 'operatorKubeconfigPath'> & X & { operatorKubeconfigPath: string }> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = path.join(os.tmpdir(), 'mapi-operator-bench-logs', `${opts.label ?? 'bench'}-${stamp}-${process.pid}`);
-  const env = await startEnvironmentRetrying({ logDir, nodes: opts.nodes ?? 2 });
+  const env = await startEnvironmentRetrying({ logDir, nodes: opts.nodes ?? 2, ...(auditUsers ? { audit: { users: auditUsers } } : {}) });
   // startWorld reads the shared kubeconfig from the environment, as the e2e tests do.
   process.env.MAPI_TEST_KUBECONFIG = env.controlPlane.kubeconfigPath;
   let world: World | undefined;
   try {
     world = await startWorld(zones);
-    const proxy = await startApiProxy({ kubeconfigPath: env.controlPlane.kubeconfigPath });
+    const x = await extra(env);
     return {
-      env, world, proxy,
+      env, world, ...x.world,
       async stop() {
-        await proxy.stop();
+        await x.stop();
         await world!.stop();
         await env.stop();
       },
@@ -46,7 +81,7 @@ export async function startBenchWorld(zones: Zones, opts: { nodes?: number; labe
 
 /** On a machine this loaded a component sometimes times out its first TLS handshake with
  *  the apiserver and exits; a fresh control plane is the cure. Three attempts. */
-async function startEnvironmentRetrying(opts: { logDir: string; nodes: number }): Promise<TestEnvironment> {
+async function startEnvironmentRetrying(opts: { logDir: string; nodes: number; audit?: { users: string[] } }): Promise<TestEnvironment> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startTestEnvironment({ ...opts, logDir: `${opts.logDir}-${attempt}` });
@@ -68,7 +103,7 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
-/** The operator as a process against the proxy, watching `namespaces`, info-level logs.
+/** The operator as a process (against the proxy, or audited), watching `namespaces`, info-level logs.
  *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
  *  so up to three attempts (each leftover is killed first).
  *  `compiled`: the JavaScript the image runs (buildCompiled first), not the TypeScript source. */
@@ -76,7 +111,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
   for (let attempt = 1; ; attempt++) {
     try {
       const op = await startOperator({
-        kubeconfig: bw.proxy.kubeconfigPath,
+        kubeconfig: bw.operatorKubeconfigPath,
         namespaces: o.namespaces,
         name: o.name,
         // parseArgs keeps the last value: info overrides startOperator's debug (debug logging

@@ -12,7 +12,7 @@ import type { OperatorProcess } from '../../src/dev/operator.ts';
 import { waitFor } from '../../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
-import { pool, startBenchOperator, startBenchWorld, type BenchWorld } from '../../bench/scale/harness.ts';
+import { pool, startBenchOperator, startBenchWorld, type ProxiedBenchWorld } from '../../bench/scale/harness.ts';
 import { startDnsRelay, startTlsRelay, type DnsRelay, type TlsRelay } from '../../bench/scale/relays.ts';
 import { toFront, type Zones } from '../../src/dev/world.ts';
 
@@ -24,7 +24,7 @@ export const DOMAIN_POOL = 120;
 export const domainOf = (i: number) => `d${i}.chaos.test`;
 
 export interface ChaosCluster {
-  bw: BenchWorld;
+  bw: ProxiedBenchWorld;
   dns: DnsRelay;
   tls: TlsRelay;
   admin: KubeClient;

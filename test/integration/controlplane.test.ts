@@ -8,6 +8,7 @@ import { controlPlaneVersions } from '../../src/dev/controlplane-assets.ts';
 import { groupAlive } from '../../src/dev/controlplane-process.ts';
 import { sharedKubeconfigPath, startControlPlane } from '../../src/dev/controlplane.ts';
 import { waitFor } from '../../src/dev/wait.ts';
+import { auditCounts, auditWrites } from '../../src/dev/audit-log.ts';
 
 const kc = new k8s.KubeConfig();
 let core: k8s.CoreV1Api;
@@ -190,5 +191,30 @@ describe('a private control plane', () => {
     }
     const alive = pids.filter((pid) => groupAlive(pid));
     assert.deepEqual(alive, [], 'every component process group is gone after stop()');
+  });
+
+  test('audit: the audited user\'s requests by verb and resource, its writes with their bodies; nobody else\'s', async () => {
+    const cp = await startControlPlane({ kwok: false, audit: { users: ['auditee'] } });
+    try {
+      const kubeconfig = cp.audit!.kubeconfigs['auditee']!;
+      const from = Date.now();
+      const asAuditee = (args: string[]) => cp.kubectl([`--kubeconfig=${kubeconfig}`, ...args]);
+      for (const r of [await asAuditee(['create', 'configmap', 'audited', '--from-literal=k=v']), await asAuditee(['get', 'configmap', 'audited']), await cp.kubectl(['create', 'configmap', 'not-audited'])]) {
+        assert.equal(r.code, 0, r.stderr);
+      }
+      let counts = new Map<string, number>();
+      await waitFor(async () => {
+        counts = await auditCounts(cp.audit!.logPath, { user: 'auditee', from });
+        return counts.get('GET configmaps') === 1;
+      }, { describe: 'the batched audit log flushed', timeoutMs: 15_000, intervalMs: 500 });
+      assert.equal(counts.get('POST configmaps'), 1, JSON.stringify([...counts]));
+      const writes = await auditWrites(cp.audit!.logPath, { user: 'auditee', from }, 10);
+      assert.deepEqual(writes.map((w) => [w.verb, w.resource, w.namespace, w.name ?? JSON.parse(w.body).metadata.name]), [['POST', 'configmaps', 'default', 'audited']]);
+      assert.match(writes[0]!.body, /"k":"v"/);
+      assert.equal((await auditCounts(cp.audit!.logPath, { user: 'mapi-test-admin' })).size, 0, 'the admin\'s requests are not recorded');
+      assert.equal((await auditCounts(cp.audit!.logPath, { user: 'auditee', from: Date.now() + 60_000 })).size, 0, 'nothing after the window');
+    } finally {
+      await cp.stop();
+    }
   });
 });

@@ -1,6 +1,8 @@
 // What one status write costs the apiserver (and etcd), server-side apply against a JSON merge
-// patch, on a private control plane: the same Mailboxes, the same statuses (the Mailbox
-// controller's three conditions), the same client and concurrency, rounds interleaved. At a
+// patch, and a status of the Ready condition alone against the Mailbox controller's three
+// (Stalled, Reconciling, Ready), on a private control plane: the same client and concurrency,
+// rounds interleaved; the two statuses go to two sets of Mailboxes (an apply that leaves out
+// conditions it applied before removes them, a change of its own). At a
 // hoster's onboarding the operator writes 100,000 Mailbox statuses beside cert-manager's work;
 // this says what the write's form is worth. CPU is read from /proc for the kube-apiserver and
 // etcd processes; nothing else runs on that control plane (no kwok, no controllers of ours).
@@ -30,15 +32,15 @@ const concurrency = count('concurrency', values.concurrency!);
 const NS = 'status-write';
 
 /** A status as the Mailbox controller writes it; `variant` makes every write a change. */
-function mailboxStatus(variant: number) {
+function mailboxStatus(variant: number, readyOnly = false) {
   const at = new Date(Date.UTC(2026, 11, 3, 0, 0, variant)).toISOString().replace('.000', '');
   const ready = variant % 2 === 0;
   return {
     observedGeneration: 1,
     mapiEnabled: true,
     conditions: [
-      { type: 'Stalled', status: 'False', observedGeneration: 1, lastTransitionTime: at, reason: 'NotStalled', message: 'nothing blocks reconciliation' },
-      { type: 'Reconciling', status: ready ? 'False' : 'True', observedGeneration: 1, lastTransitionTime: at, reason: ready ? 'Reconciled' : 'MailDomainNotReady', message: ready ? 'up to date' : `waiting (${variant})` },
+      ...(readyOnly ? [] : [{ type: 'Stalled', status: 'False', observedGeneration: 1, lastTransitionTime: at, reason: 'NotStalled', message: 'nothing blocks reconciliation' },
+      { type: 'Reconciling', status: ready ? 'False' : 'True', observedGeneration: 1, lastTransitionTime: at, reason: ready ? 'Reconciled' : 'MailDomainNotReady', message: ready ? 'up to date' : `waiting (${variant})` }]),
       { type: 'Ready', status: ready ? 'True' : 'False', observedGeneration: 1, lastTransitionTime: at, reason: ready ? 'MapiEnabled' : 'MailDomainNotReady', message: ready ? 'Outlook may connect over MAPI/HTTP' : `MAPI is not rolled out yet (${variant})` },
     ],
   };
@@ -50,33 +52,39 @@ try {
   await applyCrdFolder(cp, path.join(repoRoot, 'crds'));
   const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath));
   await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  const mailboxes = Array.from({ length: objects }, (_, i) => ({ ...e2eMailbox({ name: `m${i}`, namespace: NS, domainRef: 'd0', address: `u${i}@d0.test` }) }) as KubeObject);
-  await pool(mailboxes, concurrency, async (m) => { await applyObject(client, m, { fieldManager: 'bench' }); });
+  const mailboxSet = (prefix: string) => Array.from({ length: objects }, (_, i) => ({ ...e2eMailbox({ name: `${prefix}${i}`, namespace: NS, domainRef: 'd0', address: `${prefix}${i}@d0.test` }) }) as KubeObject);
+  const mailboxes = mailboxSet('m');
+  const readyOnlyMailboxes = mailboxSet('r');
+  await pool([...mailboxes, ...readyOnlyMailboxes], concurrency, async (m) => { await applyObject(client, m, { fieldManager: 'bench' }); });
   const procs = cp.processes();
   const pidOf = (name: string) => procs.find((p) => p.name === name)?.pid ?? (() => { throw new Error(`no ${name} process (have ${procs.map((p) => p.name).join(', ')})`); })();
   const apiserver = pidOf('kube-apiserver');
   const etcd = pidOf('etcd');
 
-  type Form = 'apply' | 'merge-patch';
+  type Form = 'apply' | 'merge-patch' | 'apply, Ready only';
+  const FORMS: Form[] = ['apply', 'merge-patch', 'apply, Ready only'];
   const write: Record<Form, (m: KubeObject, status: unknown) => Promise<unknown>> = {
     apply: (m, status) => applyStatus(client, m, status),
     'merge-patch': (m, status) => patchStatus(client, MAILBOXES, NS, m.metadata.name!, status),
+    'apply, Ready only': (m, status) => applyStatus(client, m, status),
   };
-  const results: Record<Form, Array<{ apiserverMs: number; etcdMs: number; wallMs: number }>> = { apply: [], 'merge-patch': [] };
+  const targets = (form: Form) => (form === 'apply, Ready only' ? readyOnlyMailboxes : mailboxes);
+  const statusOf = (form: Form, variant: number) => mailboxStatus(variant, form === 'apply, Ready only');
+  const results: Record<Form, Array<{ apiserverMs: number; etcdMs: number; wallMs: number }>> = { apply: [], 'merge-patch': [], 'apply, Ready only': [] };
   let variant = 0;
   // Every object once under each form first (the first write adds the managedFields entry).
-  for (const form of ['apply', 'merge-patch'] as Form[]) {
-    const status = mailboxStatus(++variant);
-    await pool(mailboxes, concurrency, async (m) => { await write[form](m, status); });
+  for (const form of FORMS) {
+    const status = statusOf(form, ++variant);
+    await pool(targets(form), concurrency, async (m) => { await write[form](m, status); });
   }
   for (let r = 0; r < rounds; r++) {
-    const order: Form[] = r % 2 === 0 ? ['apply', 'merge-patch'] : ['merge-patch', 'apply'];
+    const order: Form[] = r % 2 === 0 ? FORMS : [...FORMS].reverse();
     for (const form of order) {
-      const status = mailboxStatus(++variant);
+      const status = statusOf(form, ++variant);
       const a0 = cpuSeconds(apiserver);
       const e0 = cpuSeconds(etcd);
       const t0 = performance.now();
-      await pool(mailboxes, concurrency, async (m) => { await write[form](m, status); });
+      await pool(targets(form), concurrency, async (m) => { await write[form](m, status); });
       const wallMs = performance.now() - t0;
       results[form].push({ apiserverMs: ((cpuSeconds(apiserver) - a0) * 1000) / objects, etcdMs: ((cpuSeconds(etcd) - e0) * 1000) / objects, wallMs: wallMs / objects });
       process.stdout.write(`round ${r + 1} ${form}: apiserver ${results[form].at(-1)!.apiserverMs.toFixed(2)} ms, etcd ${results[form].at(-1)!.etcdMs.toFixed(2)} ms CPU per write; ${(objects / (wallMs / 1000)).toFixed(0)} writes/s\n`);
@@ -85,7 +93,7 @@ try {
   const m = (form: Form, k: 'apiserverMs' | 'etcdMs' | 'wallMs') => median(results[form].map((x) => x[k]));
   process.stdout.write(`\n${objects} Mailboxes, ${rounds} rounds interleaved, ${concurrency} at once (medians)\n\n`);
   process.stdout.write(`| status write | apiserver CPU per write (ms) | etcd CPU per write (ms) | writes/s | apiserver CPU / apply |\n|---|---|---|---|---|\n`);
-  for (const form of ['apply', 'merge-patch'] as Form[]) {
+  for (const form of FORMS) {
     process.stdout.write(`| ${form} | ${m(form, 'apiserverMs').toFixed(2)} | ${m(form, 'etcdMs').toFixed(2)} | ${(1000 / m(form, 'wallMs')).toFixed(0)} | ${(m(form, 'apiserverMs') / m('apply', 'apiserverMs')).toFixed(2)} |\n`);
   }
 } finally {

@@ -101,27 +101,29 @@ export function checkRows(previous: CheckRow[] | undefined, results: readonly Ch
 }
 
 /**
- * cert-manager is at work on the Certificate and has not failed: Issuing, no failed attempt
- * since the last success, and not an expired certificate (that one is served, and warns, now).
- * Every new domain passes through this; it is progress, not a problem to report.
+ * cert-manager is at work on the Certificate (Issuing, or never issued), or has not looked at
+ * it yet, and has not failed: no failed attempt since the last success, and not an expired
+ * certificate (that one is served, and warns, now). Every new domain passes through this; it is progress, not a problem to report.
  */
 export function certificateIssuing(certificate: CertificateObserved): boolean {
-  return certificate.issuing?.status === 'True' && certificate.failedAt === undefined && certificate.ready?.reason !== 'Expired';
+  if (certificate.failedAt !== undefined || certificate.ready?.reason === 'Expired') return false;
+  return !certificate.ready || !certificate.current || certificate.issuing?.status === 'True' || certificate.issued === false;
 }
 
-/** cert-manager's view of one of our Certificates as the `certificate` check row. */
+/** cert-manager's view of one of our Certificates as the `certificate` check row. One message
+ *  for "not looked at yet" and "issuing": the step between them is no news, and at a hoster's
+ *  onboarding it would be one more status write per MailDomain. */
 export function certificateCheck(name: string, certificate: CertificateObserved | undefined): CheckResult {
   const ready = certificate?.ready;
-  if (!certificate || !ready || !certificate.current) {
-    return { name: 'certificate', status: 'Unknown', reason: 'Pending', message: `waiting for cert-manager to issue Certificate ${name}`, details: {} };
-  }
-  if (ready.status === 'True') {
+  if (ready?.status === 'True' && certificate?.current) {
     return { name: 'certificate', status: 'Passed', reason: ready.reason ?? 'Ready', message: ready.message ?? `Certificate ${name} is up to date and has not expired`, details: {} };
   }
-  if (certificateIssuing(certificate)) {
-    return { name: 'certificate', status: 'Unknown', reason: CERTIFICATE_ISSUING, message: `cert-manager is issuing Certificate ${name} (${certificate.issuing?.message ?? 'Issuing'}); if this lasts, see kubectl describe certificate ${name} and its CertificateRequest`, details: {} };
+  if (!certificate || !ready || certificateIssuing(certificate)) {
+    return { name: 'certificate', status: 'Unknown', reason: CERTIFICATE_ISSUING, message: `waiting for cert-manager to issue Certificate ${name}`, details: {} };
   }
-  return { name: 'certificate', status: 'Failed', reason: ready.reason ?? 'NotReady', message: `Certificate ${name} is not ready: ${ready.message ?? 'no message from cert-manager'}`, details: {} };
+  // After a failed attempt cert-manager's Issuing condition says what failed.
+  const why = certificate.failedAt !== undefined && certificate.issuing ? certificate.issuing : ready;
+  return { name: 'certificate', status: 'Failed', reason: why.reason ?? 'NotReady', message: `Certificate ${name} is not ready: ${why.message ?? 'no message from cert-manager'}`, details: {} };
 }
 
 export const conditionStatus = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False');

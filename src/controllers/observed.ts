@@ -11,6 +11,8 @@ export interface CertificateObserved {
   issuing?: { status: string; reason?: string; message?: string };
   /** status.lastFailureTime: cert-manager's last issuance attempt failed (cleared once one succeeds). */
   failedAt?: string;
+  /** Whether cert-manager ever issued it (status.revision); undefined when not known. */
+  issued?: boolean;
   /** Whether the observed status is for the dnsNames we asked for. */
   current: boolean;
 }
@@ -53,7 +55,7 @@ export function observedCertificate(obj: KubeObject | undefined, hosts: string[]
   const fresh = ready?.observedGeneration === undefined || ready.observedGeneration === cert.metadata.generation;
   const issuing = cert.status?.conditions?.find((c) => c.type === 'Issuing');
   const failedAt = cert.status?.lastFailureTime;
-  return { ...(ready ? { ready } : {}), ...(issuing ? { issuing } : {}), ...(failedAt ? { failedAt } : {}), current: sameNames && fresh };
+  return { ...(ready ? { ready } : {}), ...(issuing ? { issuing } : {}), ...(failedAt ? { failedAt } : {}), issued: cert.status?.revision !== undefined, current: sameNames && fresh };
 }
 
 export function runningDeployment(obj: KubeObject | undefined): RunningDeployment | undefined {

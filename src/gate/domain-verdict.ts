@@ -70,7 +70,7 @@ export function domainVerdict(results: readonly CheckResult[], input: DomainVerd
   const certificate = input.certificate;
   if (certificate && certificate.status === 'Unknown' && certificate.reason === CERTIFICATE_ISSUING) {
     // No verdict yet rather than a failure: cert-manager is issuing it (every new domain's way).
-    return verdict(false, 'CertificateIssuing', `the autodiscover certificate is being issued: ${certificate.message}`);
+    return verdict(false, 'CertificateIssuing', `the autodiscover certificate is not issued yet: ${certificate.message}`);
   }
   if (certificate && certificate.status !== 'Passed') {
     return verdict(false, 'CertificateNotReady', `the autodiscover certificate is not ready: ${certificate.message}`);

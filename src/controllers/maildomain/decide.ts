@@ -185,7 +185,7 @@ function domainConditions(inputs: MailDomainInputs, server: MapiServer, stall: O
     : { type: 'Accepted', status: 'True', reason: 'Accepted', message: `served by MapiServer ${serverName}${serverNote}` });
   out.push(cert.status === 'Passed'
     ? { type: 'CertificateReady', status: 'True', reason: 'CertificateReady', message: cert.message }
-    : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? (cert.reason === CERTIFICATE_ISSUING ? 'Issuing' : 'Pending') : 'CertificateNotReady', message: cert.message });
+    : { type: 'CertificateReady', status: cert.status === 'Unknown' ? 'Unknown' : 'False', reason: cert.status === 'Unknown' ? CERTIFICATE_ISSUING : 'CertificateNotReady', message: cert.message });
   const failingHosts = verdict.hosts.filter((h) => !h.published).map((h) => h.missing).join('; ');
   out.push(!checksRan
     ? { type: 'AutodiscoverPublished', status: 'Unknown', reason: 'ChecksPending', message: 'the DNS checks have not run yet' }

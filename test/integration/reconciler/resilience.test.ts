@@ -205,9 +205,9 @@ describe('operator resilience', () => {
       return r.servers >= 1 && r.domains >= BULK_DOMAINS;
     }, { describe: 'the new operator looked at every object once', timeoutMs: 60_000 });
     // Converged: the write count stops moving for longer than an Event series is held back (30 s),
-    // and the first-status grace is over: the 20 Mailboxes never had a status (their domains
-    // wait for a certificate no cert-manager issues here, so the earlier operators held them
-    // back), and this one writes their first when the grace ends: a first write, not a flap.
+    // and a first-status grace would be over: the 20 Mailboxes never had a status (their domains
+    // wait for a certificate no cert-manager issues here, CertificateIssuing, so every operator
+    // holds them back until a verdict).
     const total = () => [...operatorWrites().values()].reduce((a, b) => a + b, 0);
     let last = total();
     await waitFor(async () => {

@@ -132,7 +132,7 @@ describe('decideMailDomain', () => {
       assert.deepEqual(summary(plan, 'CertificateReady'), ['Unknown', 'Issuing']);
       const row = plan.status.checks?.find((r) => r.name === 'certificate');
       assert.deepEqual([row?.status, row?.reason], ['Unknown', 'Issuing']);
-      assert.match(cond(plan, 'Ready')?.message ?? '', /being issued: cert-manager is issuing Certificate .*Issuing certificate as Secret does not exist/);
+      assert.match(cond(plan, 'Ready')?.message ?? '', /not issued yet: waiting for cert-manager to issue Certificate example-com-autodiscover/);
       assert.deepEqual(events(plan).filter((e) => e.type === 'Warning'), []);
     });
 
@@ -242,15 +242,25 @@ describe('observedCertificate reads what says cert-manager is at work, or failed
   const issuingCond = { type: 'Issuing', status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' };
   const notReady = { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist', observedGeneration: 1 };
 
-  it('Issuing and no failure: the certificate row is Unknown/Issuing', () => {
-    const observed = observedCertificate(certObj({ conditions: [notReady, issuingCond] }), ['autodiscover.example.com']);
-    assert.deepEqual([certificateCheck('c', observed).status, certificateCheck('c', observed).reason], ['Unknown', 'Issuing']);
+  const row = (status: object, names = ['autodiscover.example.com']) => {
+    const r = certificateCheck('c', observedCertificate(certObj(status), names));
+    return [r.status, r.reason];
+  };
+
+  it('not looked at yet, Issuing, or never issued, and no failure: one Unknown/Issuing row (the step between them is no news)', () => {
+    assert.deepEqual(row({}), ['Unknown', 'Issuing'], 'no conditions yet');
+    assert.deepEqual(row({ conditions: [notReady, issuingCond] }), ['Unknown', 'Issuing']);
+    assert.deepEqual(row({ conditions: [notReady] }), ['Unknown', 'Issuing'], 'never issued: cert-manager is about to');
+    assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'Ready', status: 'True' }] }, ['autodiscover.example.org']), ['Unknown', 'Issuing'], 'issued for other names: reissuing');
+    assert.equal(certificateCheck('c', observedCertificate(certObj({}), ['autodiscover.example.com'])).message, certificateCheck('c', observedCertificate(certObj({ conditions: [notReady, issuingCond] }), ['autodiscover.example.com'])).message);
   });
 
-  it('Issuing after a failed attempt, or not Issuing: Failed with cert-manager\'s reason', () => {
-    const failed = observedCertificate(certObj({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, issuingCond] }), ['autodiscover.example.com']);
-    assert.deepEqual([certificateCheck('c', failed).status, certificateCheck('c', failed).reason], ['Failed', 'DoesNotExist']);
-    const idle = observedCertificate(certObj({ conditions: [notReady] }), ['autodiscover.example.com']);
-    assert.equal(certificateCheck('c', idle).status, 'Failed');
+  it('a failed attempt (even while retrying), an expired one, or an issued one not ready and not reissuing: Failed', () => {
+    const failedIssuing = { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: denied' };
+    assert.deepEqual(row({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, failedIssuing] }), ['Failed', 'Failed']);
+    assert.match(certificateCheck('c', observedCertificate(certObj({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, failedIssuing] }), ['autodiscover.example.com'])).message, /will be retried: denied/);
+    assert.deepEqual(row({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, issuingCond] }), ['Failed', 'DoesNotExist']);
+    assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'Expired' }, issuingCond] }), ['Failed', 'Expired']);
+    assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'SecretMismatch' }] }), ['Failed', 'SecretMismatch']);
   });
 });

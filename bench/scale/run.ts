@@ -13,9 +13,8 @@
 // Per shape and N, from one run:
 //  1. the MapiServers, MailDomains and Mailboxes are created (operator not running yet);
 //  2. the operator starts (connected directly, its requests counted by the apiserver's audit
-//     log: the counting proxy that sat in between took ~450 s of CPU in an N=5,000 run, on a
-//     machine where both legs are CPU-bound, and the raw leg paid none of it) and the clock
-//     runs until every child is
+//     log: a counting proxy in between made every request of the operator wait on this
+//     process, which the raw leg did not) and the clock runs until every child is
 //     ready (every Certificate Ready, every Deployment available) and until every resource
 //     is Ready (both read from watches, bench/scale/readiness.ts, not polled LISTs; a run
 //     that waited --ready-wait-minutes for the latter reports what was not Ready and goes on); the

@@ -1,8 +1,8 @@
 // Reading the kube-apiserver's audit log of a control plane started with
 // ControlPlaneOptions.audit: one client's requests by verb and resource, and its writes with
 // their bodies. The apiserver counts them itself, so nothing sits between that client and the
-// apiserver (a counting proxy cost the benchmark's operator a core's worth of TLS and parsing
-// at a hoster's size).
+// apiserver (a counting proxy made every request of the benchmark's operator wait on one more
+// process, on a machine where both legs are CPU-bound).
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 

@@ -77,14 +77,14 @@ export function decideMailbox(i: MailboxInputs): MailboxStatus {
 
 /**
  * The longest a new Mailbox's first status is held back while its MailDomain has no verdict
- * for another reason than its certificate being issued (see firstStatusDelay): a domain whose
- * Certificate cert-manager has not even looked at must not leave its Mailboxes without a
- * status for longer.
+ * and says nothing of progress either (a status without a Ready condition; see
+ * firstStatusDelay).
  */
 export const FIRST_STATUS_GRACE_MS = 60_000;
 
-/** A MailDomain's Ready reasons that mean "no verdict yet", not a problem found. */
-const VERDICT_PENDING_REASONS = new Set(['ChecksPending', 'CertificateIssuing', 'CertificateNotReady', 'Pending']);
+/** A MailDomain's Ready reasons that mean "no verdict yet", not a problem found
+ *  (CertificateNotReady is one: a failed issuance or an expired certificate). */
+const VERDICT_PENDING_REASONS = new Set(['ChecksPending', 'CertificateIssuing', 'Pending']);
 
 type DomainStatusView = { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string }> } | undefined;
 
@@ -95,13 +95,15 @@ export function domainVerdictPending(generation: number | undefined, status: Dom
   return !ready || (ready.status !== 'True' && VERDICT_PENDING_REASONS.has(ready.reason));
 }
 
-/** Ready reasons of a MailDomain whose verdict is on its way, each step bounded by someone's
- *  work: cert-manager issuing without a failure, the operator's own first checks. */
+/** Ready reasons of a MailDomain whose verdict is on its way, each step someone's work:
+ *  cert-manager issuing without a failure, the operator's own first checks. */
 const VERDICT_IN_PROGRESS_REASONS = new Set(['CertificateIssuing', 'ChecksPending']);
 
-/** Whether a MailDomain's verdict is in progress (domainVerdictPending, for one of those). */
+/** Whether a MailDomain's verdict is in progress: one of those, or not reconciled for its
+ *  generation yet (this operator's own queue: at a hoster's onboarding the 5,000th MailDomain's
+ *  first reconcile comes minutes after its Mailboxes were first looked at). */
 export function domainVerdictInProgress(generation: number | undefined, status: DomainStatusView): boolean {
-  if (!status || status.observedGeneration !== generation) return false;
+  if (!status || status.observedGeneration !== generation) return true;
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   return ready?.status === 'False' && VERDICT_IN_PROGRESS_REASONS.has(ready.reason);
 }
@@ -114,15 +116,16 @@ export const UNTIL_DOMAIN_CHANGES = Number.POSITIVE_INFINITY;
  * undefined to write it now. Onboarding a domain creates its Mailboxes with it: while the domain
  * has no verdict yet (its certificate being issued, its first checks), each Mailbox would be
  * written "not rolled out yet" and again "Ready" later, and at a hoster's size those writes
- * (84,000 of 184,000 Mailbox writes while 5,000 domains waited for cert-manager) slow the
+ * (84,000 of 184,000 Mailbox writes while 5,000 domains waited for the operator's first
+ * reconcile and for cert-manager) slow the
  * domains' own certificates, which share the machine with them. So a Mailbox that has no status
  * yet, whose domain is found but not rolled out and has no verdict, waits, and the domain's
  * verdict (or the rollout) enqueues it again: in the common path its first status is its last.
- * - While its verdict is in progress (cert-manager issuing its certificate without a failure,
- *   then its first checks), for as long as that takes: the MailDomain's own status says so,
- *   and a failure ends the hold.
- * - Otherwise (not reconciled yet, a Certificate cert-manager has not looked at) at most
- *   FIRST_STATUS_GRACE_MS; `waitedMs` counts from the first look outside the progress.
+ * - While its verdict is in progress (its first reconcile in this operator's queue, cert-manager
+ *   issuing its certificate without a failure, its first checks), for as long as that takes:
+ *   the MailDomain's own status says so, and a failure ends the hold.
+ * - Otherwise (a status that says nothing of progress) at most FIRST_STATUS_GRACE_MS;
+ *   `waitedMs` counts from the first look outside the progress.
  * Anything else (a problem to report, Ready, a status already there, a domain with a verdict)
  * is written at once.
  */

@@ -42,12 +42,13 @@ describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', ()
     };
     const all = [`${NS}/waiting`, `${NS}/written`];
 
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'the first state seen');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), all, 'the first state seen');
     assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(false) }), [`${NS}/written`], 'the server\'s rollout appears: still waiting');
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), [`${NS}/written`], 'cert-manager at work: the grace\'s timer wakes the waiting one');
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [], 'the domain\'s next step, still in progress: nothing a Mailbox reads changed');
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'out of progress (a failed issuance): held without a timer until now, so woken');
-    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [`${NS}/written`], 'back in progress');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), [`${NS}/written`], 'the domain\'s next step, still in progress (what the server says changed since the domain was last seen)');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), [], 'still in progress: nothing a Mailbox reads changed');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateNotReady') }), all, 'a failed issuance: a verdict, held without a timer until now, so woken');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'ChecksPending') }), all, 'in progress again after a verdict: looked at once');
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), [], 'still in progress');
     const spec = { ...(kube.get('MailDomain', NS, 'a')!.spec as object), aliases: ['b.test'] };
     assert.deepEqual(await change('MailDomain', 'a', { spec, status: ready('False', 'ChecksPending', 2) }, true), all, 'a new spec');
     assert.deepEqual(await change('MapiServer', 's0', { status: serverStatus(true) }), all, 'MAPI available: no longer held');

@@ -22,7 +22,7 @@ describe('domainVerdictPending', () => {
     assert.equal(domainVerdictPending(1, undefined), true);
     assert.equal(domainVerdictPending(2, ready('True', 'Ready')), true);
     assert.equal(domainVerdictPending(1, ready('False', 'ChecksPending')), true);
-    assert.equal(domainVerdictPending(1, ready('False', 'CertificateNotReady')), true);
+    assert.equal(domainVerdictPending(1, ready('False', 'CertificateNotReady')), false, 'a failed issuance is a verdict');
     assert.equal(domainVerdictPending(1, ready('True', 'Ready')), false);
     assert.equal(domainVerdictPending(1, ready('False', 'AutodiscoverNotPublished')), false);
     assert.equal(domainVerdictPending(1, ready('False', 'CertificateIssuing')), true);
@@ -31,10 +31,10 @@ describe('domainVerdictPending', () => {
   it('in progress: cert-manager issuing without a failure, or the first checks, for the current generation', () => {
     assert.equal(domainVerdictInProgress(1, ready('False', 'CertificateIssuing')), true);
     assert.equal(domainVerdictInProgress(1, ready('False', 'ChecksPending')), true);
-    assert.equal(domainVerdictInProgress(2, ready('False', 'CertificateIssuing')), false, 'a status for an older spec');
+    assert.equal(domainVerdictInProgress(2, ready('True', 'Ready')), true, 'not reconciled for this spec yet: the operator\'s own queue');
     assert.equal(domainVerdictInProgress(1, ready('False', 'CertificateNotReady')), false, 'a failed issuance, or one cert-manager has not looked at');
     assert.equal(domainVerdictInProgress(1, ready('False', 'Pending')), false);
-    assert.equal(domainVerdictInProgress(1, undefined), false);
+    assert.equal(domainVerdictInProgress(1, undefined), true, 'never reconciled yet');
     assert.equal(domainVerdictInProgress(1, ready('True', 'Ready')), false);
   });
 });

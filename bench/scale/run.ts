@@ -33,7 +33,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { freshNamespace } from '../../src/dev/kube.ts';
 import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
-import { AUDIT_FLUSH_MS, auditCounts, auditWrites } from '../../src/dev/audit-log.ts';
+import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
   AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum,
 } from './harness.ts';
@@ -43,8 +43,6 @@ import { startHandleTrace } from './handle-trace.ts';
 import { ReadinessWatch } from './readiness.ts';
 import { ROLLOUT_STARTED_ANNOTATION } from '../../src/rollout/decision.ts';
 import { parseDuration } from '../../src/api/duration.ts';
-
-const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const { values } = parseArgs({
   options: {
@@ -274,7 +272,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const [{ dnsBy, tlsBy }, idleEnd] = await Promise.all([probeWindow, idleWindow]);
     const perInterval = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / 2;
     const maxPerName = (m: Map<string, number>) => Math.max(0, ...m.values()) / 2;
-    const idleWrites = [...idleEnd.counts].filter(([key]) => WRITE_VERBS.has(key.split(' ')[0]!));
+    const idleWrites = [...idleEnd.counts].filter(([key]) => isWriteKey(key));
     const idleWritesFile = values.out ? `${values.out.replace(/\.json$/, '')}-idle-writes-${shape}-${n}.json` : path.join(os.tmpdir(), `mapi-operator-idle-writes-${shape}-${n}.json`);
     writeFileSync(idleWritesFile, JSON.stringify(idleEnd.writes, null, 1));
     if (idleEnd.writes.length) log(`idle writes kept in ${idleWritesFile}; first: ${idleEnd.writes.slice(0, 3).map((w) => `${w.verb} ${w.resource} ${w.name}: ${w.body.slice(0, 300)}`).join(' | ')}`);

@@ -24,6 +24,9 @@ const VERBS: Record<string, RequestVerb> = {
   get: 'GET', list: 'LIST', watch: 'WATCH', create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE', deletecollection: 'DELETE',
 };
 const WRITES = new Set<RequestVerb>(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Whether an auditCounts key (`VERB resource`) is a write. */
+export const isWriteKey = (key: string): boolean => WRITES.has(key.split(' ')[0] as RequestVerb);
 const BODY_MAX = 4096;
 
 export interface AuditWindow {

@@ -79,3 +79,54 @@ test('saturated: a target never checked and a retry after a failure run before r
   assert.deepEqual(ran.slice(4, 8), ['r1', 'fresh', 'flaky', 'r2'], `order of runs: ${ran.join(', ')}`);
   await scheduler.stop();
 });
+
+test('saturated: waiting for a free slot costs nothing until a run ends (no polling)', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let clockReads = 0;
+  const scheduler = new CheckScheduler<string>({
+    run: (_key, _request, signal) => new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(passed), 10_000);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(passed); }, { once: true });
+    }),
+    onChange: () => {},
+    now: () => { clockReads++; return Date.now(); },
+    concurrency: 1,
+    random: () => 0.5,
+  });
+  for (const key of ['a', 'b', 'c']) scheduler.ensure(key, key, 60_000);
+  await flush();
+  const before = clockReads;
+  // 'a' runs for 10 s while 'b' and 'c' are due: nothing to do until it ends. The scheduler's
+  // earlier 10 ms timer re-scanned every entry meanwhile (99 clock reads here).
+  for (let i = 0; i < 99; i++) {
+    mock.timers.tick(100);
+    await flush();
+  }
+  assert.ok(clockReads - before <= 2, `the clock was read ${clockReads - before} times while every slot was busy`);
+  await scheduler.stop();
+});
+
+test('a target changed many times while it waits runs once, with the latest target', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const ran: string[] = [];
+  const scheduler = new CheckScheduler<string>({
+    run: (_key, request, signal) => new Promise((resolve) => {
+      const timer = setTimeout(() => { ran.push(request); resolve(passed); }, 1_000);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(passed); }, { once: true });
+    }),
+    onChange: () => {},
+    concurrency: 1,
+    random: () => 0.5,
+  });
+  scheduler.ensure('busy', 'busy', 60_000);
+  await flush();
+  for (let i = 0; i < 300; i++) scheduler.ensure('waiting', `target-${i}`, 60_000);
+  for (let i = 0; i < 5; i++) {
+    mock.timers.tick(1_000);
+    await flush();
+  }
+  assert.deepEqual(ran, ['busy', 'target-299']);
+  await scheduler.stop();
+});

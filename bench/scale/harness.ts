@@ -236,6 +236,16 @@ export async function readOperator(op: OperatorProcess): Promise<OperatorReading
   };
 }
 
+/** The process's peak resident set so far (the kernel's VmHWM), in MiB; 0 once it is gone. */
+export function peakRssMiB(pid: number): number {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Least-squares slope of y over x. */
 export function slope(points: Array<[number, number]>): number {
   const n = points.length;

@@ -4,10 +4,23 @@
 import { Informer, type KubeClient, type KubeObject, type ResourceRef } from '../../src/kube/index.ts';
 import { CERTIFICATES, DEPLOYMENTS, MAILBOXES, MAILDOMAINS, MAPISERVERS } from '../../src/controllers/resources.ts';
 
-type Obj = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }>; observedGeneration?: number; readyReplicas?: number }; spec?: { replicas?: number } };
+type Obj = KubeObject & { status?: { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }>; observedGeneration?: number; readyReplicas?: number }; spec?: { replicas?: number } };
 
 export const isReady = (o: Obj): boolean => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const isAvailable = (d: Obj): boolean => (d.spec?.replicas ?? 0) > 0 && d.status?.readyReplicas === d.spec?.replicas;
+
+/** When the last of these objects became Ready, from their own Ready conditions (epoch ms, the
+ *  condition's 1 s resolution); undefined if one is not Ready or does not say when. */
+export function lastBecameReady(objects: Obj[]): number | undefined {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const o of objects) {
+    const ready = o.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+    const at = Date.parse(ready?.lastTransitionTime ?? '');
+    if (!Number.isFinite(at)) return undefined;
+    last = Math.max(last, at);
+  }
+  return Number.isFinite(last) ? last : undefined;
+}
 
 export class ReadinessWatch {
   readonly #informers = new Map<string, Informer<Obj>>();
@@ -46,6 +59,21 @@ export class ReadinessWatch {
     if (s === undefined || d === undefined || m === undefined) return false;
     return s.filter(isReady).length >= servers && d.filter(isReady).length >= domains
       && m.filter((x) => x.status?.observedGeneration === x.metadata.generation && isReady(x)).length >= mailboxes;
+  }
+
+  /** Once allReady: when the last MapiServer, MailDomain or Mailbox became Ready, by its own
+   *  condition. The watches behind allReady start only after the children are ready (100,000
+   *  Mailboxes watched from the start were load in both legs) and take a minute to list them
+   *  at N=5,000: the time they first see everything Ready is later than the fact. */
+  lastBecameReady(): number | undefined {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const resource of [MAPISERVERS, MAILDOMAINS, MAILBOXES]) {
+      const objects = this.#objects(resource);
+      const at = objects === undefined ? undefined : lastBecameReady(objects);
+      if (at === undefined) return undefined;
+      last = Math.max(last, at);
+    }
+    return last;
   }
 
   /** How far from every resource Ready: Ready counts per kind, and the Ready reasons of the

@@ -270,3 +270,53 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T, i: number
 }
 
 export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis: state is the first, utime the 12th, stime the 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Whether a set of processes has gone quiet: `samples` are [time ms, their CPU seconds
+ * together], oldest first; quiet when, over the last `windowMs`, they used less than
+ * `maxCores` of a core on average. cert-manager keeps working through its informers'
+ * notifications for minutes after its last issuance at N=5,000: a raw leg started then
+ * shares the machine with it, and its time (the ratio's denominator) is not a clean one.
+ */
+export function quietOver(samples: ReadonlyArray<readonly [number, number]>, windowMs: number, maxCores: number): boolean {
+  const last = samples[samples.length - 1];
+  if (!last) return false;
+  // The newest sample at least windowMs before the last one.
+  let first: readonly [number, number] | undefined;
+  for (const s of samples) if (last[0] - s[0] >= windowMs) first = s;
+  if (!first) return false;
+  return (last[1] - first[1]) / ((last[0] - first[0]) / 1000) < maxCores;
+}
+
+/** Waits (sampling every 5 s) until the processes together are quiet (quietOver) or `maxMs`
+ *  has passed; says which, the time it took and the last window's cores. */
+export async function waitQuiet(pids: number[], o: { windowMs: number; maxCores: number; maxMs: number; sampleMs?: number }): Promise<{ quiet: boolean; waitedMs: number; cores: number }> {
+  const t0 = Date.now();
+  const samples: Array<[number, number]> = [];
+  const total = () => pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  for (;;) {
+    samples.push([Date.now(), total()]);
+    const quiet = quietOver(samples, o.windowMs, o.maxCores);
+    const waitedMs = Date.now() - t0;
+    if (quiet || waitedMs >= o.maxMs) {
+      const last = samples[samples.length - 1]!;
+      const from = samples.find((s) => last[0] - s[0] <= o.windowMs) ?? samples[0]!;
+      const cores = last[0] > from[0] ? (last[1] - from[1]) / ((last[0] - from[0]) / 1000) : NaN;
+      return { quiet, waitedMs, cores };
+    }
+    await new Promise((r) => setTimeout(r, o.sampleMs ?? 5_000));
+  }
+}

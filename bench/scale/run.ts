@@ -6,6 +6,8 @@
 //                          [--node-flags=--max-old-space-size=269]   (after the image's; "=" form: the value starts with a dash)
 //                          [--timeout-minutes 30]   (per leg) [--ready-wait-minutes 20]   (after the children are
 //                                             ready, how long every resource Ready may take before the run goes on)
+//                          [--quiet-minutes 15]   (before the raw leg, at most this long for a quiet control plane)
+//                          [--heap-snapshot DIR]   (the operator's heap, written once its leg is measured)
 //                          [--check-interval 30s]   (the MapiServers' checks.interval; the product's default is 5m)
 //                          [--from-source]   (the operator runs as the image runs it, compiled by `npm run build`,
 //                                             unless this: type stripping adds ~30 MiB of RSS)
@@ -25,7 +27,7 @@
 //  4. after convergence: DNS queries and TLS handshakes over two check intervals (relays
 //     between the probes and BIND/the front), operator writes in an idle window (goal 0),
 //     RSS/heap, p50/p99 reconcile time, and how long one change takes to reach its object.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +37,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -67,6 +69,13 @@ const { values } = parseArgs({
     'from-source': { type: 'boolean', default: false },
     // 30s, the shortest allowed, keeps the small run CI does short; a platform team runs 5m.
     'check-interval': { type: 'string', default: '30s' },
+    // Before the raw leg, wait (at most this long) until the control plane and cert-manager
+    // together use less than a third of a core over 30 s: what the operator's leg left them
+    // to do (cert-manager's informer backlog at N=5,000) is no part of the raw leg's time.
+    'quiet-minutes': { type: 'string', default: '15' },
+    // A V8 heap snapshot of the operator into this directory once its leg is measured (after
+    // the change latencies, before it stops): what the live heap at that size is made of.
+    'heap-snapshot': { type: 'string' },
   },
 });
 const sizes = SIZES[values.size!];
@@ -84,6 +93,8 @@ const mailboxesPerDomain = num('mailboxes', values.mailboxes, 20);
 const concurrency = num('concurrency', values.concurrency, 4);
 const timeoutMs = num('timeout-minutes', values['timeout-minutes'], 30) * 60_000;
 const readyWaitMs = num('ready-wait-minutes', values['ready-wait-minutes'], 20) * 60_000;
+const quietMs = num('quiet-minutes', values['quiet-minutes'], 15) * 60_000;
+const heapSnapshotDir = values['heap-snapshot'] ? path.resolve(values['heap-snapshot']) : undefined;
 const compiled = !values['from-source'];
 if (compiled) buildCompiled();
 const checkInterval = values['check-interval']!;
@@ -160,6 +171,25 @@ async function timeline(client: KubeClient, ns: string, start: number, leg: 'ope
   };
 }
 
+/** Asks the operator for a heap snapshot (SIGUSR2, --heapsnapshot-signal) and waits until
+ *  the file is whole: V8 writes it in one go, so its size stops changing. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let last = -1;
+  return until('the heap snapshot', async () => {
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) return undefined;
+    const size = statSync(path.join(dir, file)).size;
+    if (size !== last || size === 0) {
+      last = size;
+      return undefined;
+    }
+    return `${path.join(dir, file)} (${(size / 1048576).toFixed(0)} MiB)`;
+  }, 2_000, Date.now() + 600_000);
+}
+
 async function until<T>(what: string, fn: () => Promise<T | undefined>, intervalMs: number, deadline: number): Promise<T> {
   for (;;) {
     const v = await fn().catch(() => undefined);
@@ -207,6 +237,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],
       nodeArgs: [
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+        ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),
         ...(values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
       ],
     });
@@ -306,7 +337,13 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     }, 200, Date.now() + 300_000);
     const offMs = Date.now() - offT;
     log(`alias reached the access list in ${aliasMs} ms; Mailbox off in ${offMs} ms`);
+    if (heapSnapshotDir) log(`heap snapshot ${await heapSnapshot(op.child.pid!, heapSnapshotDir)}`);
     await op.stop();
+
+    // The raw leg starts on a quiet machine (see quiet-minutes).
+    const busy = bw.env.controlPlane.processes().map((p) => p.pid);
+    const settled = await waitQuiet(busy, { windowMs: 30_000, maxCores: 0.33, maxMs: quietMs });
+    log(`${settled.quiet ? 'control plane quiet' : 'control plane still busy'} after ${(settled.waitedMs / 1000).toFixed(0)} s (${fmt(settled.cores, 2)} cores over the last 30 s)`);
 
     // --- the raw baseline: the same children, applied directly, same readiness
     const copies = children.map((c) => {
@@ -344,7 +381,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       children: children.length, childrenByKind: byKind,
       operatorChildrenReadyS: tChildren / 1000, operatorAllReadyS: tReady / 1000,
       ...(notReady ? { notReadyWhenGivenUp: notReady, readyGivenUpAfterS: (readyDeadline - t0) / 1000 } : {}),
-      rawAppliedS: rawApplied / 1000, rawReadyS: rawReady / 1000, rawRequests,
+      rawAppliedS: rawApplied / 1000, rawStartedQuiet: settled.quiet, quietWaitS: settled.waitedMs / 1000, rawReadyS: rawReady / 1000, rawRequests,
       overheadChildren: tChildren / rawReady, overheadAllReady: tReady / rawReady,
       operatorTimeline, rawTimeline,
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),

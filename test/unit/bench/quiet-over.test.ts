@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpuSeconds, quietOver, waitQuiet } from '../../../bench/scale/harness.ts';
+
+// [time ms, CPU seconds used so far] every 5 s.
+const series = (coresPerStep: number[]): Array<[number, number]> => {
+  let cpu = 0;
+  return coresPerStep.map((c, i) => {
+    if (i > 0) cpu += c * 5;
+    return [i * 5_000, cpu] as [number, number];
+  });
+};
+
+test('quiet only once a whole window below the threshold has been seen', () => {
+  // Busy (1.5 cores) for a minute, then 0.1 core.
+  const busyThenCalm = series([0, ...Array(12).fill(1.5), ...Array(8).fill(0.1)]);
+  // 25 s of calm is not a 30 s window yet.
+  assert.equal(quietOver(busyThenCalm.slice(0, 13 + 5), 30_000, 0.33), false);
+  // 30 s of calm is.
+  assert.equal(quietOver(busyThenCalm.slice(0, 13 + 6), 30_000, 0.33), true);
+  // A window that still holds some of the busy minute is not quiet.
+  assert.equal(quietOver(busyThenCalm.slice(0, 13 + 3), 30_000, 0.33), false);
+});
+
+test('a steady load above the threshold never counts as quiet; too few samples neither', () => {
+  assert.equal(quietOver(series(Array(40).fill(0.5)), 30_000, 0.33), false);
+  assert.equal(quietOver(series([0, 0]), 30_000, 0.33), false);
+  assert.equal(quietOver([], 30_000, 0.33), false);
+});
+
+test('cpuSeconds reads this process from /proc, and 0 for one that is gone', () => {
+  const before = cpuSeconds(process.pid);
+  const end = Date.now() + 300;
+  while (Date.now() < end); // burn ~0.3 s of CPU
+  const after = cpuSeconds(process.pid);
+  assert.ok(after - before >= 0.2, `${before} → ${after} CPU-s after 0.3 s of a busy loop`);
+  assert.equal(cpuSeconds(2 ** 22 + 12_345), 0);
+});
+
+test('waitQuiet: quiet at once for processes that use no CPU, gives up on one that burns a core', async () => {
+  const idle = await waitQuiet([2 ** 22 + 12_345], { windowMs: 200, maxCores: 0.33, maxMs: 5_000, sampleMs: 50 });
+  assert.equal(idle.quiet, true);
+  assert.ok(idle.waitedMs < 2_000, `${idle.waitedMs} ms`);
+  const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = await waitQuiet([burner.pid!], { windowMs: 300, maxCores: 0.33, maxMs: 1_500, sampleMs: 50 });
+    assert.equal(busy.quiet, false);
+    assert.ok(busy.waitedMs >= 1_500, `${busy.waitedMs} ms`);
+    assert.ok(busy.cores > 0.5, `${busy.cores} cores for a busy loop`);
+  } finally {
+    burner.kill('SIGKILL');
+  }
+});

@@ -2,11 +2,13 @@
 // keys, kept current from the informer's events. Reverse lookups such as "the MailDomains of
 // this server" then cost one map read instead of a scan and a parse of every object.
 import { StringPool, type Informer } from './informer.ts';
-import type { KubeObject } from './client.ts';
+import { objectKey, type KubeObject } from './client.ts';
 
 export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
 
-const keyOf = (o: KubeObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`);
+// The informer's own key string (objectKey): a key built here was a second copy per object,
+// and a template literal's rope at that (at 100,000 Mailboxes ~7 MiB, found in a heap snapshot).
+const keyOf = (o: KubeObject): string => objectKey(o);
 
 export class Indexer<T extends KubeObject = KubeObject> {
   readonly #byValue = new Map<string, Set<string>>();

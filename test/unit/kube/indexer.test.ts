@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Indexer } from '../../../src/kube/indexer.ts';
 import type { EventHandlers, Informer } from '../../../src/kube/informer.ts';
-import type { KubeObject } from '../../../src/kube/client.ts';
+import { rememberKey, type KubeObject } from '../../../src/kube/client.ts';
 
 function fakeInformer(): { informer: Informer<KubeObject>; handlers: EventHandlers<KubeObject> } {
   const box: { handlers?: EventHandlers<KubeObject> } = {};
@@ -39,4 +39,18 @@ test('Indexer: an index function that throws indexes the object nowhere', () => 
   const index = new Indexer(f.informer, () => { throw new Error('malformed'); });
   f.handlers.onAdd!(obj('a', ['d1']));
   assert.deepEqual(index.valuesOf('ns/a'), []);
+});
+
+test('Indexer: keys an object by the key the informer keeps on it (objectKey), not a string of its own', () => {
+  // The informer gives every cached object its key string once (rememberKey); an index that
+  // built its own held a second copy per object. A remembered key unlike namespace/name shows
+  // which one the index holds.
+  const f = fakeInformer();
+  const index = new Indexer(f.informer, (o) => (o.spec as { refs: string[] }).refs.map((r) => `ns/${r}`));
+  const a = rememberKey(obj('a', ['d1']), 'ns/the-informers-key');
+  f.handlers.onAdd!(a);
+  assert.deepEqual(index.keys('ns/d1'), ['ns/the-informers-key']);
+  assert.deepEqual(index.valuesOf('ns/the-informers-key'), ['ns/d1']);
+  f.handlers.onDelete!(a);
+  assert.deepEqual(index.keys('ns/d1'), []);
 });

@@ -4,7 +4,7 @@
 // a MailDomain not decided yet since this process started counts as "checks pending".
 import type { CheckResult } from '../checks/types.ts';
 import type { DomainVerdict } from '../gate/index.ts';
-import { stableJson } from '../api/stable-json.ts';
+import { stableDigest } from '../api/stable-json.ts';
 
 export interface DomainStanding {
   /** The MailDomain's generation this standing was decided for. */
@@ -28,7 +28,7 @@ export class DomainStandings {
 
   /** Records a standing; true when it differs from the one before (the server must look again). */
   set(domainKey: string, standing: DomainStanding): boolean {
-    const fingerprint = stableJson(standing);
+    const fingerprint = stableDigest(standing);
     const before = this.#byKey.get(domainKey);
     this.#byKey.set(domainKey, { standing, fingerprint });
     return before?.fingerprint !== fingerprint;

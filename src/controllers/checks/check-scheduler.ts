@@ -3,7 +3,7 @@
 // and wakes the controller only when a result changed. Reconcile reads the latest snapshot
 // and never waits on the network itself.
 import type { CheckResult } from '../../checks/types.ts';
-import { stableJson } from '../../api/stable-json.ts';
+import { stableDigest } from '../../api/stable-json.ts';
 import { CERTIFICATE_NOT_ISSUED } from '../../checks/tls-check.ts';
 import { MinHeap } from './min-heap.ts';
 
@@ -91,7 +91,7 @@ export class CheckScheduler<R> {
   /** Registers or updates a MailDomain's target; a changed target is checked at once. */
   ensure(key: string, target: R, intervalMs: number): void {
     if (this.#stopped) return;
-    const fingerprint = stableJson(target);
+    const fingerprint = stableDigest(target);
     const entry = this.#entries.get(key);
     if (!entry) {
       const created: Entry<R> = { target, fingerprint, intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0, queued: 0, seq: this.#registered++ };

@@ -3,7 +3,7 @@
 // window are aggregated into one Event's `series.count` instead of creating a flood, and the
 // series is written at most every `seriesUpdateMs`. Recording never throws into the caller:
 // a failed Event is logged, the reconcile goes on.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from './client.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
@@ -38,12 +38,14 @@ interface SeriesState {
 
 const REASON_RE = /^[A-Z][A-Za-z0-9]*$/;
 const MAX_NOTE = 1024;
+const SWEEP_EVERY_MS = 60_000;
 
 export class EventRecorder {
   readonly #opts: EventRecorderOptions;
   readonly #clock: Clock;
   readonly #series = new Map<string, SeriesState>();
   readonly #inflight = new Set<Promise<unknown>>();
+  #nextSweepMs = 0;
 
   constructor(opts: EventRecorderOptions) {
     this.#opts = opts;
@@ -63,6 +65,11 @@ export class EventRecorder {
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
     return p;
+  }
+
+  /** Series kept (each within its window, or with a write pending). */
+  get seriesCount(): number {
+    return this.#series.size;
   }
 
   normal(regarding: KubeObject, reason: string, message: string, action?: string): Promise<void> {
@@ -97,7 +104,9 @@ export class EventRecorder {
     if (!meta?.name || !regarding.kind) throw new Error('event about an object without kind or name');
     const now = this.#clock.now();
     const note = message.length > MAX_NOTE ? `${message.slice(0, MAX_NOTE - 3)}...` : message;
-    const key = JSON.stringify([regarding.apiVersion, regarding.kind, meta.namespace, meta.name, meta.uid, type, reason, action, note]);
+    // A digest: a series stays for its window, and the JSON with the note was up to 1 KB each
+    // (~7 series per MailDomain while a hoster onboards).
+    const key = createHash('sha256').update(JSON.stringify([regarding.apiVersion, regarding.kind, meta.namespace, meta.name, meta.uid, type, reason, action, note])).digest('base64');
     const windowMs = this.#opts.seriesWindowMs ?? 6 * 60_000;
     const existing = this.#series.get(key);
     if (existing && now - existing.lastObservedMs < windowMs && (await existing.written)) {
@@ -166,7 +175,12 @@ export class EventRecorder {
     }
   }
 
+  /** Series past their window (a lookup ignores them anyway), dropped at most once a
+   *  minute: a sweep looks at every series, and on every new Event it was ~1 % of the
+   *  operator's CPU at 5,000 MailDomains. */
   #evictOld(now: number, windowMs: number): void {
+    if (now < this.#nextSweepMs) return;
+    this.#nextSweepMs = now + Math.min(SWEEP_EVERY_MS, windowMs);
     for (const [key, s] of this.#series) {
       if (now - s.lastObservedMs >= windowMs && s.pendingTimer === undefined) this.#series.delete(key);
     }

@@ -11,6 +11,7 @@ import { repoRoot } from '../../src/dev/controlplane-assets.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
 import { startWorld, type World, type Zones } from '../../src/dev/world.ts';
 import { startApiProxy, type ApiProxy } from '../../test/chaos/api-proxy.ts';
+import { cpuSeconds } from '../measure.ts';
 
 export interface BenchWorld {
   env: TestEnvironment;
@@ -271,18 +272,14 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T, i: number
 
 export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far; 0 once it is gone (it uses no more). */
+function cpuSecondsOrZero(pid: number): number {
   try {
-    // Fields after the command's closing parenthesis: state is the first, utime the 12th, stime the 13th.
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SECOND;
+    return cpuSeconds(pid);
   } catch {
     return 0;
   }
 }
-/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Whether a set of processes has gone quiet: `samples` are [time ms, their CPU seconds
@@ -306,7 +303,7 @@ export function quietOver(samples: ReadonlyArray<readonly [number, number]>, win
 export async function waitQuiet(pids: number[], o: { windowMs: number; maxCores: number; maxMs: number; sampleMs?: number }): Promise<{ quiet: boolean; waitedMs: number; cores: number }> {
   const t0 = Date.now();
   const samples: Array<[number, number]> = [];
-  const total = () => pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  const total = () => pids.reduce((a, p) => a + cpuSecondsOrZero(p), 0);
   for (;;) {
     samples.push([Date.now(), total()]);
     const quiet = quietOver(samples, o.windowMs, o.maxCores);

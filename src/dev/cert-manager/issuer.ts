@@ -22,6 +22,9 @@ export interface RunningIssuer {
   describe: string;
   /** PEM of the CA that signs every issued certificate. */
   caCertPem: string;
+  /** Stops cert-manager's controller and starts it again (same flags, same CA): a fresh
+   *  process, without the work queues and informer notifications the one before had left. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +90,7 @@ export async function startCertificateIssuer(cp: ControlPlane): Promise<RunningI
 
   const [healthPort] = (await freePorts(1)) as [number];
   const name = 'cert-manager-controller';
-  await cp.startComponent({
+  const component = {
     name,
     bin,
     args: [
@@ -97,7 +100,8 @@ export async function startCertificateIssuer(cp: ControlPlane): Promise<RunningI
       '--v=2',
     ],
     healthUrl: `http://127.0.0.1:${healthPort}/healthz`,
-  });
+  };
+  await cp.startComponent(component);
   const ready = await cp.kubectl(['wait', '--for=condition=Ready', `clusterissuer/${testIssuerRef.name}`, '--timeout=60s'], {
     timeoutMs: 70_000,
   });
@@ -111,6 +115,10 @@ export async function startCertificateIssuer(cp: ControlPlane): Promise<RunningI
   return {
     describe: `cert-manager ${controlPlaneVersions().CERT_MANAGER_VERSION} controller, ClusterIssuer ${testIssuerRef.name} (CA)`,
     caCertPem: await readFile(caCert, 'utf8'),
+    restart: async () => {
+      await cp.stopComponent(name);
+      await cp.startComponent(component);
+    },
     stop: () => cp.stopComponent(name),
   };
 }

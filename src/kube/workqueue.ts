@@ -15,6 +15,7 @@
 // - `shutDown()` stops handing out work and resolves when in-flight work is done.
 import { ItemExponentialBackoff } from './backoff.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
+import { Fifo } from './fifo.ts';
 
 /** What the queue reports; observability/metrics.ts provides the Prometheus implementation. */
 export interface WorkQueueMetrics {
@@ -61,8 +62,8 @@ export class WorkQueue {
   // FIFOs of keys ready for a worker, by lane. A key promoted from the low lane leaves a stale
   // entry there; an entry is live while #dirty holds its key with its lane and it is not being
   // processed. #queued counts the live ones.
-  #queue: string[] = [];
-  #lowQueue: string[] = [];
+  readonly #queue = new Fifo<string>();
+  readonly #lowQueue = new Fifo<string>();
   #queued = 0;
   #highStreak = 0;
   // Keys that need processing (queued, or re-added while processing), with their lane.
@@ -231,8 +232,8 @@ export class WorkQueue {
     this.#shuttingDown = true;
     for (const { handle } of this.#delayed.values()) this.#clock.clearTimeout(handle);
     this.#delayed.clear();
-    this.#queue = [];
-    this.#lowQueue = [];
+    this.#queue.clear();
+    this.#lowQueue.clear();
     this.#queued = 0;
     this.#addedAt.clear();
     this.#metrics?.depth(0);

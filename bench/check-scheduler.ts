@@ -8,17 +8,12 @@ import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CheckScheduler } from '../src/controllers/checks/check-scheduler.ts';
 import type { CheckResult } from '../src/checks/types.ts';
-import { median } from './measure.ts';
+import { median, positiveInteger } from './measure.ts';
 
 const { values } = parseArgs({ options: { entries: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } } });
-const positive = (flag: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} ${v}: pass a positive whole number`);
-  return n;
-};
-const entries = positive('entries', values.entries!);
-const seconds = positive('seconds', values.seconds!);
-const rounds = positive('rounds', values.rounds!);
+const entries = positiveInteger('entries', values.entries!);
+const seconds = positiveInteger('seconds', values.seconds!);
+const rounds = positiveInteger('rounds', values.rounds!);
 const CONCURRENCY = 16;
 const RUN_MS = 20;
 const passed: CheckResult[] = [{ name: 'dns/autodiscover.bench.test', status: 'Passed', reason: 'Ok', message: 'ok', details: {} }];

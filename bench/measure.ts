@@ -9,3 +9,10 @@ export function cpuSeconds(pid: number): number {
 
 /** The median (the lower of the two middle values for an even count). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/** A command-line flag's value as a positive whole number, or an error naming the flag. */
+export function positiveInteger(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} ${v}: pass a positive whole number`);
+  return n;
+}

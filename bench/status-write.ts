@@ -18,17 +18,12 @@ import { e2eMailbox } from '../src/dev/world.ts';
 import { applyObject, applyStatus, patchStatus, KubeClient, loadKubeConfig, type KubeObject } from '../src/kube/index.ts';
 import { MAILBOXES } from '../src/controllers/resources.ts';
 import { pool } from './scale/harness.ts';
-import { cpuSeconds, median } from './measure.ts';
+import { cpuSeconds, median, positiveInteger } from './measure.ts';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '16' } } });
-const count = (flag: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} ${v}: pass a positive whole number`);
-  return n;
-};
-const objects = count('objects', values.objects!);
-const rounds = count('rounds', values.rounds!);
-const concurrency = count('concurrency', values.concurrency!);
+const objects = positiveInteger('objects', values.objects!);
+const rounds = positiveInteger('rounds', values.rounds!);
+const concurrency = positiveInteger('concurrency', values.concurrency!);
 const NS = 'status-write';
 
 /** A status as the Mailbox controller writes it; `variant` makes every write a change. */

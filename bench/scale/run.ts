@@ -146,8 +146,8 @@ async function list(client: KubeClient, kind: string, namespace: string, labelSe
 /**
  * Where the time went, from the objects' own timestamps (1 s resolution), in seconds after
  * `start`: the last child created, the first and last Certificate issued (Ready), the
- * server's first rollout released (the gate opened: the operator's annotation, absent on the
- * raw copies) and the last Deployment available. The overhead is the difference between the
+ * time by which every server's first rollout was released (the last gate to open: the
+ * operator's annotation, absent on the raw copies) and the last Deployment available. The overhead is the difference between the
  * two legs' timelines; this says in which phase it arises.
  */
 export interface Timeline { lastChildCreatedS: number; lastCreatedByKindS: Record<string, number>; firstCertificateReadyS: number; lastCertificateReadyS: number; gateOpenedS?: number; deploymentsAvailableS: number }
@@ -425,7 +425,7 @@ function table(results: Result[]): string {
     ['overhead, every resource Ready', (r) => `${fmt(r.overheadAllReady as number, 2)}×`],
     ['timeline, operator / raw (s): last child created', (r) => phase(r, 'lastChildCreatedS')],
     ['… first / last Certificate issued', (r) => `${phase(r, 'firstCertificateReadyS')}; ${phase(r, 'lastCertificateReadyS')}`],
-    ['… first rollout released (the gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],
+    ['… every server\'s first rollout released (the last gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],
     ['… last Deployment available', (r) => phase(r, 'deploymentsAvailableS')],
     ['children created/s (operator / raw)', (r) => `${fmt(r.childrenPerSecondOperator as number)} / ${fmt(r.childrenPerSecondRaw as number)}`],
     ['API requests per MailDomain', (r) => Object.entries(r.requestsPerDomain as Record<string, number>).map(([v, x]) => `${v} ${fmt(x, 2)}`).join(', ')],

@@ -12,7 +12,7 @@ import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/inde
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
 import {
-  decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, UNTIL_DOMAIN_CHANGES,
+  decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, serverRolloutInProgress, UNTIL_DOMAIN_CHANGES,
   type DomainState, type FirstStatusHold,
 } from './decide.ts';
 
@@ -106,15 +106,16 @@ function readAccessConfigMap(cm: KubeObject | undefined): { count?: number; entr
 }
 
 /**
- * What a server's Mailboxes read of it (rolloutSummary, decideMailbox): whether it serves MAPI
- * and, while it does not, whether it has a rollout yet. Its rollout state and reason are not
- * part of it: at 100,000 Mailboxes each change of them re-enqueued every one (600,000
- * reconciles in the first 24 minutes of a 5,000-MailDomain onboarding).
+ * What a server's Mailboxes read of it (rolloutSummary, decideMailbox, firstStatusDelay):
+ * whether it serves MAPI and, while it does not, whether it has a rollout yet and whether that
+ * rollout is on its way (serverRolloutInProgress). Its rollout state and reason are not part of
+ * it: at 100,000 Mailboxes each change of them re-enqueued every one (600,000 reconciles in the
+ * first 24 minutes of a 5,000-MailDomain onboarding).
  */
 export function serverViewOfMailboxes(server: KubeObject): string {
   const status = server.status as MapiServer['status'] | undefined;
   const available = status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status === 'True';
-  return JSON.stringify([server.metadata.uid, available, available || status?.rollout !== undefined]);
+  return JSON.stringify([server.metadata.uid, available, available || status?.rollout !== undefined, !available && serverRolloutInProgress(status)]);
 }
 
 export function registerMailboxController(opts: MailboxControllerOptions) {
@@ -152,6 +153,8 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
         verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         verdictInProgress: domainVerdictInProgress(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         mapiAvailable: available?.status === 'True',
+        // Read only while MAPI is not available (firstStatusDelay), like the message below.
+        serverInProgress: server !== undefined && available?.status !== 'True' && serverRolloutInProgress(status),
         // Read only while MAPI is not available (decideMailbox): kept empty otherwise so a
         // rollout of a new release does not look like a change to every Mailbox's domain.
         rolloutMessage: available?.status === 'True' ? '' : rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),

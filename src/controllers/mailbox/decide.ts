@@ -18,6 +18,10 @@ export type DomainState =
      *  running (Ready reasons CertificateIssuing, ChecksPending). Progress that may take as
      *  long as cert-manager's queue, with no problem to report. */
     verdictInProgress?: boolean;
+    /** Its MapiServer's rollout is on its way (serverRolloutInProgress): not reconciled yet, the
+     *  gate waiting for first checks or a certificate cert-manager is issuing, pods starting
+     *  within the progress deadline. Nothing a person must fix yet. */
+    serverInProgress?: boolean;
   };
 
 export interface MailboxInputs {
@@ -126,14 +130,21 @@ export const UNTIL_DOMAIN_CHANGES = Number.POSITIVE_INFINITY;
  *   the MailDomain's own status says so, and a failure ends the hold.
  * - Otherwise (a status that says nothing of progress) at most FIRST_STATUS_GRACE_MS;
  *   `waitedMs` counts from the first look outside the progress.
- * Anything else (a problem to report, Ready, a status already there, a domain with a verdict)
- * is written at once.
+ * - A domain with a verdict whose MapiServer's rollout is on its way (serverInProgress): the
+ *   same onboarding one step later. 500 servers of 3 domains each wrote 22,600 of 52,800
+ *   Mailbox statuses as "does not serve MAPI yet" while each server's gate waited for the
+ *   first checks of its domains and its pods started. The rollout is bounded (the checks'
+ *   time-outs, cert-manager's issuance, the progress deadline), and a gate that closes for a
+ *   reason, a stall or a degraded release ends the hold.
+ * Anything else (a problem to report, Ready, a status already there, a domain with a verdict
+ * whose server is held for a reason) is written at once.
  */
 export function firstStatusDelay(previous: MailboxStatus | undefined, next: MailboxStatus, domain: DomainState | undefined, waitedMs: number): number | undefined {
   if (previous?.conditions?.length) return undefined;
-  if (domain?.kind !== 'Found' || !domain.verdictPending) return undefined;
+  if (domain?.kind !== 'Found') return undefined;
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   if (ready?.reason !== 'MailDomainNotReady') return undefined;
+  if (!domain.verdictPending) return domain.serverInProgress ? UNTIL_DOMAIN_CHANGES : undefined;
   if (domain.verdictInProgress) return UNTIL_DOMAIN_CHANGES;
   const left = FIRST_STATUS_GRACE_MS - waitedMs;
   return left > 0 ? left : undefined;
@@ -146,8 +157,36 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
  * last judged against (aliases decide whether its address belongs).
  */
 export function firstStatusHold(domain: DomainState): FirstStatusHold | undefined {
-  if (domain.kind !== 'Found' || domain.verdictPending !== true || !domain.mapiEnabled || domain.mapiAvailable) return undefined;
+  if (domain.kind !== 'Found' || !domain.mapiEnabled || domain.mapiAvailable) return undefined;
+  if (domain.verdictPending !== true) return domain.serverInProgress ? 'Progress' : undefined;
   return domain.verdictInProgress ? 'Progress' : 'Grace';
+}
+
+/** Gate reasons that mean "checks not run yet", not a failure (see serverVerdict). */
+const ROLLOUT_WAITING_FOR_CHECKS = new Set(['ChecksPending']);
+
+type ServerStatusView = {
+  conditions?: Array<{ type: string; status: string; reason?: string }>;
+  rollout?: { state: string; reason?: string };
+} | undefined;
+
+/**
+ * Whether a MapiServer that does not serve MAPI yet is on its way to it, with nothing for a
+ * person to fix: not reconciled yet (this operator's queue), its first rollout held only
+ * because the checks have not run yet or cert-manager is issuing its certificate, or pods
+ * starting and being probed within the progress deadline. A stall, a degraded or rolled-back
+ * release, or a gate closed by a failing check is no progress: its Mailboxes say so at once.
+ */
+export function serverRolloutInProgress(status: ServerStatusView): boolean {
+  const condition = (type: string) => status?.conditions?.find((c) => c.type === type);
+  if (condition('Stalled')?.status === 'True' || condition('Degraded')?.status === 'True') return false;
+  const rollout = status?.rollout;
+  if (!rollout) return true;
+  if (rollout.state === 'Progressing') return true;
+  if (rollout.state !== 'Held') return false;
+  if (ROLLOUT_WAITING_FOR_CHECKS.has(rollout.reason ?? '')) return true;
+  // The server's certificate not issued yet, without a failure: CertificateReady Unknown.
+  return rollout.reason === 'CertificateNotReady' && condition('CertificateReady')?.status === 'Unknown';
 }
 
 export type FirstStatusHold = 'Progress' | 'Grace';

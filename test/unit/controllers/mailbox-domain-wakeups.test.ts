@@ -55,11 +55,45 @@ describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', ()
     assert.deepEqual(await change('MailDomain', 'a', { status: ready('True', 'Ready', 2) }), all, 'a verdict');
   });
 
+  it('those of a domain with a verdict whose server rolls out only when the rollout ends or is held for a reason', async (t) => {
+    const kube = fakeKube();
+    t.after(() => kube.stop());
+    kube.put(e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53' }) as KubeObject);
+    kube.put(e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject);
+    kube.put(e2eMailbox({ name: 'waiting', namespace: NS, domainRef: 'a', address: 'w@a.test' }) as KubeObject);
+    const written = kube.put(e2eMailbox({ name: 'written', namespace: NS, domainRef: 'a', address: 'x@a.test' }) as KubeObject);
+    kube.put({ ...written, status: ready('False', 'MailDomainNotReady') }, { specChanged: false });
+    const view = new ClusterView(kube.manager, { tenancy: 'Open' });
+    registerMailboxController({ manager: kube.manager, view });
+    await kube.start();
+    const watches = kube.watches.get(MAILBOX_CONTROLLER)!;
+    const mapOf = (informer: unknown) => watches.find((w) => w.informer === informer)!.map as (o: KubeObject) => string[];
+    const change = async (kind: 'MailDomain' | 'MapiServer', name: string, patch: object) => {
+      kube.put({ ...kube.get(kind, NS, name)!, ...patch }, { specChanged: false });
+      await kube.settle();
+      const informer = kind === 'MailDomain' ? view.domains : view.servers;
+      return mapOf(informer)(informer.getByKey(`${NS}/${name}`)!).sort();
+    };
+    const rollout = (state: string, reason: string, available = false) => ({ status: {
+      conditions: [{ type: 'MapiAvailable', status: available ? 'True' : 'False', reason, message: reason, lastTransitionTime: T }],
+      rollout: { state, reason, message: reason },
+    } });
+    const all = [`${NS}/waiting`, `${NS}/written`];
+
+    assert.deepEqual(await change('MailDomain', 'a', { status: ready('True', 'Ready') }), all, 'the first state seen: a verdict');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ChecksPending')), [`${NS}/written`], 'the server waits for its first checks: the first status stays held');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Progressing', 'PodsStarting')), [], 'its pods start: nothing a Mailbox reads changed');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'DomainsNotReady')), all, 'held for a reason: every Mailbox says so');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ChecksPending')), all, 'on its way again after a hold for a reason: looked at once');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Available', 'Serving', true)), all, 'MAPI available');
+  });
+
   it('firstStatusHold: no verdict, MAPI on for the domain and not available; in progress or in the grace', () => {
     const found = { kind: 'Found' as const, name: 'a', domain: 'a.test', mapiEnabled: true, mapiAvailable: false, rolloutMessage: '', verdictPending: true };
     assert.equal(firstStatusHold(found), 'Grace');
     assert.equal(firstStatusHold({ ...found, verdictInProgress: true }), 'Progress');
     assert.equal(firstStatusHold({ ...found, verdictPending: false }), undefined);
+    assert.equal(firstStatusHold({ ...found, verdictPending: false, serverInProgress: true }), 'Progress', 'a verdict, the server rolling out');
     assert.equal(firstStatusHold({ ...found, mapiAvailable: true }), undefined);
     assert.equal(firstStatusHold({ ...found, mapiEnabled: false }), undefined);
     assert.equal(firstStatusHold({ kind: 'Missing', name: 'a' }), undefined);

@@ -3,7 +3,7 @@
 // writes each Mailbox's status once, not twice, and not while the domain's children go out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, rolloutSummary, FIRST_STATUS_GRACE_MS, UNTIL_DOMAIN_CHANGES, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
+import { decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, rolloutSummary, serverRolloutInProgress, FIRST_STATUS_GRACE_MS, UNTIL_DOMAIN_CHANGES, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
 import type { MailboxStatus } from '../../../src/api/mailbox.ts';
 import { statusChanged } from '../../../src/kube/status-diff.ts';
 
@@ -112,6 +112,63 @@ describe('firstStatusDelay', () => {
     reconcile(converging, true, 5_000); // the access list carries it
     reconcile(rolledOut, true, 20_000); // the domain passes and the rollout is done
     reconcile(rolledOut, true, FIRST_STATUS_GRACE_MS); // the delayed look
+    assert.equal(writes, 1);
+    assert.equal(stored?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  });
+});
+
+describe('serverRolloutInProgress', () => {
+  const status = (rollout: { state: string; reason: string } | undefined, conditions: Record<string, string> = {}) => ({
+    ...(rollout ? { rollout } : {}),
+    conditions: Object.entries(conditions).map(([type, s]) => ({ type, status: s, reason: 'x' })),
+  });
+  it('on its way: not reconciled yet, the gate waiting for first checks or an issuing certificate, pods starting or probed', () => {
+    assert.equal(serverRolloutInProgress(undefined), true, 'never reconciled: this operator\'s queue');
+    assert.equal(serverRolloutInProgress(status(undefined)), true);
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'ChecksPending' })), true);
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'CertificateNotReady' }, { CertificateReady: 'Unknown' })), true, 'cert-manager issuing');
+    for (const reason of ['ChecksPassed', 'PodsStarting', 'WaitingForProbes', 'NewTemplate']) {
+      assert.equal(serverRolloutInProgress(status({ state: 'Progressing', reason }, { Degraded: 'False', Stalled: 'False' })), true, reason);
+    }
+  });
+  it('not on its way: a gate closed by a failing check, a failed certificate, a stall, a release that does not answer', () => {
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'DomainsNotReady' })), false);
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'ExternalHostTlsFailed' })), false);
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'NoMailDomains' })), false);
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'CertificateNotReady' }, { CertificateReady: 'False' })), false, 'a failed issuance');
+    assert.equal(serverRolloutInProgress(status({ state: 'Held', reason: 'ChecksPending' }, { Stalled: 'True' })), false, 'stalled');
+    assert.equal(serverRolloutInProgress(status({ state: 'Progressing', reason: 'NotServing' }, { Degraded: 'True' })), false, 'past the progress deadline');
+    assert.equal(serverRolloutInProgress(status({ state: 'RolledBack', reason: 'RolledBack' }, { Degraded: 'True' })), false);
+  });
+});
+
+describe('firstStatusDelay while the MapiServer rolls out', () => {
+  const passing: DomainState = { ...found, mapiAvailable: false, verdictPending: false, rolloutMessage: 'MapiServer s0 does not serve MAPI yet: see its status.rollout' };
+  const rollingOut: DomainState = { ...passing, serverInProgress: true };
+  it('a domain with a verdict whose server is on its way: held without a bound; held for a reason: written at once', () => {
+    assert.equal(firstStatusDelay(undefined, decide(rollingOut, true), rollingOut, 0), UNTIL_DOMAIN_CHANGES);
+    assert.equal(firstStatusDelay(undefined, decide(passing, true), passing, 0), undefined);
+    const ready = decide(rolledOut, true);
+    assert.equal(firstStatusDelay(ready, decide(rollingOut, true, ready), rollingOut, 0), undefined, 'a Mailbox with a status says what changed at once');
+    const off: DomainState = { ...rollingOut, mapiEnabled: false };
+    assert.equal(firstStatusDelay(undefined, decide(off, true), off, 0), undefined, 'MAPI off for the domain: Ready (MapiDisabled) at once');
+  });
+
+  it('the platform onboarding (domain verdict, then the server\'s gate and pods) writes each Mailbox\'s status once', () => {
+    let stored: MailboxStatus | undefined;
+    let writes = 0;
+    const reconcile = (domain: DomainState, published: boolean) => {
+      const next = decide(domain, published, stored);
+      if (firstStatusDelay(stored, next, domain, 0) !== undefined) return;
+      if (!stored || statusChanged(stored, next)) {
+        stored = next;
+        writes++;
+      }
+    };
+    reconcile(issuing, false); // the domain's certificate
+    reconcile(rollingOut, true); // the domain passes; the server's gate waits for its other domains
+    reconcile(rollingOut, true); // the server's pods start
+    reconcile(rolledOut, true);
     assert.equal(writes, 1);
     assert.equal(stored?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   });

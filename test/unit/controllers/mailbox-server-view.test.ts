@@ -21,12 +21,19 @@ describe('what a server shows its Mailboxes', () => {
 
   it('while MAPI is not available, its rollout state and reason are no change either (they are not in a Mailbox\'s message)', () => {
     assert.equal(
-      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'DomainsNotReady' })),
-      serverViewOfMailboxes(server('False', { state: 'Progressing' })),
+      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'ChecksPending' })),
+      serverViewOfMailboxes(server('False', { state: 'Progressing', reason: 'PodsStarting' })),
     );
     assert.equal(
       serverViewOfMailboxes(server('False', { state: 'Held', reason: 'DomainsNotReady' })),
       serverViewOfMailboxes(server('False', { state: 'Held', reason: 'ExternalHostTlsFailed' })),
+    );
+  });
+
+  it('a rollout on its way held for a reason (or the other way) is a change: held first statuses are written then', () => {
+    assert.notEqual(
+      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'ChecksPending' })),
+      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'DomainsNotReady' })),
     );
   });
 

@@ -96,6 +96,13 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
       // tls/'s, the certificate the host should serve: the front often starts serving a host
       // (or redirecting it) when its certificate arrives, so an issuance re-probes it at once
       // instead of an interval later (at a hoster's 5 minutes, in what looked like idle time).
+      // Over HTTPS a host without its certificate can only fail (the front resets or serves
+      // another name), and a failure is retried within seconds: at a hoster's onboarding that
+      // was a handshake per host every few seconds until cert-manager got to it.
+      if (unissued.has(host)) {
+        httpChecks.push(Promise.resolve(certificateNotIssued(host, httpCheckName(host))));
+        continue;
+      }
       httpChecks.push(run(httpCheckName(host), { ...input, ...issued(host), credentials: credentials ? credentialsFingerprint(credentials) : null, release: target.release ?? null }, async () => {
         const resolution = await resolutionOf(host);
         const addresses = resolution.ok ? unique(resolution.addresses) : [];

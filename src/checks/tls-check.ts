@@ -21,10 +21,10 @@ export function tlsCheckName(host: string): string {
  */
 export const CERTIFICATE_NOT_ISSUED = 'CertificateNotIssued';
 
-export function certificateNotIssued(hostName: string): CheckResult {
+export function certificateNotIssued(hostName: string, name = tlsCheckName(hostName)): CheckResult {
   const host = normalizeHost(hostName);
   return {
-    name: tlsCheckName(host), status: 'Unknown', reason: CERTIFICATE_NOT_ISSUED,
+    name, status: 'Unknown', reason: CERTIFICATE_NOT_ISSUED,
     message: `${host} is not probed yet: its certificate has not been issued (see the certificate row); it is probed as soon as cert-manager issues it`,
     details: {},
   };

@@ -107,8 +107,18 @@ export function checkRows(previous: CheckRow[] | undefined, results: readonly Ch
  */
 export function certificateIssuing(certificate: CertificateObserved): boolean {
   if (certificate.failedAt !== undefined || certificate.ready?.reason === 'Expired') return false;
-  return !certificate.ready || !certificate.current || certificate.issuing?.status === 'True' || certificate.issued === false;
+  return !certificate.ready || !certificate.current || certificate.issuing?.status === 'True' || certificate.issued === false ||
+    (certificate.ready.status === 'False' && SECRET_NOT_WRITTEN_YET.has(certificate.ready.reason ?? ''));
 }
+
+/**
+ * Ready reasons of cert-manager's readiness check that say the Secret is not written yet. With
+ * no failed attempt they are an issuance on its way: cert-manager ends an issuance (Issuing
+ * gone, a revision) a moment before its readiness check sees the Secret, and a status written in
+ * that moment said "Failed: Issuing certificate as Secret does not exist" (2,222 of 5,000
+ * MailDomains at a hoster's onboarding, each with a Warning and its held Mailboxes woken).
+ */
+const SECRET_NOT_WRITTEN_YET = new Set(['DoesNotExist', 'MissingData']);
 
 /** cert-manager's view of one of our Certificates as the `certificate` check row. One message
  *  for "not looked at yet" and "issuing": the step between them is no news, and at a hoster's

@@ -7,6 +7,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Condition } from '../../api/conditions.ts';
 import type { MapiServer, MapiServerStatus } from '../../api/mapiserver.ts';
 import type { AccessListInput } from '../../builders/access.ts';
+import { CERTIFICATE_NOT_ISSUED } from '../../checks/tls-check.ts';
 import { accessApplyOrder, unneededAccessShardNames, desiredServerObjects, desiredServerPodTemplate, externalURL, serverChildNames } from '../../builders/index.ts';
 import { exposurePrune, exposureReport, type ExposureKind, type ExposureObserved } from '../../exposure/index.ts';
 import type { CheckResult } from '../../checks/types.ts';
@@ -89,10 +90,13 @@ function stallingPolicy({ server, externalHostClaim, issuer, options, notGranted
 function servingVerdict(inputs: MapiServerInputs): { status: 'Passed' | 'Failed' | 'Unknown'; message: string; checkedAt?: Date; release?: string } {
   const externalHttp = `http/${inputs.server.spec.externalHost}`;
   const release = inputs.checks?.release;
+  // A host whose certificate is not issued yet is not probed (CERTIFICATE_NOT_ISSUED) and says
+  // nothing about the release either: a hoster's first rollout does not wait for cert-manager
+  // to get through thousands of domains.
   const http = [
     ...(inputs.checks?.results ?? []).filter((r) => r.name === externalHttp),
     ...inputs.domains.filter((d) => d.accepted && !d.stalled && d.httpRelease === release).flatMap((d) => d.httpResults ?? []),
-  ];
+  ].filter((r) => r.reason !== CERTIFICATE_NOT_ISSUED);
   const checkedAt = inputs.checks ? { checkedAt: inputs.checks.checkedAt, ...(release !== undefined ? { release } : {}) } : {};
   if (http.length === 0) return { status: 'Unknown', message: 'the MAPI endpoints have not been probed yet', ...checkedAt };
   const failed = http.filter((r) => r.status === 'Failed' || r.status === 'Unknown');

@@ -252,6 +252,8 @@ describe('observedCertificate reads what says cert-manager is at work, or failed
     assert.deepEqual(row({ conditions: [notReady, issuingCond] }), ['Unknown', 'Issuing']);
     assert.deepEqual(row({ conditions: [notReady] }), ['Unknown', 'Issuing'], 'never issued: cert-manager is about to');
     assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'Ready', status: 'True' }] }, ['autodiscover.example.org']), ['Unknown', 'Issuing'], 'issued for other names: reissuing');
+    assert.deepEqual(row({ revision: 1, conditions: [notReady] }), ['Unknown', 'Issuing'], 'issued, the readiness check not caught up yet (Issuing gone, Ready still DoesNotExist)');
+    assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'MissingData' }] }), ['Unknown', 'Issuing']);
     assert.equal(certificateCheck('c', observedCertificate(certObj({}), ['autodiscover.example.com'])).message, certificateCheck('c', observedCertificate(certObj({ conditions: [notReady, issuingCond] }), ['autodiscover.example.com'])).message);
   });
 
@@ -260,6 +262,7 @@ describe('observedCertificate reads what says cert-manager is at work, or failed
     assert.deepEqual(row({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, failedIssuing] }), ['Failed', 'Failed']);
     assert.match(certificateCheck('c', observedCertificate(certObj({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, failedIssuing] }), ['autodiscover.example.com'])).message, /will be retried: denied/);
     assert.deepEqual(row({ lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady, issuingCond] }), ['Failed', 'DoesNotExist']);
+    assert.deepEqual(row({ revision: 1, lastFailureTime: '2026-01-01T00:00:00Z', conditions: [notReady] }), ['Failed', 'DoesNotExist'], 'the Secret missing after a failed attempt');
     assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'Expired' }, issuingCond] }), ['Failed', 'Expired']);
     assert.deepEqual(row({ revision: 1, conditions: [{ ...notReady, reason: 'SecretMismatch' }] }), ['Failed', 'SecretMismatch']);
   });

@@ -63,6 +63,31 @@ describe('the engine with a host whose certificate was never issued', () => {
   });
 });
 
+describe('the engine and the http/ probe of a host whose certificate was never issued', () => {
+  it('sends no HTTPS request to it (over HTTPS it could only fail, and a failure is retried within seconds) and says why in its row', async () => {
+    const requested: string[] = [];
+    const io = fakeIO({
+      dns: fakeDns({ [EXTERNAL]: { a: ['203.0.113.7'] }, [HOST]: { cname: EXTERNAL }, 'd0.example': { a: ['203.0.113.7'] } }),
+      tls: { handshake: async (h) => { const one = handshake({ chain: [certificate({ dnsNames: [h] })] }); return { ...one, perAddress: [one] } as TlsHandshake; } },
+      http: { request: async (r) => { requested.push(`${r.scheme}://${r.host}${r.path}`); return { ok: false, failure: 'REFUSED', detail: 'ECONNREFUSED' } as never; } },
+      clock: fixedClock(),
+    });
+    const target = (unissued: string[]): CheckTarget => domainCheckTarget(
+      { domain: 'd0.example', aliases: [], autodiscover: { require: 'Any', hosts: [] } } as unknown as Parameters<typeof domainCheckTarget>[0],
+      { externalHost: EXTERNAL, checks: { nameservers: [] } } as unknown as Parameters<typeof domainCheckTarget>[1],
+      { includeHttp: true, unissuedHosts: unissued });
+    const before = await runChecks(target([HOST]), io);
+    assert.ok(!requested.some((u) => u.startsWith(`https://${HOST}`)), `requested: ${requested.join(', ')}`);
+    assert.deepEqual(before.find((r) => r.name === `http/${HOST}`), certificateNotIssued(HOST, `http/${HOST}`));
+    assert.ok(requested.some((u) => u.startsWith(`http://${HOST}`)), 'the plain-HTTP redirect check needs no certificate and runs');
+    assert.ok(requested.some((u) => u.startsWith(`https://${EXTERNAL}`)), 'the external host (issued) is probed');
+    requested.length = 0;
+    const after = await runChecks(target([]), io);
+    assert.ok(requested.some((u) => u.startsWith(`https://${HOST}`)), 'probed once issued');
+    assert.notEqual(after.find((r) => r.name === `http/${HOST}`)?.reason, CERTIFICATE_NOT_ISSUED);
+  });
+});
+
 describe('the scheduler and a row not probed', () => {
   it('is no failure: the next run is an interval away (a failure retries after 5 s), and an unchanged run wakes nobody', async (t) => {
     mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });

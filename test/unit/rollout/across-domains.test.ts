@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mailDomain, mapiServer, NOW, row } from '../gate/fixtures.ts';
 import { LAST_GOOD_TEMPLATE_ANNOTATION, releaseUnderProbe } from '../../../src/rollout/decision.ts';
-import { imageOf, replicasOf, round, runningFrom } from '../gate/world.ts';
+import { domainChecks, hosted, imageOf, replicasOf, round, runningFrom } from '../gate/world.ts';
+import { certificateNotIssued } from '../../../src/checks/tls-check.ts';
 
 const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
 const cond = (conditions: { type: string; status: string; reason: string; message: string }[] | undefined, type: string) => conditions?.find((c) => c.type === type);
@@ -40,6 +41,27 @@ describe('rollout across MailDomains (real gate)', () => {
     const checks = cond(r.server.status.conditions, 'ChecksPassed');
     assert.deepEqual([checks?.status, checks?.reason], ['False', 'DomainsNotReady']);
     assert.match(checks?.message ?? '', /^gate\.mode Warn: not blocking the rollout/);
+  });
+
+  it('a domain whose certificate is not issued yet (its http/ row not probed) does not keep the release from proving itself; a failing one does', () => {
+    const server = mapiServer({ replicas: 2, gate: { domains: 'Any' } });
+    const domains = [{ md: com, world: 'published' as const }, { md: org, world: 'published' as const }];
+    const first = round({ server, domains });
+    const running = runningFrom(first.server);
+    const release = releaseUnderProbe(running);
+    const orgHttp = 'http/autodiscover.example.org';
+    const withOrgRow = (orgRow: ReturnType<typeof row>) => round({
+      server, domains, deployment: running, now: later(1),
+      over: {
+        domains: [
+          hosted(com, first.domains[0]!, domainChecks(com, 'published'), release),
+          { ...hosted(org, first.domains[1]!, domainChecks(org, 'published'), release), httpResults: [orgRow] },
+        ],
+      },
+    });
+    assert.equal(withOrgRow(certificateNotIssued('autodiscover.example.org', orgHttp)).server.rollout.state, 'Available');
+    const failing = withOrgRow(row(orgHttp, 'Failed', 'AutodiscoverNotServed'));
+    assert.equal(failing.server.rollout.state, 'Progressing', 'a host that has its certificate and does not answer keeps it under probe');
   });
 
   it('no MailDomain: held with NoMailDomains', () => {

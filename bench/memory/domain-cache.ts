@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
+import { positiveInteger } from '../measure.ts';
 
 const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' } } });
-const n = Number(values.domains);
-if (!Number.isInteger(n) || n < 1) throw new Error(`--domains ${values.domains}: pass a positive whole number`);
+const n = positiveInteger('domains', values.domains!);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 

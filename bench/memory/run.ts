@@ -1,7 +1,7 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|flags]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|flags]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
@@ -10,6 +10,8 @@
 //    and with the ClusterView and Mailbox controller structures on top (bench/memory/cache.ts).
 // 2b. domains: JS heap per cached Ready MailDomain, and what the second, cluster-wide cache
 //    that --namespace adds costs whole and without status (bench/memory/domain-cache.ts).
+// 2c. checks: JS heap per MailDomain its last check results keep, with every detail of the
+//    probes and with what the operator keeps (bench/memory/check-results.ts).
 // 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
 //    garbage: bench/memory/workload.ts) under the image's V8 flags and others, rounds
 //    interleaved; median RSS and throughput as ratios to the no-flag baseline.
@@ -30,7 +32,7 @@ const { values } = parseArgs({
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'flags'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'flags'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -71,6 +73,15 @@ if (sections.includes('domains')) {
   process.stdout.write(`| the controllers' (namespaced) | ${b.namespaced} | ${mibAt(b.namespaced!)} |\n`);
   process.stdout.write(`| + cluster-wide for host claims (--namespace set), whole (before) | ${b.clusterWideWhole} | ${mibAt(b.clusterWideWhole!)} |\n`);
   process.stdout.write(`| + cluster-wide for host claims, without status (now) | ${b.clusterWideWithoutStatus} (${((b.clusterWideWithoutStatus! / b.clusterWideWhole!) * 100).toFixed(0)} %) | ${mibAt(b.clusterWideWithoutStatus!)} |\n`);
+}
+
+if (sections.includes('checks')) {
+  const r = JSON.parse(node(['--expose-gc', 'bench/memory/check-results.ts', '--domains', values.domains!])) as { bytesPerMailDomain: { whole: number; retained: number } };
+  const b = r.bytesPerMailDomain;
+  const mibAt = (bytes: number) => ((bytes * Number(values.domains)) / 1048576).toFixed(1);
+  process.stdout.write(`\n## check results kept after a run (${values.domains} MailDomains of one server, one probe cache; JS heap bytes per MailDomain after full GCs)\n\n| details kept | bytes per MailDomain | MiB at ${values.domains} | / whole |\n|---|---|---|---|\n`);
+  process.stdout.write(`| whole (what \`mapi-operator check\` prints; the operator before) | ${b.whole} | ${mibAt(b.whole)} | 1.00 |\n`);
+  process.stdout.write(`| detailsReadAfterRun (the operator now) | ${b.retained} | ${mibAt(b.retained)} | ${(b.retained / b.whole).toFixed(2)} |\n`);
 }
 
 if (sections.includes('flags')) {

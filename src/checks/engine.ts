@@ -23,6 +23,10 @@ export interface RunChecksOptions {
   perHostConcurrency?: number;
   /** A check still running after this is reported Unknown (CheckTimedOut). */
   checkDeadlineMs?: number;
+  /** What of each probe's result outlives the run (the cache and the caller keep it): the
+   *  operator keeps only the details it reads afterwards (detailsReadAfterRun); the CLI,
+   *  which prints them, keeps everything. */
+  retain?: (result: CheckResult) => CheckResult;
 }
 
 export const DEFAULT_RUN_OPTIONS = { globalConcurrency: 8, perHostConcurrency: 2, checkDeadlineMs: 45_000 };
@@ -46,8 +50,9 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   // The dns/ row that already explains a host's DNS, so tls/ and http/ can point at it.
   const dnsCheckFor = (host: string) => (autodiscover.some((h) => h.host === host) ? dnsCheckName(host) : undefined);
 
+  const retain = settings.retain;
   const run = (name: string, inputs: Record<string, unknown>, probe: () => Promise<CheckResult>): Promise<CheckResult> => {
-    const guarded = () => withDeadline(name, settings.checkDeadlineMs, probe);
+    const guarded = retain ? () => withDeadline(name, settings.checkDeadlineMs, probe).then(retain) : () => withDeadline(name, settings.checkDeadlineMs, probe);
     return settings.cache ? settings.cache.get(name, { ...context, ...inputs }, guarded) : guarded();
   };
 

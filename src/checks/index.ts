@@ -6,5 +6,6 @@ export type {
 export { runChecks, probeableHosts, type RunChecksOptions } from './engine.ts';
 export { createRealCheckIO, systemClock, DEFAULT_PROBE_LIMITS, type ProbeLimits, type RealCheckIOOptions } from './io.ts';
 export { ProbeCache, type ProbeCacheOptions } from './probe-cache.ts';
+export { detailsReadAfterRun } from './retained-details.ts';
 export { ProbeNotAllowedError } from './probe-limits.ts';
 export { autodiscoverHostsFor } from './target.ts';

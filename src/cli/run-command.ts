@@ -3,7 +3,7 @@ import { parseDuration } from '../api/duration.ts';
 import { Manager } from '../kube/index.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../observability/logger.ts';
 import { createHash } from 'node:crypto';
-import { createRealCheckIO, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
+import { createRealCheckIO, detailsReadAfterRun, runChecks, ProbeCache, systemClock } from '../checks/index.ts';
 import type { CheckIO, CheckTarget } from '../checks/types.ts';
 import { registerControllers } from '../controllers/register.ts';
 import { discoverGatewayApi } from '../exposure/discovery.ts';
@@ -233,7 +233,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       mailboxConcurrency,
       resyncMs,
       ...(gatekeeperImage ? { gatekeeperImage } : {}),
-      runChecks: (target, _signal, intervalMs) => runChecks(target, checkIOFor(target), { cache: probeCacheFor(intervalMs) }),
+      runChecks: (target, _signal, intervalMs) => runChecks(target, checkIOFor(target), { cache: probeCacheFor(intervalMs), retain: detailsReadAfterRun }),
       onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
       // A deleted MailDomain's series went on being reported (and kept) for good.
       onCheckForget: (kind, key) => checkMetrics.forget(`${kind}/${key}`),

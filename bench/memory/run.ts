@@ -1,7 +1,7 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|flags]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|access|flags]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
@@ -12,6 +12,8 @@
 //    that --namespace adds costs whole and without status (bench/memory/domain-cache.ts).
 // 2c. checks: JS heap per MailDomain its last check results keep, with every detail of the
 //    probes and with what the operator keeps (bench/memory/check-results.ts).
+// 2d. access: JS heap per Mailbox the Mailbox controller keeps of the access list
+//    (bench/memory/access-entries.ts).
 // 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
 //    garbage: bench/memory/workload.ts) under the image's V8 flags and others, rounds
 //    interleaved; median RSS and throughput as ratios to the no-flag baseline.
@@ -32,7 +34,7 @@ const { values } = parseArgs({
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'flags'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'access', 'flags'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -82,6 +84,13 @@ if (sections.includes('checks')) {
   process.stdout.write(`\n## check results kept after a run (${values.domains} MailDomains of one server, one probe cache; JS heap bytes per MailDomain after full GCs)\n\n| details kept | bytes per MailDomain | MiB at ${values.domains} | / whole |\n|---|---|---|---|\n`);
   process.stdout.write(`| whole (what \`mapi-operator check\` prints; the operator before) | ${b.whole} | ${mibAt(b.whole)} | 1.00 |\n`);
   process.stdout.write(`| detailsReadAfterRun (the operator now) | ${b.retained} | ${mibAt(b.retained)} | ${(b.retained / b.whole).toFixed(2)} |\n`);
+}
+
+if (sections.includes('access')) {
+  const r = JSON.parse(node(['--expose-gc', 'bench/memory/access-entries.ts', '--mailboxes', values.mailboxes!])) as { configMaps: number; bytesPerMailbox: { parsedObjects: number; readAccessConfigMap: number } };
+  const b = r.bytesPerMailbox;
+  process.stdout.write(`\n## the access list as the Mailbox controller keeps it (${values.mailboxes} Mailboxes in ${r.configMaps} ConfigMaps; JS heap bytes per Mailbox after full GCs)\n\n| shards read as | bytes per Mailbox | / parsed objects |\n|---|---|---|\n`);
+  process.stdout.write(`| parsed objects (before) | ${b.parsedObjects} | 1.00 |\n| readAccessConfigMap: a Map per shard (now) | ${b.readAccessConfigMap} | ${(b.readAccessConfigMap / b.parsedObjects).toFixed(2)} |\n`);
 }
 
 if (sections.includes('flags')) {

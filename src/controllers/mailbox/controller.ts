@@ -80,7 +80,8 @@ export class AddressIndex {
 }
 
 // A shard's entries as a Map: JSON.parse makes a dictionary-mode object of 100,000 keys, which
-// took ~100 B an entry against the Map's ~35 (`bench:memory -- --section access`).
+// took 116 B a Mailbox (its address string included) against the Map's 90
+// (`npm run bench:memory -- --section access`).
 type Entries = ReadonlyMap<string, unknown>;
 const NO_ENTRIES: Entries = new Map();
 

@@ -12,7 +12,7 @@ import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/inde
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
 import {
-  decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, serverRolloutInProgress, UNTIL_DOMAIN_CHANGES,
+  decideMailbox, domainPasses, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, serverHeldForDomains, serverRolloutInProgress, UNTIL_DOMAIN_CHANGES,
   type DomainState, type FirstStatusHold,
 } from './decide.ts';
 
@@ -118,7 +118,7 @@ export function readAccessConfigMap(cm: KubeObject | undefined): { count?: numbe
 export function serverViewOfMailboxes(server: KubeObject): string {
   const status = server.status as MapiServer['status'] | undefined;
   const available = status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status === 'True';
-  return JSON.stringify([server.metadata.uid, available, available || status?.rollout !== undefined, !available && serverRolloutInProgress(status)]);
+  return JSON.stringify([server.metadata.uid, available, available || status?.rollout !== undefined, !available && serverRolloutInProgress(status), serverHeldForDomains(status)]);
 }
 
 export function registerMailboxController(opts: MailboxControllerOptions) {
@@ -158,6 +158,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
         mapiAvailable: available?.status === 'True',
         // Read only while MAPI is not available (firstStatusDelay), like the message below.
         serverInProgress: server !== undefined && available?.status !== 'True' && serverRolloutInProgress(status),
+        serverHeldForOtherDomains: server !== undefined && serverHeldForDomains(status) && domainPasses(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
         // Read only while MAPI is not available (decideMailbox): kept empty otherwise so a
         // rollout of a new release does not look like a change to every Mailbox's domain.
         rolloutMessage: available?.status === 'True' ? '' : rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),

@@ -22,6 +22,10 @@ export type DomainState =
      *  gate waiting for first checks or a certificate cert-manager is issuing, pods starting
      *  within the progress deadline. Nothing a person must fix yet. */
     serverInProgress?: boolean;
+    /** The MailDomain passes its checks while its MapiServer's status says its rollout is held
+     *  for its domains (DomainsNotReady): a status from before this domain passed, most
+     *  likely, which the server's next reconcile replaces within seconds. */
+    serverHeldForOtherDomains?: boolean;
   };
 
 export interface MailboxInputs {
@@ -99,6 +103,11 @@ export function domainVerdictPending(generation: number | undefined, status: Dom
   return !ready || (ready.status !== 'True' && VERDICT_PENDING_REASONS.has(ready.reason));
 }
 
+/** Whether a MailDomain passes its checks: Ready for its current generation. */
+export function domainPasses(generation: number | undefined, status: DomainStatusView): boolean {
+  return status?.observedGeneration === generation && status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+}
+
 /** Ready reasons of a MailDomain whose verdict is on its way, each step someone's work:
  *  cert-manager issuing without a failure, the operator's own first checks. */
 const VERDICT_IN_PROGRESS_REASONS = new Set(['CertificateIssuing', 'ChecksPending']);
@@ -130,6 +139,11 @@ export const UNTIL_DOMAIN_CHANGES = Number.POSITIVE_INFINITY;
  *   the MailDomain's own status says so, and a failure ends the hold.
  * - Otherwise (a status that says nothing of progress) at most FIRST_STATUS_GRACE_MS;
  *   `waitedMs` counts from the first look outside the progress.
+ * - A domain that passes while its MapiServer's status still says it is held for its domains
+ *   (serverHeldForOtherDomains): at most FIRST_STATUS_GRACE_MS. 13,800 Mailboxes of 500
+ *   servers were written "does not serve MAPI yet" in the second between their domain passing
+ *   and their server's next reconcile opening the gate; a server held for good by another
+ *   domain (gate.domains: All) has them written once the grace is over.
  * - A domain with a verdict whose MapiServer's rollout is on its way (serverInProgress): the
  *   same onboarding one step later. 500 servers of 3 domains each wrote 22,600 of 52,800
  *   Mailbox statuses as "does not serve MAPI yet" while each server's gate waited for the
@@ -144,8 +158,9 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
   if (domain?.kind !== 'Found') return undefined;
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   if (ready?.reason !== 'MailDomainNotReady') return undefined;
-  if (!domain.verdictPending) return domain.serverInProgress ? UNTIL_DOMAIN_CHANGES : undefined;
-  if (domain.verdictInProgress) return UNTIL_DOMAIN_CHANGES;
+  if (!domain.verdictPending && domain.serverInProgress) return UNTIL_DOMAIN_CHANGES;
+  if (!domain.verdictPending && !domain.serverHeldForOtherDomains) return undefined;
+  if (domain.verdictPending && domain.verdictInProgress) return UNTIL_DOMAIN_CHANGES;
   const left = FIRST_STATUS_GRACE_MS - waitedMs;
   return left > 0 ? left : undefined;
 }
@@ -158,7 +173,7 @@ export function firstStatusDelay(previous: MailboxStatus | undefined, next: Mail
  */
 export function firstStatusHold(domain: DomainState): FirstStatusHold | undefined {
   if (domain.kind !== 'Found' || !domain.mapiEnabled || domain.mapiAvailable) return undefined;
-  if (domain.verdictPending !== true) return domain.serverInProgress ? 'Progress' : undefined;
+  if (domain.verdictPending !== true) return domain.serverInProgress ? 'Progress' : domain.serverHeldForOtherDomains ? 'Grace' : undefined;
   return domain.verdictInProgress ? 'Progress' : 'Grace';
 }
 
@@ -177,6 +192,13 @@ type ServerStatusView = {
  * starting and being probed within the progress deadline. A stall, a degraded or rolled-back
  * release, or a gate closed by a failing check is no progress: its Mailboxes say so at once.
  */
+/** Whether a MapiServer's first rollout is held because of its MailDomains (the gate's
+ *  DomainsNotReady), while MAPI is not available. */
+export function serverHeldForDomains(status: ServerStatusView): boolean {
+  const available = status?.conditions?.find((c) => c.type === 'MapiAvailable')?.status === 'True';
+  return !available && status?.rollout?.state === 'Held' && status.rollout.reason === 'DomainsNotReady';
+}
+
 export function serverRolloutInProgress(status: ServerStatusView): boolean {
   const condition = (type: string) => status?.conditions?.find((c) => c.type === type);
   if (condition('Stalled')?.status === 'True' || condition('Degraded')?.status === 'True') return false;

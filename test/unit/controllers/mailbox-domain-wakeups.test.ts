@@ -83,8 +83,10 @@ describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', ()
     assert.deepEqual(await change('MailDomain', 'a', { status: ready('True', 'Ready') }), all, 'the first state seen: a verdict');
     assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ChecksPending')), [`${NS}/written`], 'the server waits for its first checks: the first status stays held');
     assert.deepEqual(await change('MapiServer', 's0', rollout('Progressing', 'PodsStarting')), [], 'its pods start: nothing a Mailbox reads changed');
-    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'DomainsNotReady')), all, 'held for a reason: every Mailbox says so');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ExternalHostTlsFailed')), all, 'held for a reason: every Mailbox says so');
     assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ChecksPending')), all, 'on its way again after a hold for a reason: looked at once');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'DomainsNotReady')), all, 'held for its domains while this one passes: out of progress into the grace, looked at (to start its timer)');
+    assert.deepEqual(await change('MapiServer', 's0', rollout('Held', 'ChecksPending')), [`${NS}/written`], 'from the grace into progress: the grace has a timer');
     assert.deepEqual(await change('MapiServer', 's0', rollout('Available', 'Serving', true)), all, 'MAPI available');
   });
 

@@ -3,7 +3,7 @@
 // writes each Mailbox's status once, not twice, and not while the domain's children go out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideMailbox, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, rolloutSummary, serverRolloutInProgress, FIRST_STATUS_GRACE_MS, UNTIL_DOMAIN_CHANGES, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
+import { decideMailbox, domainPasses, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, rolloutSummary, serverHeldForDomains, serverRolloutInProgress, FIRST_STATUS_GRACE_MS, UNTIL_DOMAIN_CHANGES, type DomainState } from '../../../src/controllers/mailbox/decide.ts';
 import type { MailboxStatus } from '../../../src/api/mailbox.ts';
 import { statusChanged } from '../../../src/kube/status-diff.ts';
 
@@ -154,6 +154,32 @@ describe('firstStatusDelay while the MapiServer rolls out', () => {
     assert.equal(firstStatusDelay(undefined, decide(off, true), off, 0), undefined, 'MAPI off for the domain: Ready (MapiDisabled) at once');
   });
 
+  it('a passing domain whose server still says it is held for its domains (a status from before it passed): the grace, then written', () => {
+    const stale: DomainState = { ...passing, serverHeldForOtherDomains: true };
+    assert.equal(firstStatusDelay(undefined, decide(stale, true), stale, 0), FIRST_STATUS_GRACE_MS);
+    assert.equal(firstStatusDelay(undefined, decide(stale, true), stale, 20_000), FIRST_STATUS_GRACE_MS - 20_000);
+    assert.equal(firstStatusDelay(undefined, decide(stale, true), stale, FIRST_STATUS_GRACE_MS), undefined, 'held for good by another domain: written once the grace is over');
+    assert.equal(firstStatusHold(stale), 'Grace');
+    assert.equal(firstStatusHold(passing), undefined);
+    assert.equal(firstStatusHold(rollingOut), 'Progress');
+  });
+
+  it('domainPasses: Ready for the current generation', () => {
+    const status = (s: string, generation = 1) => ({ observedGeneration: generation, conditions: [{ type: 'Ready', status: s, reason: 'x' }] });
+    assert.equal(domainPasses(1, status('True')), true);
+    assert.equal(domainPasses(2, status('True')), false);
+    assert.equal(domainPasses(1, status('False')), false);
+    assert.equal(domainPasses(1, undefined), false);
+  });
+
+  it('serverHeldForDomains: the first rollout held by the gate\'s DomainsNotReady, MAPI not available', () => {
+    const st = (state: string, reason: string, available = 'False') => ({ rollout: { state, reason }, conditions: [{ type: 'MapiAvailable', status: available, reason: 'x' }] });
+    assert.equal(serverHeldForDomains(st('Held', 'DomainsNotReady')), true);
+    assert.equal(serverHeldForDomains(st('Held', 'DomainsNotReady', 'True')), false, 'an upgrade held while the old release serves');
+    assert.equal(serverHeldForDomains(st('Held', 'ChecksPending')), false);
+    assert.equal(serverHeldForDomains(undefined), false);
+  });
+
   it('the platform onboarding (domain verdict, then the server\'s gate and pods) writes each Mailbox\'s status once', () => {
     let stored: MailboxStatus | undefined;
     let writes = 0;
@@ -166,7 +192,8 @@ describe('firstStatusDelay while the MapiServer rolls out', () => {
       }
     };
     reconcile(issuing, false); // the domain's certificate
-    reconcile(rollingOut, true); // the domain passes; the server's gate waits for its other domains
+    reconcile({ ...passing, serverHeldForOtherDomains: true }, true); // the domain passes; the server's status is from before
+    reconcile(rollingOut, true); // the server's gate waits for its own checks
     reconcile(rollingOut, true); // the server's pods start
     reconcile(rolledOut, true);
     assert.equal(writes, 1);

@@ -25,6 +25,13 @@ describe('what a server shows its Mailboxes', () => {
       serverViewOfMailboxes(server('False', { state: 'Progressing', reason: 'PodsStarting' })),
     );
     assert.equal(
+      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'NoMailDomains' })),
+      serverViewOfMailboxes(server('False', { state: 'Held', reason: 'ExternalHostTlsFailed' })),
+    );
+  });
+
+  it('held for its domains (DomainsNotReady) is a change: a Mailbox of a passing domain waits a grace for the server\'s next reconcile', () => {
+    assert.notEqual(
       serverViewOfMailboxes(server('False', { state: 'Held', reason: 'DomainsNotReady' })),
       serverViewOfMailboxes(server('False', { state: 'Held', reason: 'ExternalHostTlsFailed' })),
     );

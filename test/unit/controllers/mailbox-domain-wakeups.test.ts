@@ -20,26 +20,33 @@ const serverStatus = (available: boolean) => ({
   rollout: { state: available ? 'Available' : 'Held', reason: 'DomainsNotReady', message: 'x' },
 });
 
+/** Server s0, MailDomain a, Mailboxes `waiting` (no status) and `written` (a status); `change`
+ *  puts a new version of the MailDomain or the server and returns the Mailboxes it wakes. */
+async function world(t: { after: (fn: () => void) => void }) {
+  const kube = fakeKube();
+  t.after(() => kube.stop());
+  kube.put(e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53' }) as KubeObject);
+  kube.put(e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject);
+  kube.put(e2eMailbox({ name: 'waiting', namespace: NS, domainRef: 'a', address: 'w@a.test' }) as KubeObject);
+  const written = kube.put(e2eMailbox({ name: 'written', namespace: NS, domainRef: 'a', address: 'x@a.test' }) as KubeObject);
+  kube.put({ ...written, status: ready('False', 'MailDomainNotReady') }, { specChanged: false });
+  const view = new ClusterView(kube.manager, { tenancy: 'Open' });
+  registerMailboxController({ manager: kube.manager, view });
+  await kube.start();
+  const watches = kube.watches.get(MAILBOX_CONTROLLER)!;
+  const mapOf = (informer: unknown) => watches.find((w) => w.informer === informer)!.map as (o: KubeObject) => string[];
+  const change = async (kind: 'MailDomain' | 'MapiServer', name: string, patch: object, specChanged = false) => {
+    kube.put({ ...kube.get(kind, NS, name)!, ...patch }, { specChanged });
+    await kube.settle();
+    const informer = kind === 'MailDomain' ? view.domains : view.servers;
+    return mapOf(informer)(informer.getByKey(`${NS}/${name}`)!).sort();
+  };
+  return { kube, change };
+}
+
 describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', () => {
   it('those waiting for their domain\'s verdict only when it comes, the spec changes or MAPI becomes available', async (t) => {
-    const kube = fakeKube();
-    t.after(() => kube.stop());
-    kube.put(e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53' }) as KubeObject);
-    kube.put(e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject);
-    kube.put(e2eMailbox({ name: 'waiting', namespace: NS, domainRef: 'a', address: 'w@a.test' }) as KubeObject);
-    const written = kube.put(e2eMailbox({ name: 'written', namespace: NS, domainRef: 'a', address: 'x@a.test' }) as KubeObject);
-    kube.put({ ...written, status: ready('False', 'MailDomainNotReady') }, { specChanged: false });
-    const view = new ClusterView(kube.manager, { tenancy: 'Open' });
-    registerMailboxController({ manager: kube.manager, view });
-    await kube.start();
-    const watches = kube.watches.get(MAILBOX_CONTROLLER)!;
-    const mapOf = (informer: unknown) => watches.find((w) => w.informer === informer)!.map as (o: KubeObject) => string[];
-    const change = async (kind: 'MailDomain' | 'MapiServer', name: string, patch: object, specChanged = false) => {
-      kube.put({ ...kube.get(kind, NS, name)!, ...patch }, { specChanged });
-      await kube.settle();
-      const informer = kind === 'MailDomain' ? view.domains : view.servers;
-      return mapOf(informer)(informer.getByKey(`${NS}/${name}`)!).sort();
-    };
+    const { kube, change } = await world(t);
     const all = [`${NS}/waiting`, `${NS}/written`];
 
     assert.deepEqual(await change('MailDomain', 'a', { status: ready('False', 'CertificateIssuing') }), all, 'the first state seen');
@@ -56,24 +63,7 @@ describe('a MailDomain or MapiServer change wakes the Mailboxes it concerns', ()
   });
 
   it('those of a domain with a verdict whose server rolls out only when the rollout ends or is held for a reason', async (t) => {
-    const kube = fakeKube();
-    t.after(() => kube.stop());
-    kube.put(e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53' }) as KubeObject);
-    kube.put(e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject);
-    kube.put(e2eMailbox({ name: 'waiting', namespace: NS, domainRef: 'a', address: 'w@a.test' }) as KubeObject);
-    const written = kube.put(e2eMailbox({ name: 'written', namespace: NS, domainRef: 'a', address: 'x@a.test' }) as KubeObject);
-    kube.put({ ...written, status: ready('False', 'MailDomainNotReady') }, { specChanged: false });
-    const view = new ClusterView(kube.manager, { tenancy: 'Open' });
-    registerMailboxController({ manager: kube.manager, view });
-    await kube.start();
-    const watches = kube.watches.get(MAILBOX_CONTROLLER)!;
-    const mapOf = (informer: unknown) => watches.find((w) => w.informer === informer)!.map as (o: KubeObject) => string[];
-    const change = async (kind: 'MailDomain' | 'MapiServer', name: string, patch: object) => {
-      kube.put({ ...kube.get(kind, NS, name)!, ...patch }, { specChanged: false });
-      await kube.settle();
-      const informer = kind === 'MailDomain' ? view.domains : view.servers;
-      return mapOf(informer)(informer.getByKey(`${NS}/${name}`)!).sort();
-    };
+    const { change } = await world(t);
     const rollout = (state: string, reason: string, available = false) => ({ status: {
       conditions: [{ type: 'MapiAvailable', status: available ? 'True' : 'False', reason, message: reason, lastTransitionTime: T }],
       rollout: { state, reason, message: reason },

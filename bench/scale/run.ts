@@ -253,7 +253,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         peakRss = Math.max(peakRss, r.rssMiB, peakRssMiB(op.child.pid!));
         peakHeap = Math.max(peakHeap, r.heapUsedMiB);
         // A line a minute: a run stopped before convergence still tells the memory it reached.
-        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})`);
+        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} of ${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})`);
       }, () => undefined);
     }, 30_000);
     const watch = new ReadinessWatch(admin, ns);
@@ -392,7 +392,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
-      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -431,6 +431,9 @@ function table(results: Result[]): string {
     ['API requests per MailDomain', (r) => Object.entries(r.requestsPerDomain as Record<string, number>).map(([v, x]) => `${v} ${fmt(x, 2)}`).join(', ')],
     [`operator writes in the idle window`, (r) => `${Object.values(r.idleWrites as Record<string, number>).reduce((a, b) => a + b, 0)} in ${r.idleMinutes} min${Object.keys(r.idleWrites as object).length ? ` (${JSON.stringify(r.idleWrites)})` : ''}`],
     ['operator RSS / heap used at Ready (MiB)', (r) => `${fmt(r.rssMiB as number)} / ${fmt(r.heapUsedMiB as number)}`],
+    // What of the RSS is V8's heap (committed, used or not) and what is native: Buffers and
+    // other memory V8 knows of (external); the rest is code, stacks and the allocator's own.
+    ['… V8 heap committed / external (MiB)', (r) => `${fmt(r.heapTotalMiB as number)} / ${fmt(r.externalMiB as number)}`],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

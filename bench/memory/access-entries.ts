@@ -12,16 +12,10 @@ import { parseMapiServerSpec } from '../../src/api/parse.ts';
 import { readAccessConfigMap } from '../../src/controllers/mailbox/controller.ts';
 import { accessInput } from '../access-list.ts';
 import { positiveInteger } from '../measure.ts';
+import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '100000' } } });
 const n = positiveInteger('mailboxes', values.mailboxes!);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with node --expose-gc');
-const heapUsed = (): number => {
-  for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
-};
-
 const spec = parseMapiServerSpec({ externalHost: 'mail.hoster.example', image: 'registry.example/bm-mapi:5.3.0', tls: { issuerRef: { name: 'letsencrypt' } } });
 if (!spec.ok) throw new Error(spec.message);
 const server = { apiVersion: 'mapi-operator.io/v1alpha2' as const, kind: 'MapiServer' as const, metadata: { name: 'bluemind', namespace: 'mail', uid: 'u' }, spec: spec.value };
@@ -29,9 +23,9 @@ const server = { apiVersion: 'mapi-operator.io/v1alpha2' as const, kind: 'MapiSe
 const configMaps = desiredAccessConfigMaps(server, accessInput(n)).map((cm) => JSON.parse(JSON.stringify(cm)) as KubeObject);
 
 function kept(read: (cm: KubeObject) => unknown): number {
-  const before = heapUsed();
+  const before = settledHeapUsed();
   const held = configMaps.map(read);
-  const bytes = heapUsed() - before;
+  const bytes = settledHeapUsed() - before;
   if (held.length !== configMaps.length) throw new Error('nothing kept');
   return Math.round(bytes / n);
 }

@@ -11,17 +11,10 @@ import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/inf
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
 import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
+import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false } } });
 const n = Number(values.mailboxes);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with node --expose-gc');
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
-}
-
 const items = Array.from({ length: n }, (_, i) => mailbox(i, { kubectlApply: values['kubectl-apply'] ?? false }));
 const api = fakeApi(items);
 items.length = 0; // only the JSON pages stay, as in a response body
@@ -50,7 +43,7 @@ function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined): { 
 }
 
 async function measure(label: string, transform: ((o: KubeObject) => KubeObject) | undefined): Promise<[string, number]> {
-  const base = heapUsed();
+  const base = settledHeapUsed();
   const { manager, informers } = fakeManager(transform);
   let view: ClusterView | undefined;
   let mailboxes: Informer;
@@ -65,7 +58,7 @@ async function measure(label: string, transform: ((o: KubeObject) => KubeObject)
   await Promise.all(informers.map((i) => i.waitForSync()));
   if (view) for (const o of mailboxes.list()) view.parseMailboxSpec(o);
   if (mailboxes.list().length !== n) throw new Error(`cached ${mailboxes.list().length} of ${n}`);
-  const bytes = (heapUsed() - base) / n;
+  const bytes = (settledHeapUsed() - base) / n;
   await Promise.all(informers.map((i) => i.stop()));
   return [label, Math.round(bytes)];
 }

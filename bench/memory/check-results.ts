@@ -14,16 +14,10 @@ import { ProbeCache } from '../../src/checks/probe-cache.ts';
 import { detailsReadAfterRun } from '../../src/checks/retained-details.ts';
 import type { CertificateInfo, CheckIO, CheckResult, CheckTarget, HttpResponse, TlsHandshake } from '../../src/checks/types.ts';
 import { positiveInteger } from '../measure.ts';
+import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { domains: { type: 'string', default: '2000' } } });
 const n = positiveInteger('domains', values.domains!);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with node --expose-gc');
-const heapUsed = (): number => {
-  for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
-};
-
 const EXTERNAL = 'mail.hoster.example';
 const ADDRESS = '203.0.113.7';
 const NOW = Date.UTC(2026, 11, 1);
@@ -60,7 +54,7 @@ const targets: CheckTarget[] = Array.from({ length: n }, (_, i) => ({
 }));
 
 async function kept(options: Pick<RunChecksOptions, 'retain'>): Promise<number> {
-  const before = heapUsed();
+  const before = settledHeapUsed();
   const cache = new ProbeCache({ clock: io.clock, ttlMs: 300_000 });
   const snapshots = new Map<string, CheckResult[]>();
   for (let i = 0; i < targets.length; i += 50) {
@@ -68,7 +62,7 @@ async function kept(options: Pick<RunChecksOptions, 'retain'>): Promise<number> 
     const results = await Promise.all(batch.map((t) => runChecks(t, io, { cache, ...options })));
     batch.forEach((t, j) => snapshots.set(t.domain, results[j]!));
   }
-  const bytes = heapUsed() - before;
+  const bytes = settledHeapUsed() - before;
   if (snapshots.size !== n || cache.size === 0) throw new Error('nothing kept');
   return Math.round(bytes / n);
 }

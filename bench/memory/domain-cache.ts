@@ -12,17 +12,10 @@ import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
+import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' } } });
 const n = positiveInteger('domains', values.domains!);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with node --expose-gc');
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
-}
-
 const items = Array.from({ length: n }, (_, i) => mailDomain(i));
 const api = fakeApi(items, 500, MAILDOMAINS.plural);
 items.length = 0; // only the JSON pages stay, as in a response body
@@ -36,17 +29,17 @@ async function cache(transform: (o: KubeObject) => KubeObject, namespaces: strin
 }
 
 const out: Record<string, number> = {};
-const base = heapUsed();
+const base = settledHeapUsed();
 const namespaced = await cache(cacheTransform, ['tenant-a']);
-const withFirst = heapUsed();
+const withFirst = settledHeapUsed();
 out.namespaced = Math.round((withFirst - base) / n);
 for (const [label, transform] of [
   ['clusterWideWhole', cacheTransform],
   ['clusterWideWithoutStatus', (o: KubeObject) => cacheTransform(dropStatus(o))],
 ] as const) {
-  const before = heapUsed();
+  const before = settledHeapUsed();
   const second = await cache(transform, []);
-  out[label] = Math.round((heapUsed() - before) / n);
+  out[label] = Math.round((settledHeapUsed() - before) / n);
   await second.stop();
 }
 await namespaced.stop();

@@ -16,6 +16,7 @@ import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '100000' } } });
 const n = positiveInteger('mailboxes', values.mailboxes!);
+
 const spec = parseMapiServerSpec({ externalHost: 'mail.hoster.example', image: 'registry.example/bm-mapi:5.3.0', tls: { issuerRef: { name: 'letsencrypt' } } });
 if (!spec.ok) throw new Error(spec.message);
 const server = { apiVersion: 'mapi-operator.io/v1alpha2' as const, kind: 'MapiServer' as const, metadata: { name: 'bluemind', namespace: 'mail', uid: 'u' }, spec: spec.value };

@@ -11,10 +11,12 @@ import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/inf
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
 import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
+import { positiveInteger } from '../measure.ts';
 import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false } } });
-const n = Number(values.mailboxes);
+const n = positiveInteger('mailboxes', values.mailboxes!);
+
 const items = Array.from({ length: n }, (_, i) => mailbox(i, { kubectlApply: values['kubectl-apply'] ?? false }));
 const api = fakeApi(items);
 items.length = 0; // only the JSON pages stay, as in a response body

@@ -18,6 +18,7 @@ import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { domains: { type: 'string', default: '2000' } } });
 const n = positiveInteger('domains', values.domains!);
+
 const EXTERNAL = 'mail.hoster.example';
 const ADDRESS = '203.0.113.7';
 const NOW = Date.UTC(2026, 11, 1);

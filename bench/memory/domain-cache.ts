@@ -16,6 +16,7 @@ import { settledHeapUsed } from './settled-heap.ts';
 
 const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' } } });
 const n = positiveInteger('domains', values.domains!);
+
 const items = Array.from({ length: n }, (_, i) => mailDomain(i));
 const api = fakeApi(items, 500, MAILDOMAINS.plural);
 items.length = 0; // only the JSON pages stay, as in a response body

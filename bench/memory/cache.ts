@@ -2,10 +2,13 @@
 // real Informer fills its store from JSON list pages through a transform, and with
 // `--view` the operator's own structures on top (ClusterView's indexes, the Mailbox
 // controller's address index, one parse of every spec as a reconcile pass does).
-// Prints one JSON line: { variant: bytesPerObject }.
+// With `--status-writes`, every Mailbox then gets a watch event for a status write (a new
+// version, same spec), as each does once the operator has reconciled it; what the cache and the
+// structures on top hold after that is measured. Prints one JSON line: { variant: bytesPerObject }.
 //
-//   node --expose-gc bench/memory/cache.ts [--mailboxes 20000] [--view]
+//   node --expose-gc bench/memory/cache.ts [--mailboxes 20000] [--view] [--status-writes]
 import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeObject, Manager } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/informer.ts';
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
@@ -14,7 +17,7 @@ import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { settledHeapUsed } from './settled-heap.ts';
 
-const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false }, 'status-writes': { type: 'boolean', default: false } } });
 const n = positiveInteger('mailboxes', values.mailboxes!);
 
 const items = Array.from({ length: n }, (_, i) => mailbox(i, { kubectlApply: values['kubectl-apply'] ?? false }));
@@ -44,7 +47,21 @@ function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined): { 
   return { manager, informers };
 }
 
+/** A MODIFIED event per Mailbox, as its status write brings back; waits until the last is cached. */
+async function writeEveryStatus(mailboxes: Informer): Promise<void> {
+  const rv = (i: number) => 1_000_000 + i;
+  for (let i = 0; i < n; i += 1000) {
+    api.send(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ type: 'MODIFIED', object: mailbox(i + j, { rv: rv(i + j), kubectlApply: values['kubectl-apply'] ?? false }) })));
+    await delay(0);
+  }
+  const last = mailbox(n - 1);
+  while (mailboxes.get(last.metadata.namespace, last.metadata.name!)?.metadata.resourceVersion !== String(rv(n - 1))) await delay(5);
+}
+
 async function measure(label: string, transform: ((o: KubeObject) => KubeObject) | undefined): Promise<[string, number]> {
+  // A stopped informer's last callbacks run on the next turns of the event loop and hold its
+  // store until then: the previous variant's cache must be gone from the baseline.
+  await delay(100);
   const base = settledHeapUsed();
   const { manager, informers } = fakeManager(transform);
   let view: ClusterView | undefined;
@@ -59,6 +76,12 @@ async function measure(label: string, transform: ((o: KubeObject) => KubeObject)
   for (const i of informers) i.start();
   await Promise.all(informers.map((i) => i.waitForSync()));
   if (view) for (const o of mailboxes.list()) view.parseMailboxSpec(o);
+  if (values['status-writes']) {
+    const started = performance.now();
+    await writeEveryStatus(mailboxes);
+    if (view) for (const o of mailboxes.list()) view.parseMailboxSpec(o);
+    statusWriteMs[label] = Math.round(performance.now() - started);
+  }
   if (mailboxes.list().length !== n) throw new Error(`cached ${mailboxes.list().length} of ${n}`);
   const bytes = (settledHeapUsed() - base) / n;
   await Promise.all(informers.map((i) => i.stop()));
@@ -66,6 +89,8 @@ async function measure(label: string, transform: ((o: KubeObject) => KubeObject)
 }
 
 const out: Record<string, number> = {};
+/** Per variant: time to take in a status write of every Mailbox and parse what changed. */
+const statusWriteMs: Record<string, number> = {};
 for (const [label, t] of [
   ['asListed', (o: KubeObject) => o],
   ['withoutManagedFields', stripManagedFields],
@@ -74,4 +99,4 @@ for (const [label, t] of [
   const [k, v] = await measure(label, t);
   out[k] = v;
 }
-process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: out })}\n`);
+process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: out, ...(values['status-writes'] ? { statusWriteMs } : {}) })}\n`);

@@ -2,7 +2,7 @@
 // parsed once per version, and the reverse indexes (server → domains, domain → mailboxes,
 // host → claimants). Nothing here writes to the apiserver.
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
-import { Indexer, objectKey } from '../kube/index.ts';
+import { Indexer, derivedFromSpec, objectKey } from '../kube/index.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
 import type { MailboxSpec } from '../api/mailbox.ts';
@@ -41,10 +41,12 @@ function memoParse<T>(parse: (o: unknown) => ParseResult<T>): (o: KubeObject) =>
 }
 
 const PARSED_SPEC = Symbol('parsedMailboxSpec');
+derivedFromSpec(PARSED_SPEC);
 const VALID_AS_IS = Symbol('validAsIs');
 
 /**
- * parseMailboxSpec once per object version, remembered on the cached object itself: at
+ * parseMailboxSpec once per spec, remembered on the cached object itself (and on the next
+ * versions that keep the spec: derivedFromSpec, so a status write does not parse it again): at
  * 100,000 Mailboxes a WeakMap entry and a parsed copy of each spec were ~120 B a Mailbox. A
  * spec the schema passes unchanged (every Mailbox the apiserver defaulted) is its own parsed
  * value, frozen as the cache is read-only; only a spec that parses to something else keeps

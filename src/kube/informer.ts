@@ -12,6 +12,7 @@
 // - restart after any error with jittered, capped exponential backoff, reset only after a
 //   healthy watch, so failures never turn into a reconnect storm (client-node #1933).
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { JitteredBackoff } from './backoff.ts';
 import { realClock, sleep, type Clock } from './clock.ts';
@@ -262,6 +263,49 @@ export function shareConditions<T>(obj: T, pool: ConditionPool = sharedCondition
  */
 export function cacheTransform(obj: KubeObject): KubeObject {
   return shareConditions(poolStrings(stripUnread(obj)));
+}
+
+/** Symbols under which a cached object keeps what was derived from its spec alone (a parse). */
+const specDerived = new Set<symbol>();
+
+/** Registers such a symbol: a new version that keeps its old spec keeps this too. */
+export function derivedFromSpec(symbol: symbol): symbol {
+  specDerived.add(symbol);
+  return symbol;
+}
+
+/** Parts of an object that a change of another part leaves equal. */
+const METADATA_PARTS = ['labels', 'annotations', 'ownerReferences', 'finalizers'] as const;
+
+/**
+ * The new version of a cached object, with every part equal to the old version's replaced by
+ * the old version's own copy. A status write (one per Mailbox, and every condition change of a
+ * MailDomain) sends the whole object again, so without this each one left the cache with a new
+ * spec while indexes and memos still held strings of the old one: at 100,000 Mailboxes, the
+ * Mailbox address index and the access list kept a second copy of every address (~10 MiB).
+ * What was derived from the old spec (derivedFromSpec: a Mailbox's parse) holds for the new
+ * version too, so a status write does not parse the spec again.
+ */
+export function keepUnchangedParts<T extends KubeObject>(old: T, obj: T): T {
+  const o = obj as KubeObject & { spec?: unknown };
+  const before = old as KubeObject & { spec?: unknown };
+  if (o.spec !== undefined && before.spec !== undefined && o.spec !== before.spec && isDeepStrictEqual(o.spec, before.spec)) {
+    o.spec = before.spec;
+    for (const symbol of specDerived) {
+      const derived = Object.getOwnPropertyDescriptor(before, symbol);
+      if (derived && !Object.hasOwn(o, symbol) && Object.isExtensible(o)) Object.defineProperty(o, symbol, derived);
+    }
+  }
+  const meta = o.metadata as Record<string, unknown> | undefined;
+  const oldMeta = before.metadata as Record<string, unknown> | undefined;
+  if (meta && oldMeta && meta !== oldMeta) {
+    for (const part of METADATA_PARTS) {
+      const now = meta[part];
+      const then = oldMeta[part];
+      if (now !== undefined && then !== undefined && now !== then && isDeepStrictEqual(now, then)) meta[part] = then;
+    }
+  }
+  return obj;
 }
 
 interface ListResponse {
@@ -522,8 +566,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.#emitDelete(old);
       }
     }
-    for (const [key, obj] of fresh) {
+    for (const [key, listed] of fresh) {
       const old = this.#store.get(key);
+      const obj = old ? keepUnchangedParts(old, listed) : listed;
       this.#store.set(key, obj);
       if (!old) this.#emitAdd(obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emitUpdate(old, obj);
@@ -537,11 +582,12 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.stats.bookmarks++;
       return rv;
     }
-    const obj = this.#transform(event.object as KubeObject);
+    const fresh = this.#transform(event.object as KubeObject);
     this.stats.events++;
-    const key = this.#keyOf(objectKey(obj));
-    rememberKey(obj, key);
+    const key = this.#keyOf(objectKey(fresh));
+    rememberKey(fresh, key);
     const old = this.#store.get(key);
+    const obj = old && event.type !== 'DELETED' ? keepUnchangedParts(old, fresh) : fresh;
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':

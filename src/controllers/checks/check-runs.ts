@@ -139,6 +139,11 @@ export class CheckRuns {
     return { results: snapshot.results, checkedAt: snapshot.checkedAt, ...(release !== undefined ? { release } : {}) };
   }
 
+  /** Since when the snapshot describes a superseded target (CheckScheduler.supersededSince). */
+  supersededSince(kind: CheckKind, key: string): number | undefined {
+    return this.#scheduler.supersededSince(checkKey(kind, key));
+  }
+
   forget(kind: CheckKind, key: string): void {
     if (this.#scheduler.forget(checkKey(kind, key))) this.#onForget?.(kind, key);
   }

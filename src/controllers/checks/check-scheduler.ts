@@ -36,6 +36,8 @@ export interface CheckSchedulerOptions<R> {
 interface Entry<R> {
   target: R;
   fingerprint: string;
+  /** When the target last changed (or was registered). */
+  targetSince: number;
   intervalMs: number;
   snapshot?: CheckSnapshot<R>;
   nextRunAt: number;
@@ -94,10 +96,11 @@ export class CheckScheduler<R> {
     const fingerprint = stableDigest(target);
     const entry = this.#entries.get(key);
     if (!entry) {
-      const created: Entry<R> = { target, fingerprint, intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0, queued: 0, seq: this.#registered++ };
+      const created: Entry<R> = { target, fingerprint, targetSince: this.#opts.now(), intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0, queued: 0, seq: this.#registered++ };
       this.#entries.set(key, created);
       this.#enqueue(key, created);
     } else if (entry.fingerprint !== fingerprint || entry.intervalMs !== intervalMs) {
+      if (entry.fingerprint !== fingerprint) entry.targetSince = this.#opts.now();
       entry.target = target;
       entry.fingerprint = fingerprint;
       entry.intervalMs = intervalMs;
@@ -118,6 +121,16 @@ export class CheckScheduler<R> {
 
   snapshot(key: string): CheckSnapshot<R> | undefined {
     return this.#entries.get(key)?.snapshot;
+  }
+
+  /**
+   * Since when the key's latest results describe a target it no longer has (a certificate
+   * issued since, a new release): a run of the new one is due or under way. Undefined when
+   * they describe the current target, or there are none yet.
+   */
+  supersededSince(key: string): number | undefined {
+    const e = this.#entries.get(key);
+    return e?.snapshot && e.snapshot.request !== e.target ? e.targetSince : undefined;
   }
 
   /** Milliseconds until the key's next run (for status/debugging). */
@@ -215,7 +228,9 @@ export class CheckScheduler<R> {
       // The target changed while this run was in flight: its results describe the old one.
       if (results && e.target === target) {
         const snapshot = { results, checkedAt: new Date(started), request: target };
-        const changed = !e.snapshot || essence(e.snapshot.results) !== essence(results);
+        // A first run of a new target counts as a change even with the same rows: the controller
+        // may be holding a status until it ends (supersededSince).
+        const changed = !e.snapshot || e.snapshot.request !== target || essence(e.snapshot.results) !== essence(results);
         e.snapshot = snapshot;
         this.#opts.onRun?.(key, snapshot, this.#opts.now() - started);
         // Even an unchanged result matters to a rollout waiting for probes after it started.

@@ -6,6 +6,7 @@ import type { KubeObject, Manager, ReconcileContext, ReconcileResult } from '../
 import { splitKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { MailDomain } from '../../api/maildomain.ts';
+import type { MapiServer } from '../../api/mapiserver.ts';
 import type { Condition } from '../../api/conditions.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { releaseUnderProbe } from '../../rollout/decision.ts';
@@ -16,12 +17,15 @@ import { applyPlan, reportInvalidSpec } from '../apply-plan.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { notGrantedObjection, ungranted } from '../../policy/grants.ts';
 import { ownersByLabel } from '../label-watch.ts';
-import type { CheckRuns } from '../checks/check-runs.ts';
+import type { CheckRequest, CheckRuns } from '../checks/check-runs.ts';
 import type { DomainStandings } from '../domain-standings.ts';
 import { observedCertificate, runningDeployment, servedCertificates, unissuedHosts } from '../observed.ts';
 import { decideMailDomain } from './decide.ts';
 
 export const MAILDOMAIN_CONTROLLER = 'maildomain';
+
+/** Longest a status waits for the run of a changed check target (see reconcile). */
+export const STATUS_HOLD_MS = 30_000;
 
 export interface MailDomainControllerOptions {
   manager: Manager;
@@ -104,10 +108,26 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       now: now(),
       options: { allowClusterIssuers: opts.allowClusterIssuers ?? true },
     });
+    // Probe only what a server serves: no server, no checks. http/ only once MAPI pods answer.
+    const request = server && plan.accepted ? checkRequest(server, md, claim.owned) : undefined;
+    if (request) checks.ensure('MailDomain', key, request);
+    else checks.forget('MailDomain', key);
+
+    // A status built from results of a target the checks have just moved past (at onboarding,
+    // the run made before the certificate was issued, its tls/ rows "not issued yet") would be
+    // written again as soon as the run of the new target ends, seconds later: one write more
+    // per MailDomain for nothing. The status waits for that run, STATUS_HOLD_MS at most; a new
+    // generation or a stall goes out at once.
+    const supersededSince = request ? checks.supersededSince('MailDomain', key) : undefined;
+    const holdMs = supersededSince !== undefined && !plan.stalled && (raw.status as MailDomain['status'] | undefined)?.observedGeneration === md.metadata.generation
+      ? STATUS_HOLD_MS - (now().getTime() - supersededSince)
+      : 0;
     const previous = (raw.status as MailDomain['status'] | undefined)?.conditions;
     await applyPlan({
       manager, owner, liveOf, ctx,
-      plan: { ...plan, events: [...plan.events, ...transitionEvents(previous, plan.status.conditions)] },
+      plan: holdMs > 0
+        ? { ...plan, status: raw.status }
+        : { ...plan, events: [...plan.events, ...transitionEvents(previous, plan.status.conditions)] },
     });
 
     // What the server's gate needs from this domain; it looks again only when that changed.
@@ -124,12 +144,12 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
       ...(snapshot?.release !== undefined ? { httpRelease: snapshot.release } : {}),
     });
     if (changed) opts.enqueueServer(serverKey);
+    return holdMs > 0 ? { requeueAfterMs: holdMs } : undefined;
+  }
 
-    // Probe only what a server serves: no server, no checks. http/ only once MAPI pods answer.
-    if (!server || !plan.accepted) {
-      checks.forget('MailDomain', key);
-      return;
-    }
+  /** What the checks of a served MailDomain probe, as the caches show its server now. */
+  function checkRequest(server: MapiServer, md: MailDomain, ownedHosts: string[]): CheckRequest {
+    const namespace = md.metadata.namespace ?? '';
     const deployment = runningDeployment(view.deployments.get(namespace, serverChildNames(server).deployment));
     const includeHttp = (deployment?.status.readyReplicas ?? 0) > 0;
     const caRef = server.spec.checks.caBundle;
@@ -140,16 +160,15 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     const served = { ...servedCertificates(serverCertificate), ...servedCertificates(domainCertificate) };
     // Hosts whose certificate was never issued are not handshaken until it is (see
     // CERTIFICATE_NOT_ISSUED): at a hoster's onboarding that is most hosts, for most of an hour.
-    const unissued = [...unissuedHosts(serverCertificate, [server.spec.externalHost]), ...unissuedHosts(domainCertificate, claim.owned)];
-    checks.ensure('MailDomain', key, {
+    const unissued = [...unissuedHosts(serverCertificate, [server.spec.externalHost]), ...unissuedHosts(domainCertificate, ownedHosts)];
+    return {
       target: domainCheckTarget(md.spec, server.spec, { includeHttp, ...(includeHttp && deployment ? { release: releaseUnderProbe(deployment) } : {}), servedCertificates: served, unissuedHosts: unissued }),
       intervalMs: parseDuration(server.spec.checks.interval),
       namespace,
       ...(caRef?.configMapKeyRef ? { caBundle: { kind: 'ConfigMap' as const, ...caRef.configMapKeyRef } } : {}),
       ...(caRef?.secretKeyRef ? { caBundle: { kind: 'Secret' as const, ...caRef.secretKeyRef } } : {}),
       ...(server.spec.checks.probeCredentials ? { credentialsSecret: server.spec.checks.probeCredentials.secretName } : {}),
-    });
-    return undefined;
+    };
   }
 
   // Any MailDomain change may free or take a host another MailDomain wants: wake every

@@ -113,3 +113,38 @@ test('a snapshot names what its run checked: a target changed since keeps the ol
   assert.equal(scheduler.snapshot('k')?.request, 'release-b');
   await scheduler.stop();
 });
+
+test('supersededSince: from a target change until the first run of the new target ends, which wakes the controller even with the same rows', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let release: (() => void) | undefined;
+  const runs: string[] = [];
+  const changes: string[] = [];
+  const scheduler = new CheckScheduler<string>({
+    run: async (_key, request) => {
+      runs.push(request);
+      if (request === 'issued') await new Promise<void>((r) => { release = r; });
+      return passed;
+    },
+    onChange: (key) => changes.push(key),
+    random: () => 0.5,
+  });
+  scheduler.ensure('k', 'not-issued', 60_000);
+  assert.equal(scheduler.supersededSince('k'), undefined, 'no results yet: nothing superseded');
+  await flush();
+  assert.equal(scheduler.supersededSince('k'), undefined, 'results of the current target');
+  assert.equal(changes.length, 1);
+  await advance(5_000);
+  scheduler.ensure('k', 'issued', 60_000);
+  assert.equal(scheduler.supersededSince('k'), 5_000, 'since the target changed');
+  await flush();
+  assert.deepEqual(runs, ['not-issued', 'issued'], 'the new target runs at once');
+  await advance(2_000);
+  scheduler.ensure('k', 'issued', 60_000);
+  assert.equal(scheduler.supersededSince('k'), 5_000, 'the same target again does not move it');
+  release!();
+  await flush();
+  assert.equal(scheduler.supersededSince('k'), undefined, 'the run of the new target ended');
+  assert.equal(changes.length, 2, 'same rows, new target: the controller looks again');
+  await scheduler.stop();
+});

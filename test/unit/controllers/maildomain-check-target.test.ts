@@ -44,7 +44,7 @@ describe('the MailDomain check target and the certificates not issued yet', () =
     kube.put(server);
     kube.put(domain);
     const view = new ClusterView(kube.manager, { tenancy: 'Open' });
-    const checks = { snapshot: () => undefined, ensure: (_k: string, _key: string, req: CheckRequest) => { ensured.push(req); }, forget: () => false } as unknown as CheckRuns;
+    const checks = { snapshot: () => undefined, supersededSince: () => undefined, ensure: (_k: string, _key: string, req: CheckRequest) => { ensured.push(req); }, forget: () => false } as unknown as CheckRuns;
     registerMailDomainController({ manager: kube.manager, view, checks, standings: new DomainStandings(), enqueueServer: () => undefined });
     await kube.start();
   });

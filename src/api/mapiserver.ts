@@ -6,6 +6,10 @@ import { dnsName } from './dns-name.ts';
 import { conditionsField } from './conditions.ts';
 import { API_VERSION, CheckRowSchema, IssuerRefSchema, duration, k8sName, keyRef, nameserver, type ObjectMeta } from './common.ts';
 
+/** Ports of the gatekeeper sidecar in every MAPI pod: the MAPI server cannot listen on them. */
+export const GATEKEEPER_PORTS = { listen: 18080, metrics: 19090 } as const;
+const gatekeeperPortMessage = `spec.port ${GATEKEEPER_PORTS.listen} and ${GATEKEEPER_PORTS.metrics} are the gatekeeper sidecar's ports (spec.gatekeeper.enabled): set spec.port to another port, such as 8080`;
+
 const passThrough = (what: string) => z.looseObject({}).describe(`${what}; passed through to the pod unchanged.`);
 
 export const MapiServerSpecSchema = z
@@ -127,7 +131,23 @@ export const MapiServerSpecSchema = z
       .default({ enabled: true })
       .describe('The access gate in every MAPI pod.'),
   })
-  .strict();
+  .strict()
+  // The pod would fail to start (two containers on one port); found by the fuzz test.
+  .superRefine((spec, ctx) => {
+    if (spec.gatekeeper.enabled && (spec.port === GATEKEEPER_PORTS.listen || spec.port === GATEKEEPER_PORTS.metrics)) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: gatekeeperPortMessage });
+    }
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.port) || (self.port != ${GATEKEEPER_PORTS.listen} && self.port != ${GATEKEEPER_PORTS.metrics}) || (has(self.gatekeeper) && has(self.gatekeeper.enabled) && !self.gatekeeper.enabled)`,
+        message: gatekeeperPortMessage,
+        fieldPath: '.port',
+        reason: 'FieldValueInvalid',
+      },
+    ],
+  });
 
 export const RolloutStatusSchema = z.object({
   state: z.enum(['Held', 'Progressing', 'Available', 'RolledBack']).describe('Held, Progressing, Available or RolledBack.'),

@@ -9,9 +9,10 @@
 // the drain is cut and Outlook reconnects to another pod, which is what it does after any
 // network interruption.
 import type { V1Container } from '@kubernetes/client-node';
+import { GATEKEEPER_PORTS } from '../api/mapiserver.ts';
 
-export const GATEKEEPER_LISTEN_PORT = 18080;
-export const GATEKEEPER_METRICS_PORT = 19090;
+export const GATEKEEPER_LISTEN_PORT = GATEKEEPER_PORTS.listen;
+export const GATEKEEPER_METRICS_PORT = GATEKEEPER_PORTS.metrics;
 export const GATEKEEPER_CONTAINER_NAME = 'gatekeeper';
 /**
  * V8's young generation may grow to 3 x 16 MiB and stays that size after a burst; the

@@ -40,6 +40,8 @@ export const rejections: Rejection[] = [
   { kind: 'MapiServer', name: 'negative replicas', spec: server({ replicas: -1 }), field: 'spec.replicas', says: />=0/, apiserverSays: /should be greater than or equal to 0/ },
   { kind: 'MapiServer', name: 'port 0', spec: server({ port: 0 }), field: 'spec.port', says: />=1/, apiserverSays: /should be greater than or equal to 1/ },
   { kind: 'MapiServer', name: 'port 65536', spec: server({ port: 65536 }), field: 'spec.port', says: /<=65535/, apiserverSays: /should be less than or equal to 65535/ },
+  // Found by the fuzz test: the builder threw and the reconcile retried for good, status-less.
+  ...[18080, 19090].map((port): Rejection => ({ kind: 'MapiServer', name: `port ${port} with the gatekeeper`, spec: server({ port, ...(port === 19090 ? { gatekeeper: { enabled: true } } : {}) }), field: 'spec.port', says: /spec\.port 18080 and 19090 are the gatekeeper sidecar's ports \(spec\.gatekeeper\.enabled\): set spec\.port to another port, such as 8080/ })),
   { kind: 'MapiServer', name: 'an unknown gate.mode', spec: server({ gate: { mode: 'Block' } }), field: 'spec.gate.mode', says: /"Enforce".*"Warn"/ },
   { kind: 'MapiServer', name: 'an unknown gate.domains', spec: server({ gate: { domains: 'Most' } }), field: 'spec.gate.domains', says: /"All".*"Any"/ },
   ...['0s', '10s', '29s', '29999ms'].map((v): Rejection => ({ kind: 'MapiServer', name: `checks.interval ${v}`, spec: server({ checks: { interval: v } }), field: 'spec.checks.interval', says: interval })),
@@ -101,6 +103,7 @@ export interface Acceptance {
 /** Valid specs, each also showing how the defaults fill in around what is given. */
 export const acceptances: Acceptance[] = [
   { kind: 'MapiServer', name: 'the minimal MapiServer', spec: server({}) },
+  { kind: 'MapiServer', name: 'port 18080 without the gatekeeper', spec: server({ port: 18080, gatekeeper: { enabled: false } }) },
   ...['30s', '5m', '1h30m', '90s', '0.5m'].map((v): Acceptance => ({ kind: 'MapiServer', name: `checks.interval ${v}`, spec: server({ checks: { interval: v } }) })),
   {
     kind: 'MapiServer',

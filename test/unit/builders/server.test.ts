@@ -184,9 +184,12 @@ test('gatekeeper on/off: who owns the port the Service targets', () => {
   );
 });
 
-test('spec.port on a gatekeeper port is refused naming the field and the fix', () => {
+test('spec.port on a gatekeeper port: the schema refuses it; a server that got past the schema is refused by the builder too', () => {
   for (const port of [18080, 19090]) {
-    assert.throws(() => desiredServerPodTemplate(mapiServer({ port }), { gatekeeperImage: GATEKEEPER_IMAGE }), new RegExp(`spec.port ${port} is taken by the gatekeeper sidecar .*set spec.port to another port`));
+    assert.throws(() => mapiServer({ port }), new RegExp(`spec\\.port: spec\\.port 18080 and 19090 are the gatekeeper sidecar's ports .*set spec\\.port to another port`));
+    const unchecked = mapiServer();
+    unchecked.spec = { ...unchecked.spec, port };
+    assert.throws(() => desiredServerPodTemplate(unchecked, { gatekeeperImage: GATEKEEPER_IMAGE }), new RegExp(`spec.port ${port} is taken by the gatekeeper sidecar .*set spec.port to another port`));
     assert.doesNotThrow(() => desiredServerPodTemplate(mapiServer({ port, gatekeeper: { enabled: false } }), { gatekeeperImage: GATEKEEPER_IMAGE }));
   }
 });

@@ -12,22 +12,25 @@ const keyOf = (o: KubeObject): string => objectKey(o);
 
 export class Indexer<T extends KubeObject = KubeObject> {
   readonly #byValue = new Map<string, Set<string>>();
-  // One value (the common case: a Mailbox's domain) is kept as the string itself, not an
-  // array of one: at 100,000 objects the arrays alone were ~3 MiB.
-  readonly #valuesOf = new Map<string, string | string[]>();
+  readonly #informer: Informer<T>;
   readonly #fn: IndexFunc<T>;
   // Index values repeat (every Mailbox of a domain yields the same `namespace/domain`), but
   // each call of the index function builds a new string: keep one.
   readonly #values = new StringPool();
 
-  /** Register before any controller watches the same informer, so lookups made while
-   *  mapping an event already see that event. */
+  /**
+   * Register before any controller watches the same informer, so lookups made while mapping
+   * an event already see that event. `fn` must depend on the object alone: what an object was
+   * indexed under is found again from the version the informer replaces or deletes, not kept
+   * per object (a map entry per Mailbox, ~3.5 MiB at 100,000).
+   */
   constructor(informer: Informer<T>, fn: IndexFunc<T>) {
+    this.#informer = informer;
     this.#fn = fn;
     informer.addHandlers({
-      onAdd: (o) => this.#set(o),
-      onUpdate: (_old, o) => this.#set(o),
-      onDelete: (o) => this.#remove(keyOf(o)),
+      onAdd: (o) => this.#change(keyOf(o), [], this.#valuesFor(o)),
+      onUpdate: (old, o) => this.#change(keyOf(o), this.#valuesFor(old), this.#valuesFor(o)),
+      onDelete: (o) => this.#change(keyOf(o), this.#valuesFor(o), []),
     });
   }
 
@@ -42,37 +45,31 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return this.#byValue.get(value)?.size ?? 0;
   }
 
-  /** The values an object was last indexed under (empty once it is gone). */
+  /** The values the cached object of `key` is indexed under (empty once it is gone). */
   valuesOf(key: string): string[] {
-    const v = this.#valuesOf.get(key);
-    return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+    const o = this.#informer.getByKey(key);
+    return o ? this.#valuesFor(o) : [];
   }
 
-  #set(obj: T): void {
-    const key = keyOf(obj);
-    let values: string[];
+  #valuesFor(obj: T): string[] {
     try {
-      values = [...new Set(this.#fn(obj))].map((v) => this.#values.intern(v));
+      return [...new Set(this.#fn(obj))].map((v) => this.#values.intern(v));
     } catch {
-      values = []; // a malformed object is indexed nowhere rather than breaking the informer
+      return []; // a malformed object is indexed nowhere rather than breaking the informer
     }
-    const before = this.valuesOf(key);
-    if (before.length === values.length && before.every((v, i) => v === values[i])) return;
-    this.#remove(key);
-    for (const v of values) {
-      let set = this.#byValue.get(v);
-      if (!set) this.#byValue.set(v, (set = new Set()));
-      set.add(key);
-    }
-    if (values.length > 0) this.#valuesOf.set(key, values.length === 1 ? values[0]! : values);
   }
 
-  #remove(key: string): void {
-    for (const v of this.valuesOf(key)) {
+  #change(key: string, before: string[], after: string[]): void {
+    if (before.length === after.length && before.every((v, i) => v === after[i])) return;
+    for (const v of before) {
       const set = this.#byValue.get(v);
       set?.delete(key);
       if (set?.size === 0) this.#byValue.delete(v);
     }
-    this.#valuesOf.delete(key);
+    for (const v of after) {
+      let set = this.#byValue.get(v);
+      if (!set) this.#byValue.set(v, (set = new Set()));
+      set.add(key);
+    }
   }
 }

@@ -1,15 +1,22 @@
-// The secondary index over an informer's cache: keys by value, the values an object was
-// indexed under (one value kept as a string, several as a list), updates and deletes.
+// The secondary index over an informer's cache: keys by value, the values a cached object is
+// indexed under, updates and deletes (found again from the version replaced or deleted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Indexer } from '../../../src/kube/indexer.ts';
 import type { EventHandlers, Informer } from '../../../src/kube/informer.ts';
-import { rememberKey, type KubeObject } from '../../../src/kube/client.ts';
+import { objectKey, rememberKey, type KubeObject } from '../../../src/kube/client.ts';
 
+/** An informer's store and handlers: each event changes the store first, as the informer does. */
 function fakeInformer(): { informer: Informer<KubeObject>; handlers: EventHandlers<KubeObject> } {
   const box: { handlers?: EventHandlers<KubeObject> } = {};
-  const informer = { addHandlers: (h: EventHandlers<KubeObject>) => { box.handlers = h; return () => {}; } } as unknown as Informer<KubeObject>;
-  return { informer, get handlers() { return box.handlers!; } };
+  const store = new Map<string, KubeObject>();
+  const informer = { addHandlers: (h: EventHandlers<KubeObject>) => { box.handlers = h; return () => {}; }, getByKey: (k: string) => store.get(k) } as unknown as Informer<KubeObject>;
+  const handlers: EventHandlers<KubeObject> = {
+    onAdd: (o) => { store.set(objectKey(o), o); box.handlers!.onAdd!(o); },
+    onUpdate: (old, o) => { store.set(objectKey(o), o); box.handlers!.onUpdate!(old, o); },
+    onDelete: (o) => { store.delete(objectKey(o)); box.handlers!.onDelete!(o); },
+  };
+  return { informer, handlers };
 }
 
 const obj = (name: string, refs: string[]): KubeObject => ({ metadata: { namespace: 'ns', name }, spec: { refs } });
@@ -53,4 +60,19 @@ test('Indexer: keys an object by the key the informer keeps on it (objectKey), n
   assert.deepEqual(index.valuesOf('ns/the-informers-key'), ['ns/d1']);
   f.handlers.onDelete!(a);
   assert.deepEqual(index.keys('ns/d1'), []);
+});
+
+test('Indexer: an update finds what the replaced version was indexed under, with nothing kept per object', () => {
+  const f = fakeInformer();
+  let calls = 0;
+  const index = new Indexer(f.informer, (o) => { calls++; return (o.spec as { refs: string[] }).refs.map((r) => `ns/${r}`); });
+  const v1 = obj('a', ['d1']);
+  f.handlers.onAdd!(v1);
+  const v2 = obj('a', ['d1']);
+  f.handlers.onUpdate!(v1, v2);
+  assert.deepEqual(index.keys('ns/d1'), ['ns/a'], 'the same values: nothing moves');
+  f.handlers.onUpdate!(v2, obj('a', ['d3']));
+  assert.deepEqual(index.keys('ns/d1'), []);
+  assert.deepEqual(index.keys('ns/d3'), ['ns/a']);
+  assert.equal(calls, 5, 'once for an add, twice for each update (the old and the new version)');
 });

@@ -4,7 +4,7 @@
 // controller's address index, one parse of every spec as a reconcile pass does).
 // With `--status-writes`, every Mailbox then gets a watch event for a status write (a new
 // version, same spec), as each does once the operator has reconciled it; what the cache and the
-// structures on top hold after that is measured. Prints one JSON line: { variant: bytesPerObject }.
+// structures on top hold after that is measured.
 //
 //   node --expose-gc bench/memory/cache.ts [--mailboxes 20000] [--view] [--status-writes]
 import { parseArgs } from 'node:util';
@@ -15,9 +15,9 @@ import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
 import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
-import { settledHeapUsed } from './settled-heap.ts';
+import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
 
-const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false }, 'status-writes': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '20000' }, view: { type: 'boolean', default: false }, 'kubectl-apply': { type: 'boolean', default: false }, 'status-writes': { type: 'boolean', default: false }, variant: { type: 'string' } } });
 const n = positiveInteger('mailboxes', values.mailboxes!);
 
 const items = Array.from({ length: n }, (_, i) => mailbox(i, { kubectlApply: values['kubectl-apply'] ?? false }));
@@ -58,10 +58,10 @@ async function writeEveryStatus(mailboxes: Informer): Promise<void> {
   while (mailboxes.get(last.metadata.namespace, last.metadata.name!)?.metadata.resourceVersion !== String(rv(n - 1))) await delay(5);
 }
 
+/** Per variant: time to take in a status write of every Mailbox and parse what changed. */
+const statusWriteMs: Record<string, number> = {};
+
 async function measure(label: string, transform: ((o: KubeObject) => KubeObject) | undefined): Promise<[string, number]> {
-  // A stopped informer's last callbacks run on the next turns of the event loop and hold its
-  // store until then: the previous variant's cache must be gone from the baseline.
-  await delay(100);
   const base = settledHeapUsed();
   const { manager, informers } = fakeManager(transform);
   let view: ClusterView | undefined;
@@ -88,15 +88,20 @@ async function measure(label: string, transform: ((o: KubeObject) => KubeObject)
   return [label, Math.round(bytes)];
 }
 
-const out: Record<string, number> = {};
-/** Per variant: time to take in a status write of every Mailbox and parse what changed. */
-const statusWriteMs: Record<string, number> = {};
-for (const [label, t] of [
-  ['asListed', (o: KubeObject) => o],
-  ['withoutManagedFields', stripManagedFields],
-  ['cacheTransform', cacheTransform],
-] as const) {
-  const [k, v] = await measure(label, t);
-  out[k] = v;
+const VARIANTS = {
+  asListed: (o: KubeObject) => o,
+  withoutManagedFields: stripManagedFields,
+  cacheTransform,
+} as const;
+type Variant = keyof typeof VARIANTS;
+
+if (values.variant === undefined) {
+  // Each variant in a process of its own (see eachVariantInItsOwnProcess), merged into one line.
+  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(VARIANTS));
+  const merge = (field: string) => Object.assign({}, ...lines.map((l) => l[field] ?? {})) as Record<string, number>;
+  process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: merge('bytesPerMailbox'), ...(values['status-writes'] ? { statusWriteMs: merge('statusWriteMs') } : {}) })}\n`);
+} else {
+  if (!(values.variant in VARIANTS)) throw new Error(`--variant ${values.variant}: pass one of ${Object.keys(VARIANTS).join(', ')}`);
+  const [label, bytes] = await measure(values.variant, VARIANTS[values.variant as Variant]);
+  process.stdout.write(`${JSON.stringify({ bytesPerMailbox: { [label]: bytes }, ...(values['status-writes'] ? { statusWriteMs } : {}) })}\n`);
 }
-process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: out, ...(values['status-writes'] ? { statusWriteMs } : {}) })}\n`);

@@ -4,17 +4,18 @@
 // for host claims across namespaces, kept whole (before) or without status (now). The second
 // cache is measured on top of the first, so strings and condition lists the first already
 // pooled are not counted twice, as in the operator.
-// Prints one JSON line: { domains, bytesPerMailDomain: { variant: bytes } }.
+// Each variant of the second cache is measured in a process of its own. Prints one JSON line:
+// { domains, bytesPerMailDomain: { variant: bytes } }.
 //
-//   node --expose-gc bench/memory/domain-cache.ts [--domains 5000]
+//   node --expose-gc bench/memory/domain-cache.ts [--domains 5000] [--variant NAME]
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
-import { settledHeapUsed } from './settled-heap.ts';
+import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
 
-const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { domains: { type: 'string', default: '5000' }, variant: { type: 'string' } } });
 const n = positiveInteger('domains', values.domains!);
 
 const items = Array.from({ length: n }, (_, i) => mailDomain(i));
@@ -29,19 +30,25 @@ async function cache(transform: (o: KubeObject) => KubeObject, namespaces: strin
   return inf;
 }
 
-const out: Record<string, number> = {};
-const base = settledHeapUsed();
-const namespaced = await cache(cacheTransform, ['tenant-a']);
-const withFirst = settledHeapUsed();
-out.namespaced = Math.round((withFirst - base) / n);
-for (const [label, transform] of [
-  ['clusterWideWhole', cacheTransform],
-  ['clusterWideWithoutStatus', (o: KubeObject) => cacheTransform(dropStatus(o))],
-] as const) {
-  const before = settledHeapUsed();
+const SECOND_CACHE = {
+  clusterWideWhole: cacheTransform,
+  clusterWideWithoutStatus: (o: KubeObject) => cacheTransform(dropStatus(o)),
+} as const;
+
+if (values.variant === undefined) {
+  // Each variant in a process of its own (see eachVariantInItsOwnProcess), merged into one line.
+  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(SECOND_CACHE));
+  const out = Object.assign({}, ...lines.map((l) => l.bytesPerMailDomain)) as Record<string, number>;
+  process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);
+} else {
+  const transform = SECOND_CACHE[values.variant as keyof typeof SECOND_CACHE];
+  if (!transform) throw new Error(`--variant ${values.variant}: pass one of ${Object.keys(SECOND_CACHE).join(', ')}`);
+  const base = settledHeapUsed();
+  const namespaced = await cache(cacheTransform, ['tenant-a']);
+  const withFirst = settledHeapUsed();
   const second = await cache(transform, []);
-  out[label] = Math.round((settledHeapUsed() - before) / n);
+  const out = { namespaced: Math.round((withFirst - base) / n), [values.variant]: Math.round((settledHeapUsed() - withFirst) / n) };
   await second.stop();
+  await namespaced.stop();
+  process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);
 }
-await namespaced.stop();
-process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);

@@ -129,7 +129,9 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
   view.mailboxes.addHandlers({
     onAdd: (o) => index.add(o),
     onUpdate: (o, n) => {
-      index.remove(o);
+      // The same address (every status write): the entry is replaced where it is. A delete and
+      // a set left a deleted slot per write in the Map's table until its next rehash.
+      if (!AddressIndex.sameKey(o, n)) index.remove(o);
       index.add(n);
       // A Mailbox left an address: a duplicate of its old address may now be the first.
       if (!AddressIndex.sameKey(o, n)) for (const peer of index.sharing(o)) enqueue(keyOf(peer));

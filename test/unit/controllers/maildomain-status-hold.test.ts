@@ -5,43 +5,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '../../../src/kube/index.ts';
-import { ClusterView } from '../../../src/controllers/cluster-view.ts';
-import { MAILDOMAIN_CONTROLLER, STATUS_HOLD_MS, registerMailDomainController } from '../../../src/controllers/maildomain/controller.ts';
-import { DomainStandings } from '../../../src/controllers/domain-standings.ts';
+import { STATUS_HOLD_MS } from '../../../src/controllers/maildomain/controller.ts';
 import type { CheckRuns, RunSnapshot } from '../../../src/controllers/checks/check-runs.ts';
 import type { CheckResult } from '../../../src/checks/types.ts';
-import { e2eDomain, e2eServer } from '../../../src/dev/world.ts';
-import { fakeKube, type FakeKube } from '../../support/fake-kube.ts';
+import type { FakeKube } from '../../support/fake-kube.ts';
+import { NS, servedDomain } from './served-domain.ts';
 
-const NS = 'tenant-a';
 const dns = (status: 'Passed' | 'Failed', message: string): CheckResult => ({ name: 'dns/autodiscover.a.test', status, reason: status === 'Passed' ? 'Published' : 'NotPublished', message, details: {} });
 
 describe('the MailDomain status and a superseded check run', () => {
   let kube: FakeKube;
+  let reconcileOnce: () => Promise<unknown>;
   let snapshot: RunSnapshot | undefined;
   let supersededSince: number | undefined;
-  const base = e2eServer({ name: 's0', namespace: NS, externalHost: 'mail.s0.test', nameserver: '127.0.0.1:53', domains: 'Any', replicas: 1 }) as KubeObject & { spec: { tls: object } };
-  const server = { ...base, spec: { ...base.spec, tls: { ...base.spec.tls, issuerRef: { name: 'ca', kind: 'Issuer' } } } } as KubeObject;
-  const issuer = { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'ca', namespace: NS }, spec: { ca: { secretName: 'ca' } } } as KubeObject;
-  const domain = e2eDomain({ name: 'a', namespace: NS, server: 's0', domain: 'a.test' }) as KubeObject;
   const statusWrites = () => kube.writes.filter((w) => w === 'MailDomain a/status').length;
-  const reconcile = async () => {
-    await kube.settle();
-    const result = await kube.reconcilers.get(MAILDOMAIN_CONTROLLER)!(`${NS}/a`, { log: kube.manager.logger, signal: new AbortController().signal });
-    await kube.settle();
-    return result as { requeueAfterMs?: number } | undefined;
-  };
+  const reconcile = async () => (await reconcileOnce()) as { requeueAfterMs?: number } | undefined;
   const rows = () => (kube.get('MailDomain', NS, 'a')!.status as { checks?: Array<{ name: string; status: string }> }).checks ?? [];
 
   before(async () => {
-    kube = fakeKube();
-    kube.put(issuer);
-    kube.put(server);
-    kube.put(domain);
-    const view = new ClusterView(kube.manager, { tenancy: 'Open' });
-    const checks = { snapshot: () => snapshot, supersededSince: () => supersededSince, ensure: () => undefined, forget: () => false } as unknown as CheckRuns;
-    registerMailDomainController({ manager: kube.manager, view, checks, standings: new DomainStandings(), enqueueServer: () => undefined });
-    await kube.start();
+    const checks: Partial<CheckRuns> = { snapshot: () => snapshot, supersededSince: () => supersededSince, ensure: () => undefined, forget: () => undefined };
+    ({ kube, reconcile: reconcileOnce } = await servedDomain(checks));
   });
   after(() => kube.stop());
 

@@ -281,8 +281,8 @@ const METADATA_PARTS = ['labels', 'annotations', 'ownerReferences', 'finalizers'
  * The new version of a cached object, with every part equal to the old version's replaced by
  * the old version's own copy. A status write (one per Mailbox, and every condition change of a
  * MailDomain) sends the whole object again, so without this each one left the cache with a new
- * spec while indexes and memos still held strings of the old one: at 100,000 Mailboxes, the
- * Mailbox address index and the access list kept a second copy of every address (~10 MiB).
+ * spec while memos still held strings of the old one: at 100,000 Mailboxes the MapiServer
+ * controller's access list kept a second copy of every address (~3 MiB, a heap snapshot).
  * What was derived from the old spec (derivedFromSpec: a Mailbox's parse) holds for the new
  * version too, so a status write does not parse the spec again.
  */

@@ -42,6 +42,7 @@ import {
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
 import { startHandleTrace } from './handle-trace.ts';
+import { readRssSplit, type RssSplit } from './rss-split.ts';
 import { ReadinessWatch } from './readiness.ts';
 import { ROLLOUT_STARTED_ANNOTATION } from '../../src/rollout/decision.ts';
 import { parseDuration } from '../../src/api/duration.ts';
@@ -253,7 +254,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         peakRss = Math.max(peakRss, r.rssMiB, peakRssMiB(op.child.pid!));
         peakHeap = Math.max(peakHeap, r.heapUsedMiB);
         // A line a minute: a run stopped before convergence still tells the memory it reached.
-        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} of ${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})`);
+        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} of ${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})${splitNote(readRssSplit(op.child.pid!))}`);
       }, () => undefined);
     }, 30_000);
     const watch = new ReadinessWatch(admin, ns);
@@ -280,6 +281,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     log(notReady ? `every resource Ready not reached ${((readyDeadline - t0) / 1000).toFixed(0)} s after the start: ${JSON.stringify(notReady)}` : `all Ready after ${(tReady / 1000).toFixed(1)} s`);
     const readyAt = Date.now();
     const atReady = await readOperator(op);
+    const splitAtReady = readRssSplit(op.child.pid!);
     peakRss = Math.max(peakRss, peakRssMiB(op.child.pid!));
     const opMetrics = await scrape(op.metricsUrl());
 
@@ -317,7 +319,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     if (idleEnd.writes.length) log(`idle writes kept in ${idleWritesFile}; first: ${idleEnd.writes.slice(0, 3).map((w) => `${w.verb} ${w.resource} ${w.name}: ${w.body.slice(0, 300)}`).join(' | ')}`);
     // Logged as measured: at N=5,000 the raw leg that follows outlasted a session, and these
     // were lost with it.
-    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} MiB at Ready`);
+    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} of ${fmt(atReady.heapTotalMiB)} MiB at Ready${splitNote(splitAtReady)}`);
 
     // --- one change at the largest N: a new alias, a Mailbox switched off
     const aliasT = Date.now();
@@ -392,7 +394,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
-      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -404,6 +406,10 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     await tlsRelay.stop();
     await bw.stop();
   }
+}
+
+function splitNote(split: RssSplit | undefined): string {
+  return split ? `; by mapping: files ${fmt(split.fileMiB)}, malloc arenas ${fmt(split.mallocMiB)}, other anonymous ${fmt(split.anonymousMiB)} MiB` : '';
 }
 
 function phase(r: Result, key: Exclude<keyof Timeline, 'lastCreatedByKindS'>): string {
@@ -434,6 +440,10 @@ function table(results: Result[]): string {
     // What of the RSS is V8's heap (committed, used or not) and what is native: Buffers and
     // other memory V8 knows of (external); the rest is code, stacks and the allocator's own.
     ['… V8 heap committed / external (MiB)', (r) => `${fmt(r.heapTotalMiB as number)} / ${fmt(r.externalMiB as number)}`],
+    // The same RSS by mapping (/proc/PID/smaps): V8's pages are among the anonymous mappings;
+    // malloc's arenas hold Buffers, OpenSSL's and V8's own native memory, and what they freed
+    // but could not give back.
+    ['… by mapping: files / malloc arenas / other anonymous (MiB)', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; return x ? `${fmt(x.fileMiB)} / ${fmt(x.mallocMiB)} / ${fmt(x.anonymousMiB)}` : 'not read'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

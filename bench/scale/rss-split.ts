@@ -1,0 +1,70 @@
+// What a process's resident memory is made of, from /proc/PID/smaps: the mapped files (the
+// Node binary and its libraries), glibc malloc's arenas (the main one grows the [heap] by brk;
+// each other one is a 64 MiB-aligned mapping of at most 64 MiB, its unused tail mapped
+// without access), and the other anonymous mappings (V8's heap pages, its code range, thread
+// stacks, allocations above malloc's mmap threshold). Next to the heap V8 reports committed,
+// it tells allocator fragmentation (malloc) from V8's own pages (anonymous).
+import { readFileSync } from 'node:fs';
+
+export interface RssSplit {
+  fileMiB: number;
+  mallocMiB: number;
+  anonymousMiB: number;
+  totalMiB: number;
+}
+
+interface Mapping {
+  start: bigint;
+  end: bigint;
+  perms: string;
+  name: string;
+  rssKiB: number;
+}
+
+const ARENA_BYTES = 64n << 20n;
+const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/;
+
+function mappings(smaps: string): Mapping[] {
+  const out: Mapping[] = [];
+  for (const line of smaps.split('\n')) {
+    const header = HEADER.exec(line);
+    if (header) {
+      out.push({ start: BigInt(`0x${header[1]}`), end: BigInt(`0x${header[2]}`), perms: header[3]!, name: header[4]!.trim(), rssKiB: 0 });
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss && out.length > 0) out[out.length - 1]!.rssKiB = Number(rss[1]);
+  }
+  return out;
+}
+
+/** A thread arena: readable and writable, 64 MiB-aligned, and with the inaccessible rest
+ *  that follows it (if any) exactly 64 MiB long. */
+function isThreadArena(m: Mapping, next: Mapping | undefined): boolean {
+  if (!m.perms.startsWith('rw') || m.name !== '' || m.start % ARENA_BYTES !== 0n) return false;
+  if (m.end - m.start === ARENA_BYTES) return true;
+  return next !== undefined && next.start === m.end && next.perms.startsWith('---') && next.end - m.start === ARENA_BYTES;
+}
+
+export function rssSplit(smaps: string): RssSplit {
+  const maps = mappings(smaps);
+  let file = 0;
+  let malloc = 0;
+  let anonymous = 0;
+  maps.forEach((m, i) => {
+    if (m.name.startsWith('/')) file += m.rssKiB;
+    else if (m.name === '[heap]' || isThreadArena(m, maps[i + 1])) malloc += m.rssKiB;
+    else anonymous += m.rssKiB;
+  });
+  const mib = (kib: number): number => kib / 1024;
+  return { fileMiB: mib(file), mallocMiB: mib(malloc), anonymousMiB: mib(anonymous), totalMiB: mib(file + malloc + anonymous) };
+}
+
+/** The split of a live process; undefined once it is gone or off Linux. */
+export function readRssSplit(pid: number): RssSplit | undefined {
+  try {
+    return rssSplit(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

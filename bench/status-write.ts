@@ -6,8 +6,9 @@
 // hoster's onboarding the operator writes 100,000 Mailbox statuses beside cert-manager's work;
 // this says what the write's form is worth, and what the Mailbox CRD's CEL rules (the address
 // and domainRef patterns, which the apiserver validates on every write of the object, status
-// included) cost against the same CRD without them, under another group. CPU is read from /proc for the kube-apiserver and
-// etcd processes; nothing else runs on that control plane (no kwok, no controllers of ours).
+// included) cost against the same CRD without them, under another group. CPU is read from
+// /proc for the kube-apiserver and etcd processes; nothing else runs on that control plane (no
+// kwok, no controllers of ours).
 //
 //   npm run bench:status-write -- [--objects 2000] [--rounds 3] [--concurrency 16]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,9 +21,8 @@ import { startControlPlane } from '../src/dev/controlplane.ts';
 import { applyCrdFolder } from '../src/dev/controlplane-environment.ts';
 import { ensureControlPlaneBinaries, repoRoot } from '../src/dev/controlplane-assets.ts';
 import { e2eMailbox } from '../src/dev/world.ts';
-import { applyObject, applyStatus, patchStatus, KubeClient, loadKubeConfig, type KubeObject } from '../src/kube/index.ts';
+import { applyObject, applyStatus, patchStatus, KubeClient, loadKubeConfig, type KubeObject, type ResourceRef } from '../src/kube/index.ts';
 import { MAILBOXES } from '../src/controllers/resources.ts';
-import type { ResourceRef } from '../src/kube/index.ts';
 import { pool } from './scale/harness.ts';
 import { cpuSeconds, median, positiveInteger } from './measure.ts';
 

@@ -13,6 +13,7 @@ import type { KubeObject, Manager } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/informer.ts';
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
+import { compactMailbox } from '../../src/controllers/mailbox/cached-mailbox.ts';
 import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
@@ -92,6 +93,8 @@ const VARIANTS = {
   asListed: (o: KubeObject) => o,
   withoutManagedFields: stripManagedFields,
   cacheTransform,
+  // What ClusterView asks of the Mailbox informer now (its `compact`), then the cache's own.
+  compactRecord: (o: KubeObject) => cacheTransform(compactMailbox(o)),
 } as const;
 type Variant = keyof typeof VARIANTS;
 

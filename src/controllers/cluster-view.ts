@@ -2,7 +2,8 @@
 // parsed once per version, and the reverse indexes (server → domains, domain → mailboxes,
 // host → claimants). Nothing here writes to the apiserver.
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
-import { Indexer, derivedFromSpec, objectKey } from '../kube/index.ts';
+import { Indexer, objectKey } from '../kube/index.ts';
+import { PARSED_SPEC, compactMailbox } from './mailbox/cached-mailbox.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
 import type { MailboxSpec } from '../api/mailbox.ts';
@@ -40,8 +41,6 @@ function memoParse<T>(parse: (o: unknown) => ParseResult<T>): (o: KubeObject) =>
   };
 }
 
-const PARSED_SPEC = Symbol('parsedMailboxSpec');
-derivedFromSpec(PARSED_SPEC);
 const VALID_AS_IS = Symbol('validAsIs');
 
 /**
@@ -53,12 +52,12 @@ const VALID_AS_IS = Symbol('validAsIs');
  * its result.
  */
 export function memoMailboxSpec(o: KubeObject): ParseResult<MailboxSpec> {
-  const held = (o as { [PARSED_SPEC]?: ParseResult<MailboxSpec> | typeof VALID_AS_IS })[PARSED_SPEC];
+  const held = (o as unknown as { [PARSED_SPEC]?: ParseResult<MailboxSpec> | typeof VALID_AS_IS })[PARSED_SPEC];
   if (held === VALID_AS_IS) return { ok: true, value: o.spec as MailboxSpec };
   if (held !== undefined) return held;
   const r = parseMailboxSpec(o.spec);
   const asIs = r.ok && sameFields(r.value, o.spec);
-  if (Object.isExtensible(o)) {
+  if (Object.isExtensible(o) || Object.hasOwn(o, PARSED_SPEC)) {
     if (asIs) Object.freeze(o.spec);
     Object.defineProperty(o, PARSED_SPEC, { value: asIs ? VALID_AS_IS : r });
   }
@@ -132,7 +131,7 @@ export class ClusterView {
     // objects, read only for who declared which host: no status (at a hoster's size, every
     // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
     this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces });
-    this.mailboxes = manager.informer(MAILBOXES);
+    this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox });
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);
     this.services = owned(SERVICES);

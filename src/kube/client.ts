@@ -113,9 +113,21 @@ export function objectKey(obj: { metadata?: { namespace?: string; name?: string 
  *  that live on in a cache, whose namespace and name never change. `key`: the string an
  *  earlier version of the object had, so every version shares it. */
 export function rememberKey<T extends object>(obj: T, key?: string): T {
-  if (!Object.isExtensible(obj) || CACHED_KEY in obj) return obj;
-  Object.defineProperty(obj, CACHED_KEY, { value: key ?? objectKey(obj as { metadata?: { namespace?: string; name?: string } }) });
+  const held = obj as { [CACHED_KEY]?: string };
+  if (held[CACHED_KEY] !== undefined) return obj;
+  const value = key ?? objectKey(obj as { metadata?: { namespace?: string; name?: string } });
+  if (Object.hasOwn(obj, CACHED_KEY)) held[CACHED_KEY] = value; // a slot reserveKeySlot made
+  else if (Object.isExtensible(obj)) Object.defineProperty(obj, CACHED_KEY, { value });
   return obj;
+}
+
+/**
+ * Reserves the key's slot on an object a constructor is building (writable, not enumerable,
+ * empty until rememberKey fills it): a property added to an object after it was built goes to
+ * a separate property array (~40 B), one reserved while it is built sits inside the object.
+ */
+export function reserveKeySlot(obj: object): void {
+  Object.defineProperty(obj, CACHED_KEY, { value: undefined, writable: true });
 }
 
 export function splitKey(key: string): { namespace: string | undefined; name: string } {

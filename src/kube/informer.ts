@@ -293,7 +293,9 @@ export function keepUnchangedParts<T extends KubeObject>(old: T, obj: T): T {
     o.spec = before.spec;
     for (const symbol of specDerived) {
       const derived = Object.getOwnPropertyDescriptor(before, symbol);
-      if (derived && !Object.hasOwn(o, symbol) && Object.isExtensible(o)) Object.defineProperty(o, symbol, derived);
+      // Absent, or a slot the object reserved for it and left empty (a compact record).
+      const empty = (o as unknown as Record<symbol, unknown>)[symbol] === undefined && (Object.hasOwn(o, symbol) || Object.isExtensible(o));
+      if (derived && empty) Object.defineProperty(o, symbol, derived);
     }
   }
   const meta = o.metadata as Record<string, unknown> | undefined;

@@ -65,6 +65,10 @@ export interface InformerRequest {
   /** Keep each object's metadata and spec, not its status: for a view that only decides who
    *  declared what (host claims across namespaces), where the status is only memory. */
   withoutStatus?: boolean;
+  /** What to keep of each object, before the cache's own transform (cacheTransform) pools its
+   *  strings: for a kind cached by the hundred thousand, a compact record of the fields read.
+   *  Part of the informer's identity (by the function's name). */
+  compact?: (obj: KubeObject) => KubeObject;
 }
 
 export class Manager {
@@ -109,7 +113,8 @@ export class Manager {
     const labelSelector = req.labelSelector ?? (req.useLabelSelector ? this.#opts.labelSelector : undefined);
     const namespaces = req.namespaces ?? this.#opts.namespaces ?? [];
     const withoutStatus = req.withoutStatus ?? false;
-    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus]);
+    const compact = req.compact;
+    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '']);
     let inf = this.#informers.get(id);
     if (!inf) {
       inf = new Informer<KubeObject>({
@@ -118,7 +123,10 @@ export class Manager {
         resource,
         namespaces,
         labelSelector,
-        ...(withoutStatus ? { transform: (o: KubeObject) => cacheTransform(dropStatus(o)) } : {}),
+        ...(withoutStatus || compact ? { transform: (o: KubeObject) => {
+          const kept = withoutStatus ? dropStatus(o) : o;
+          return cacheTransform(compact ? compact(kept) : kept);
+        } } : {}),
         logger: this.logger.child({ component: 'informer' }),
         metrics: this.metrics.informer(),
       });

@@ -160,3 +160,24 @@ describe('value by value (the integration test sends the same values to the apis
     assert.deepEqual(accepted(all, ok), all.slice(0, validCount.nameservers));
   });
 });
+
+test('parseMailDomain keeps a stored object\'s spec and metadata as they are when the schema passes them unchanged, frozen; a spec it completes is a copy', () => {
+  const stored = mailDomainManifest();
+  const defaulted = parseMailDomainSpec(stored.spec);
+  assert.ok(defaulted.ok);
+  // As the apiserver stores it: every default of the CRD's schema applied, a namespace set.
+  const asStored = { ...stored, spec: JSON.parse(JSON.stringify(defaulted.value)) as Record<string, unknown> };
+  const r = parseMailDomain(asStored);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.equal(r.value.spec, asStored.spec, 'no copy of a spec the schema passes as it is');
+  assert.equal(r.value.metadata, asStored.metadata, 'no copy of metadata that has its namespace');
+  assert.ok(Object.isFrozen(asStored.spec) && Object.isFrozen((asStored.spec as { autodiscover: object }).autodiscover), 'read-only all the way down: the cache holds it');
+  assert.throws(() => { (r.value.spec.aliases as string[]).push('example.org'); }, TypeError);
+  // A spec as written (defaults missing): the parsed copy, the stored object untouched.
+  const written = mailDomainManifest();
+  const w = parseMailDomain(written);
+  assert.ok(w.ok);
+  assert.notEqual(w.value.spec, written.spec);
+  assert.ok(!Object.isFrozen(written.spec));
+  assert.deepEqual(w.value.spec, defaulted.value);
+});

@@ -74,7 +74,10 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     const byName = new Map(views.map((v) => [v.name, v]));
     for (const [mailboxName, verdict] of mailboxVerdicts(md, views)) {
       const mailbox = byName.get(mailboxName);
-      if (verdict.valid && mailbox) mailboxes.push({ address: mailbox.spec.address, mapiEnabled: verdict.effective });
+      if (!verdict.valid || !mailbox) continue;
+      // The cached spec itself when it says what the list should (MAPI on for the domain, as
+      // nearly always): at 100,000 Mailboxes a pair per Mailbox was ~4 MiB of this memo.
+      mailboxes.push(mailbox.spec.mapiEnabled === verdict.effective ? mailbox.spec : { address: mailbox.spec.address, mapiEnabled: verdict.effective });
     }
     return {
       uid: md.metadata.uid, generation: md.metadata.generation, mailboxRevision,

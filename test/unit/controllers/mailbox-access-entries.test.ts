@@ -21,6 +21,14 @@ describe('readAccessConfigMap', () => {
     assert.equal(readAccessConfigMap(cm as unknown as KubeObject), read, 'read once per object version');
   });
 
+  it('keys the entries by the string `canonical` gives for each address (the one the cache holds)', () => {
+    const [cm] = desiredAccessConfigMaps(server, { domains: [{ name: 'd', domains: ['example.com'], mapiEnabled: true }], mailboxes: [{ address: 'ken@example.com', mapiEnabled: true }, { address: 'pilar@example.com', mapiEnabled: false }] });
+    const asked: string[] = [];
+    const read = readAccessConfigMap(cm as unknown as KubeObject, (a) => { asked.push(a); return a === 'ken@example.com' ? 'ken@example.com' : a; });
+    assert.deepEqual(asked.sort(), ['ken@example.com', 'pilar@example.com'], 'asked once per address');
+    assert.deepEqual([...read.entries], [['ken@example.com', true], ['pilar@example.com', false]]);
+  });
+
   it('a hand-edited shard that is no JSON reads as empty; no ConfigMap, empty', () => {
     const broken = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's0-mapi-access', namespace: 'mail' }, data: { 'access.json': '{"shards":{"count":1}}', 'mailboxes-0.json': '{"ken@example.com":tr' } } as unknown as KubeObject;
     assert.equal(readAccessConfigMap(broken).entries.size, 0);

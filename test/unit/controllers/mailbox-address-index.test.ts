@@ -32,3 +32,15 @@ test('the address index: one Mailbox per address, duplicates, case, namespaces, 
   assert.equal(AddressIndex.sameKey(mbx('a', 'x', 'a@b.c'), mbx('b', 'x', 'a@b.c')), false);
   assert.equal(AddressIndex.sameKey(mbx('a', 'x', 'a@b.c'), mbx('a', 'x', 'd@b.c')), false);
 });
+
+test('the address index: canonical gives the address as a cached Mailbox spells it when that is the lower-cased form, else the address asked', () => {
+  const index = new AddressIndex();
+  const pilarSpec = { address: 'pilar@example.com' };
+  index.add({ metadata: { namespace: 'a', name: 'pilar' }, spec: pilarSpec });
+  index.add(mbx('a', 'ken', 'Ken@Example.com'));
+  index.add(mbx('a', 'pilar-2', 'PILAR@example.com'));
+  assert.equal(index.canonical('a', 'pilar@example.com'), pilarSpec.address);
+  assert.equal(index.canonical('a', 'ken@example.com'), 'ken@example.com', 'spelled otherwise: the address asked');
+  assert.equal(index.canonical('a', 'nobody@example.com'), 'nobody@example.com', 'not declared: the address asked');
+  assert.equal(index.canonical('b', 'pilar@example.com'), 'pilar@example.com', 'another namespace');
+});

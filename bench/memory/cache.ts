@@ -94,7 +94,7 @@ const VARIANTS = {
   withoutManagedFields: stripManagedFields,
   cacheTransform,
   // What ClusterView asks of the Mailbox informer now (its `compact`), then the cache's own.
-  compactRecord: (o: KubeObject) => cacheTransform(compactMailbox(o)),
+  compactRecord: (o: KubeObject) => compactMailbox(cacheTransform(o)),
 } as const;
 type Variant = keyof typeof VARIANTS;
 

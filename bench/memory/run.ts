@@ -6,7 +6,8 @@
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
 // 2. cache: JS heap per cached Mailbox through the real Informer: as listed, without
-//    managedFields only (the old default) and with cacheTransform (the default now); alone
+//    managedFields only, with cacheTransform (what every other kind gets) and as the compact
+//    record the Mailbox informer keeps (compactMailbox); alone
 //    and with the ClusterView and Mailbox controller structures on top (bench/memory/cache.ts).
 // 2b. domains: JS heap per cached Ready MailDomain, and what the second, cluster-wide cache
 //    that --namespace adds costs whole and without status (bench/memory/domain-cache.ts).

@@ -65,7 +65,7 @@ export interface InformerRequest {
   /** Keep each object's metadata and spec, not its status: for a view that only decides who
    *  declared what (host claims across namespaces), where the status is only memory. */
   withoutStatus?: boolean;
-  /** What to keep of each object, before the cache's own transform (cacheTransform) pools its
+  /** What to keep of each object, after the cache's own transform (cacheTransform) pooled its
    *  strings: for a kind cached by the hundred thousand, a compact record of the fields read.
    *  Part of the informer's identity (by the function's name). */
   compact?: (obj: KubeObject) => KubeObject;
@@ -125,7 +125,7 @@ export class Manager {
         labelSelector,
         ...(withoutStatus || compact ? { transform: (o: KubeObject) => {
           const kept = withoutStatus ? dropStatus(o) : o;
-          return cacheTransform(compact ? compact(kept) : kept);
+          return compact ? compact(cacheTransform(kept)) : cacheTransform(kept);
         } } : {}),
         logger: this.logger.child({ component: 'informer' }),
         metrics: this.metrics.informer(),

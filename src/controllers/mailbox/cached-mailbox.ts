@@ -5,7 +5,7 @@
 // after parsing (the cache key, the parsed spec), and every Mailbox carried its own apiVersion
 // and kind slots.
 import { API_VERSION } from '../../api/common.ts';
-import { derivedFromSpec, reserveKeySlot, type KubeObject, type ObjectMeta } from '../../kube/index.ts';
+import { derivedFromSpec, reserveKeySlot, shareConditions, type KubeObject, type ObjectMeta } from '../../kube/index.ts';
 
 /** Where memoMailboxSpec keeps a Mailbox's parsed spec (derivedFromSpec: a version that keeps
  *  the spec keeps its parse). */
@@ -51,7 +51,9 @@ Object.defineProperties(CachedMailbox.prototype, {
   kind: { value: 'Mailbox' },
 });
 
-/** The informer's compact transform for Mailboxes (ClusterView). */
+/** The informer's compact transform for Mailboxes (ClusterView), on an object whose strings
+ *  the cache pooled: 100,000 Mailboxes carry a few distinct condition lists between them, so
+ *  theirs are shared (shareConditions), one frozen copy each. */
 export function compactMailbox(obj: KubeObject): KubeObject {
-  return new CachedMailbox(obj);
+  return shareConditions(new CachedMailbox(obj));
 }

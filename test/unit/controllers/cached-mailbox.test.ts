@@ -39,7 +39,7 @@ test('compactMailbox: keeps the metadata the controllers read, drops labels, ann
 });
 
 test('compactMailbox: apiVersion and kind are readable but not copied, and the reserved slots stay out of copies and JSON', () => {
-  const o = rememberKey(cacheTransform(compactMailbox(fromApiserver('7', { mapiEnabled: true }))));
+  const o = rememberKey(compactMailbox(cacheTransform(fromApiserver('7', { mapiEnabled: true }))));
   assert.equal(o.apiVersion, 'mapi-operator.io/v1alpha2');
   assert.equal(o.kind, 'Mailbox');
   assert.deepEqual(Object.keys(o), ['metadata', 'spec', 'status']);
@@ -78,4 +78,17 @@ test('compactMailbox: the parse is kept in its slot and carried to the next vers
   assert.equal((v3 as unknown as Record<symbol, unknown>)[PARSED_SPEC], undefined);
   const r3 = memoMailboxSpec(v3);
   assert.ok(r3.ok && r3.value.mapiEnabled === false);
+});
+
+test('compactMailbox shares equal condition lists between Mailboxes; cacheTransform (every other kind) leaves each object its own', () => {
+  const conditions = () => [{ type: 'Ready', status: 'True', reason: 'MapiEnabled', message: 'MAPI is on', lastTransitionTime: '2026-12-05T10:21:00Z' }];
+  const a = compactMailbox(cacheTransform(fromApiserver('7', { mapiEnabled: true, conditions: conditions() })));
+  const b = compactMailbox(cacheTransform(fromApiserver('8', { mapiEnabled: true, conditions: conditions() })));
+  assert.equal(a.status, b.status, 'one frozen status for Mailboxes that say the same');
+  assert.ok(Object.isFrozen((a.status as { conditions: object[] }).conditions[0]));
+  const domain = (name: string) => cacheTransform({ metadata: { name, namespace: 'tenant-a' }, spec: {}, status: { conditions: conditions() } });
+  const d1 = domain('d1');
+  const d2 = domain('d2');
+  assert.notEqual(d1.status, d2.status, 'a MailDomain keeps its own conditions: they name it, nothing to share');
+  assert.ok(!Object.isFrozen((d1.status as { conditions: object[] }).conditions[0]));
 });

@@ -1,9 +1,8 @@
 // One host is probed once per interval however many MailDomains (or reconciles) ask: results
 // are kept per check name + inputs for a TTL, and callers that ask while a probe is running
 // share it instead of starting another.
-import { createHash } from 'node:crypto';
 import type { CheckResult, Clock } from './types.ts';
-import { stableJson } from '../api/stable-json.ts';
+import { shortDigest, stableJson } from '../api/stable-json.ts';
 
 export interface ProbeCacheOptions {
   clock: Clock;
@@ -80,7 +79,9 @@ export class ProbeCache {
   }
 }
 
-/** Stable across key order; secrets must be hashed by the caller before they get here. */
+/** Stable across key order; secrets must be hashed by the caller before they get here. The
+ *  inputs' shortDigest: a key per check of every MailDomain lives for an interval, and the
+ *  whole hex digest made each ~40 B longer (~1.5 MiB at 5,000 MailDomains). */
 export function probeCacheKey(checkName: string, inputs: unknown): string {
-  return `${checkName}|${createHash('sha256').update(stableJson(inputs)).digest('hex')}`;
+  return `${checkName}|${shortDigest(stableJson(inputs))}`;
 }

@@ -2,7 +2,7 @@
 // instead of the JSON itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stableDigest, stableJson } from '../../../src/api/stable-json.ts';
+import { shortDigest, stableDigest, stableJson } from '../../../src/api/stable-json.ts';
 import { DomainStandings, type DomainStanding } from '../../../src/controllers/domain-standings.ts';
 
 test('stableDigest: equal values digest alike whatever their key order; any change digests differently; the size is fixed', () => {
@@ -30,4 +30,12 @@ test('DomainStandings.set: true for a first or changed standing, false for the s
   assert.equal(standings.get('ns/d1')?.httpResults[0]?.name, 'http/autodiscover.d1.test');
   assert.equal(standings.delete('ns/d1'), 'ns/s0');
   assert.equal(standings.set('ns/d1', standing('timed out')), true, 'forgotten: first again');
+});
+
+test('shortDigest: 24 characters whatever the text, equal for equal text, different for any change', () => {
+  const view = JSON.stringify(['uid-1', 3, { kind: 'Found', name: 'd1', mapiEnabled: true, rolloutMessage: 'x'.repeat(500) }]);
+  assert.equal(shortDigest(view).length, 24);
+  assert.equal(shortDigest('').length, 24);
+  assert.equal(shortDigest(view), shortDigest(`${view}`));
+  assert.notEqual(shortDigest(view), shortDigest(view.replace('true', 'false')));
 });

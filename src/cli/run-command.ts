@@ -234,7 +234,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       resyncMs,
       ...(gatekeeperImage ? { gatekeeperImage } : {}),
       runChecks: (target, _signal, intervalMs) => runChecks(target, checkIOFor(target), { cache: probeCacheFor(intervalMs), retain: detailsReadAfterRun }),
-      onCheckRun: (kind, key, results, ms) => checkMetrics.observe(`${kind}/${key}`, results, ms),
+      onCheckRun: (kind, key, results, ms, target) => checkMetrics.observeRun(kind, key, results, ms, target),
       // A deleted MailDomain's series went on being reported (and kept) for good.
       onCheckForget: (kind, key) => checkMetrics.forget(`${kind}/${key}`),
     });

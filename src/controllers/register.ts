@@ -14,7 +14,7 @@ export interface ControllersOptions {
   manager: Manager;
   /** Runs the check engine for a fully resolved target (real IO and the shared cache bound in). */
   runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
-  onCheckRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
+  onCheckRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number, target: CheckTarget) => void;
   /** A checked object is not checked any more (deleted, or no longer served). */
   onCheckForget?: (kind: CheckKind, key: string) => void;
   allowClusterIssuers?: boolean;

@@ -37,7 +37,8 @@ export interface CheckRunsOptions {
   log: Logger;
   runChecks: (target: CheckTarget, signal: AbortSignal, intervalMs: number) => Promise<CheckResult[]>;
   onChange: (kind: CheckKind, key: string) => void;
-  onRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number) => void;
+  /** `target`: what the run checked (without the referenced bundle and credentials). */
+  onRun?: (kind: CheckKind, key: string, results: CheckResult[], durationMs: number, target: CheckTarget) => void;
   /** A key that was checked is not any more (its object deleted, or no longer served): what
    *  onRun reported about it must go too (its metric series). */
   onForget?: (kind: CheckKind, key: string) => void;
@@ -122,7 +123,7 @@ export class CheckRuns {
         return [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
       },
       onChange: (k) => opts.onChange(...split(k)),
-      onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms),
+      onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms, snapshot.request.target),
       onError: (k, err) => opts.log.warn({ key: k, err }, 'check run failed'),
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     });

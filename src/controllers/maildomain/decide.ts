@@ -86,9 +86,19 @@ function stallingPolicy(inputs: MailDomainInputs, server: MapiServer): Objection
 /** Rows of the domain's own hosts: the external host's rows belong to the MapiServer, unless
  *  an SRV record sends this domain's Outlook clients there (then its tls/ row is the domain's). */
 function domainRows(results: CheckResult[], externalHost: string): CheckResult[] {
+  return withoutServerRows(results, externalHost).filter((r) => r.name !== 'certificate');
+}
+
+/**
+ * A MailDomain run's rows without those about its server's external host, which are the
+ * MapiServer's own (its run checks that host and its status and metrics report it), unless the
+ * domain's SRV record points there: that tls/ row judges the domain's publication. What the
+ * MailDomain's status and its metric series show.
+ */
+export function withoutServerRows(results: CheckResult[], externalHost: string): CheckResult[] {
   const srvTargets = new Set(results.flatMap((r) => (r.name.startsWith('dns/') && typeof r.details['srvTarget'] === 'string' ? [`tls/${normalizeHost(r.details['srvTarget'])}`] : [])));
   const external = normalizeHost(externalHost);
-  return results.filter((r) => r.name !== 'certificate' && (r.name.slice(r.name.indexOf('/') + 1) !== external || srvTargets.has(r.name)));
+  return results.filter((r) => r.name.slice(r.name.indexOf('/') + 1) !== external || srvTargets.has(r.name));
 }
 
 /**

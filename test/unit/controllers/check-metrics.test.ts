@@ -32,3 +32,24 @@ test('status per check, last run once per MailDomain, both gone when the domain 
   assert.deepEqual((await series(reg, 'mapi_operator_check_status')).map((s) => s.labels.maildomain), ['ns/b']);
   assert.deepEqual((await series(reg, 'mapi_operator_check_last_run_timestamp_seconds')).map((s) => s.labels.maildomain), ['ns/b']);
 });
+
+test('observeRun: a MailDomain\'s series leave out its server\'s external host (the MapiServer\'s series report it)', async () => {
+  const reg = new Registry();
+  const m = new CheckMetrics(reg);
+  const target = { domain: 'example.com', aliases: [], externalHost: 'mail.hoster.example', autodiscoverHosts: [], require: 'Any' as const, nameservers: [], includeHttp: true };
+  const leaf = (name: string): CheckResult => ({ name, status: 'Passed', reason: 'CertificateValid', message: '', details: { chain: [{ notAfter: '2027-01-01T00:00:00.000Z' }] } });
+  const domainRun = [result('certificate', 'Passed'), result('dns/autodiscover.example.com', 'Passed'), leaf('tls/autodiscover.example.com'), leaf('tls/mail.hoster.example'), result('http/mail.hoster.example', 'Passed')];
+  m.observeRun('MailDomain', 'ns/example', domainRun, 900, target);
+  m.observeRun('MapiServer', 'ns/bluemind', [leaf('tls/mail.hoster.example'), result('http/mail.hoster.example', 'Passed')], 300, { ...target, autodiscoverHosts: [] });
+  assert.deepEqual((await series(reg, 'mapi_operator_check_status')).map((s) => `${s.labels.maildomain} ${s.labels.check}`), [
+    'MailDomain/ns/example certificate', 'MailDomain/ns/example dns/autodiscover.example.com', 'MailDomain/ns/example tls/autodiscover.example.com',
+    'MapiServer/ns/bluemind tls/mail.hoster.example', 'MapiServer/ns/bluemind http/mail.hoster.example',
+  ]);
+  assert.deepEqual((await series(reg, 'mapi_operator_certificate_expiry_seconds')).map((s) => `${s.labels.maildomain} ${s.labels.host}`), [
+    'MailDomain/ns/example autodiscover.example.com', 'MapiServer/ns/bluemind mail.hoster.example',
+  ]);
+  // Published by an SRV record that points at the external host: that tls/ row is the domain's.
+  const srv = { name: 'dns/autodiscover.example.com', status: 'Warning', reason: 'SrvRecordOnly', message: '', details: { srvTarget: 'mail.hoster.example' } } satisfies CheckResult;
+  m.observeRun('MailDomain', 'ns/example', [srv, leaf('tls/mail.hoster.example'), result('http/mail.hoster.example', 'Passed')], 900, target);
+  assert.deepEqual((await series(reg, 'mapi_operator_check_status')).filter((s) => s.labels.maildomain === 'MailDomain/ns/example').map((s) => s.labels.check), ['dns/autodiscover.example.com', 'tls/mail.hoster.example']);
+});

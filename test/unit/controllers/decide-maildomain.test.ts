@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideMailDomain } from '../../../src/controllers/maildomain/decide.ts';
+import { decideMailDomain, withoutServerRows } from '../../../src/controllers/maildomain/decide.ts';
 import { certificateCheck, transitionEvents } from '../../../src/controllers/conditions.ts';
 import { observedCertificate } from '../../../src/controllers/observed.ts';
 import { mailDomain, mapiServer, NOW, row } from '../gate/fixtures.ts';
@@ -220,6 +220,14 @@ describe('decideMailDomain', () => {
     const plan = decideDomain(single, server, 'published', { checks: { results, checkedAt: NOW } });
     assert.equal(plan.verdict?.passing, true, plan.verdict?.message);
     assert.deepEqual(plan.status.checks?.map((r) => r.name), ['certificate', 'dns/autodiscover.example.com', 'tls/autodiscover.example.com', 'tls/mail.hoster.example']);
+  });
+
+  it('withoutServerRows (the rows of its status and metrics): the certificate and the domain\'s hosts; the external host\'s only as an SRV target', () => {
+    const own = [row('certificate', 'Passed', 'Ready'), row('dns/autodiscover.example.com', 'Passed', 'CnameToExternalHost'), row('tls/autodiscover.example.com', 'Passed', 'CertificateValid')];
+    const external = [row('tls/mail.hoster.example', 'Passed', 'CertificateValid'), row('http/mail.hoster.example', 'Passed', 'Served')];
+    assert.deepEqual(withoutServerRows([...own, ...external], 'Mail.Hoster.Example.').map((r) => r.name), own.map((r) => r.name));
+    const srv = [row('dns/autodiscover.example.com', 'Warning', 'SrvRecordOnly', { srvTarget: 'Mail.Hoster.Example' }), ...external];
+    assert.deepEqual(withoutServerRows(srv, 'mail.hoster.example').map((r) => r.name), ['dns/autodiscover.example.com', 'tls/mail.hoster.example']);
   });
 
   it('the server\'s own stall is reported on Accepted, not on the domain\'s verdict', () => {

@@ -108,7 +108,7 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
  *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
  *  so up to three attempts (each leftover is killed first).
  *  `compiled`: the JavaScript the image runs (buildCompiled first), not the TypeScript source. */
-export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[]; compiled?: boolean }): Promise<OperatorProcess> {
+export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[]; env?: Record<string, string>; compiled?: boolean }): Promise<OperatorProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
       const op = await startOperator({
@@ -118,7 +118,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
         // of thousands of reconciles is a cost of its own that no production run pays).
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
-        env: { NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
+        env: { ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
       });
       started.add(op.child.pid!);
@@ -129,6 +129,20 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
       killLeftovers();
     }
   }
+}
+
+/** `--operator-env KEY=VALUE` values as an environment (an allocator setting under test, say);
+ *  NODE_OPTIONS has --node-flags. */
+export function operatorEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`--operator-env ${JSON.stringify(pair)}: expected NAME=VALUE (e.g. --operator-env MALLOC_ARENA_MAX=2)`);
+    if (name === 'NODE_OPTIONS') throw new Error('--operator-env NODE_OPTIONS=...: give V8 flags with --node-flags (they follow the image\'s)');
+    env[name] = pair.slice(eq + 1);
+  }
+  return env;
 }
 
 /** The image's V8 flags, then `extra`. An old-space size in `extra` replaces the image's

@@ -4,6 +4,7 @@
 //   npm run bench:scale -- [--size small|medium|large] [--shape hoster|platform|all] [--n N]
 //                          [--mailboxes 20] [--idle-minutes M] [--concurrency 4] [--cpu-prof DIR]
 //                          [--node-flags=--max-old-space-size=269]   (after the image's; "=" form: the value starts with a dash)
+//                          [--operator-env NAME=VALUE]...   (more environment for the operator's process)
 //                          [--timeout-minutes 30]   (per leg) [--ready-wait-minutes 20]   (after the children are
 //                                             ready, how long every resource Ready may take before the run goes on)
 //                          [--quiet-minutes 15]   (before the raw leg, at most this long for a quiet control plane)
@@ -37,7 +38,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -59,6 +60,9 @@ const { values } = parseArgs({
     // V8 flags after the image's: a pod's memory limit sizes the heap (the chart's 384 MiB gives
     // an old space of ~269 MiB); this machine has no such limit, so a run says it here.
     'node-flags': { type: 'string' },
+    // More environment for the operator's process, NAME=VALUE, repeatable (an allocator setting
+    // such as GLIBC_TUNABLES or LD_PRELOAD measured against the same run without it).
+    'operator-env': { type: 'string', multiple: true },
     'timeout-minutes': { type: 'string', default: '30' },
     // After every child is ready, how long to wait for every resource Ready before going on to
     // the idle window and the raw leg anyway (reported as not reached, with the reasons): at
@@ -236,6 +240,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const op = await startBenchOperator(bw, {
       namespaces: [ns], name: `scale-${shape}`, compiled,
       args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],
+      env: operatorEnv(values['operator-env'] ?? []),
       nodeArgs: [
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
         ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),

@@ -1,7 +1,8 @@
 // Bytes of JS heap per MailDomain that its check results keep after a run (run with
 // --expose-gc): N MailDomains of one server checked through one ProbeCache, as the operator
 // runs them, each MailDomain's last results kept as its snapshot is. Whole (what the CLI prints)
-// against detailsReadAfterRun (what the operator keeps), measured in the same process.
+// against what the operator keeps (detailsReadAfterRun, then the status redaction its check
+// runs apply), measured in the same process.
 // The probes answer from memory with details shaped and sized like real ones (a two-certificate
 // chain with SHA-256 fingerprints, per-address outcomes, HTTP exchanges); nothing is dialled.
 // Prints one JSON line: { domains, bytesPerMailDomain: { whole, retained } }.
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { runChecks, type RunChecksOptions } from '../../src/checks/engine.ts';
 import { ProbeCache } from '../../src/checks/probe-cache.ts';
 import { detailsReadAfterRun } from '../../src/checks/retained-details.ts';
+import { redactResults } from '../../src/policy/status-redaction.ts';
 import type { CertificateInfo, CheckIO, CheckResult, CheckTarget, HttpResponse, TlsHandshake } from '../../src/checks/types.ts';
 import { positiveInteger } from '../measure.ts';
 import { settledHeapUsed } from './settled-heap.ts';
@@ -54,14 +56,14 @@ const targets: CheckTarget[] = Array.from({ length: n }, (_, i) => ({
   nameservers: [], require: 'Any', includeHttp: true, release: 'r1',
 }));
 
-async function kept(options: Pick<RunChecksOptions, 'retain'>): Promise<number> {
+async function kept(options: Pick<RunChecksOptions, 'retain'>, asKept: (results: CheckResult[]) => CheckResult[] = (r) => r): Promise<number> {
   const before = settledHeapUsed();
   const cache = new ProbeCache({ clock: io.clock, ttlMs: 300_000 });
   const snapshots = new Map<string, CheckResult[]>();
   for (let i = 0; i < targets.length; i += 50) {
     const batch = targets.slice(i, i + 50);
     const results = await Promise.all(batch.map((t) => runChecks(t, io, { cache, ...options })));
-    batch.forEach((t, j) => snapshots.set(t.domain, results[j]!));
+    batch.forEach((t, j) => snapshots.set(t.domain, asKept(results[j]!)));
   }
   const bytes = settledHeapUsed() - before;
   if (snapshots.size !== n || cache.size === 0) throw new Error('nothing kept');
@@ -69,5 +71,5 @@ async function kept(options: Pick<RunChecksOptions, 'retain'>): Promise<number> 
 }
 
 const whole = await kept({});
-const retained = await kept({ retain: detailsReadAfterRun });
+const retained = await kept({ retain: detailsReadAfterRun }, redactResults);
 process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: { whole, retained } })}\n`);

@@ -23,7 +23,9 @@ export const FAILURE_TTL_MS = 5_000;
 
 interface Entry {
   expiresAt: number;
-  value: Promise<CheckResult>;
+  /** The probe while it runs (callers meanwhile share it), then its result: a settled promise
+   *  kept beside it was one more object per entry for nothing. */
+  value: Promise<CheckResult> | CheckResult;
 }
 
 export class ProbeCache {
@@ -48,11 +50,13 @@ export class ProbeCache {
     const hit = this.#entries.get(key);
     if (hit && hit.expiresAt > now) return hit.value;
     // Until the probe ends the entry lives "forever", so concurrent callers share it.
-    const entry: Entry = { expiresAt: Number.POSITIVE_INFINITY, value: probe() };
+    const running = probe();
+    const entry: Entry = { expiresAt: Number.POSITIVE_INFINITY, value: running };
     this.#entries.set(key, entry);
     try {
-      const result = await entry.value;
+      const result = await running;
       entry.expiresAt = this.#clock.now() + (result.status === 'Passed' ? this.#ttlMs : this.#failureTtlMs);
+      entry.value = result;
       return result;
     } catch (err) {
       this.#entries.delete(key);

@@ -36,6 +36,14 @@ describe('detailsReadAfterRun', () => {
     assert.deepEqual(detailsReadAfterRun({ ...dns, details: { addresses: [{ address: 'a' }] } }).details, {});
   });
 
+  it('rows that keep no detail share one frozen empty object (no copy per row)', () => {
+    const a = detailsReadAfterRun({ name: `http/${HOST}`, status: 'Passed', reason: 'Served', message: 'ok', details: { exchanges: [1, 2] } });
+    const b = detailsReadAfterRun({ name: `redirect/${HOST}`, status: 'Passed', reason: 'RedirectToHttps', message: 'ok', details: {} });
+    assert.equal(a.details, b.details);
+    assert.ok(Object.isFrozen(a.details));
+    assert.throws(() => { (a.details as Record<string, unknown>)['x'] = 1; }, TypeError, 'a change to the shared object would show in every row');
+  });
+
   it('the engine with it: what the cache keeps is slim, the rows are the same, and the expiry metric still has its value', async () => {
     const clock = fixedClock();
     const full = await runChecks(target, io(), { cache: new ProbeCache({ clock, ttlMs: 60_000 }) });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PUBLIC_ONLY, refusedAddressUnder, refusedHostName } from '../../../src/policy/probe-policy.ts';
-import { redactForStatus } from '../../../src/policy/status-redaction.ts';
+import { redactForStatus, redactResults } from '../../../src/policy/status-redaction.ts';
 
 test('host names never probed: IP literals, single labels, loopback and cluster-internal names', () => {
   const refused = ['10.0.0.1', '169.254.169.254', '::1', '[::1]', 'kubernetes', 'localhost', 'foo.localhost', 'mail.default.svc', 'mail.default.svc.cluster.local', 'x.cluster.local', 'api.svc.'];
@@ -48,4 +48,14 @@ test('status messages keep the class of failure, not another server\'s names or 
   assert.doesNotMatch(redactForStatus('SSL Certificate Trust Failure: a.example presents a self-signed certificate (CN=vault.internal); Outlook will warn'), /vault/);
   assert.doesNotMatch(redactForStatus('SSL Certificate Trust Failure: the chain of a.example ends at CN=Corp Root CA, O=Secret Corp, which is not a trusted root: use'), /Secret Corp/);
   assert.doesNotMatch(redactForStatus('The chain certificate CN=Internal Issuing CA expired on 2020-01-01T00:00:00.000Z: renew it'), /Internal Issuing/);
+});
+
+test('redactResults: a row with nothing to redact is kept as it is (not copied); a redacted one is a new row', () => {
+  const clean = { name: 'tls/autodiscover.example.com', status: 'Passed' as const, reason: 'CertificateValid', message: 'autodiscover.example.com: trusted certificate', details: {} };
+  const leaky = { name: 'tls/a.example', status: 'Failed' as const, reason: 'SelfSigned', message: 'a.example presents a self-signed certificate (CN=vault.internal)', details: {} };
+  const [keptRow, redactedRow] = redactResults([clean, leaky]);
+  assert.equal(keptRow, clean);
+  assert.notEqual(redactedRow, leaky);
+  assert.equal(redactedRow?.message, 'a.example presents a self-signed certificate');
+  assert.equal(leaky.message, 'a.example presents a self-signed certificate (CN=vault.internal)', 'the input row is left alone');
 });

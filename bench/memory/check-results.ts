@@ -5,7 +5,9 @@
 // runs apply), measured in the same process.
 // The probes answer from memory with details shaped and sized like real ones (a two-certificate
 // chain with SHA-256 fingerprints, per-address outcomes, HTTP exchanges); nothing is dialled.
-// Prints one JSON line: { domains, bytesPerMailDomain: { whole, retained } }.
+// Also with each MailDomain's status as the informer caches it beside the results, the rows'
+// strings pooled as CheckRuns pools them and not (withStatus, withStatusUnpooled).
+// Prints one JSON line: { domains, bytesPerMailDomain: { whole, retained, withStatus, withStatusUnpooled } }.
 //
 //   node --expose-gc bench/memory/check-results.ts [--domains 2000]
 import { parseArgs } from 'node:util';
@@ -14,6 +16,8 @@ import { runChecks, type RunChecksOptions } from '../../src/checks/engine.ts';
 import { ProbeCache } from '../../src/checks/probe-cache.ts';
 import { detailsReadAfterRun } from '../../src/checks/retained-details.ts';
 import { redactResults } from '../../src/policy/status-redaction.ts';
+import { checkRows } from '../../src/controllers/conditions.ts';
+import { poolStrings, StringPool } from '../../src/kube/index.ts';
 import type { CertificateInfo, CheckIO, CheckResult, CheckTarget, HttpResponse, TlsHandshake } from '../../src/checks/types.ts';
 import { positiveInteger } from '../measure.ts';
 import { settledHeapUsed } from './settled-heap.ts';
@@ -56,20 +60,45 @@ const targets: CheckTarget[] = Array.from({ length: n }, (_, i) => ({
   nameservers: [], require: 'Any', includeHttp: true, release: 'r1',
 }));
 
-async function kept(options: Pick<RunChecksOptions, 'retain'>, asKept: (results: CheckResult[]) => CheckResult[] = (r) => r): Promise<number> {
+interface Keeping {
+  options: Pick<RunChecksOptions, 'retain'>;
+  /** What the check runs make of a run's rows before keeping them as the latest results. */
+  asKept?: (results: CheckResult[], pool: StringPool) => CheckResult[];
+  /** Also each MailDomain's status with those rows, as the informer caches it: parsed from the
+   *  JSON the apiserver sends, strings pooled (cacheTransform). */
+  cachedStatus?: boolean;
+}
+
+async function kept(k: Keeping): Promise<number> {
   const before = settledHeapUsed();
+  // A pool per variant: one shared across them would hold the strings of the one before.
+  const pool = new StringPool();
   const cache = new ProbeCache({ clock: io.clock, ttlMs: 300_000 });
   const snapshots = new Map<string, CheckResult[]>();
+  const statuses = new Map<string, unknown>();
   for (let i = 0; i < targets.length; i += 50) {
     const batch = targets.slice(i, i + 50);
-    const results = await Promise.all(batch.map((t) => runChecks(t, io, { cache, ...options })));
-    batch.forEach((t, j) => snapshots.set(t.domain, asKept(results[j]!)));
+    const results = await Promise.all(batch.map((t) => runChecks(t, io, { cache, ...k.options })));
+    batch.forEach((t, j) => {
+      const rows = k.asKept ? k.asKept(results[j]!, pool) : results[j]!;
+      snapshots.set(t.domain, rows);
+      if (k.cachedStatus) {
+        const wire = JSON.stringify({ status: { observedGeneration: 1, checks: checkRows(undefined, rows.filter((r) => !r.name.endsWith(EXTERNAL)), new Date(NOW)) } });
+        statuses.set(t.domain, poolStrings(JSON.parse(wire) as unknown, pool));
+      }
+    });
   }
   const bytes = settledHeapUsed() - before;
-  if (snapshots.size !== n || cache.size === 0) throw new Error('nothing kept');
+  if (snapshots.size !== n || cache.size === 0 || (k.cachedStatus && statuses.size !== n)) throw new Error('nothing kept');
   return Math.round(bytes / n);
 }
 
-const whole = await kept({});
-const retained = await kept({ retain: detailsReadAfterRun }, redactResults);
-process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: { whole, retained } })}\n`);
+const whole = await kept({ options: {} });
+// What CheckRuns keeps: the slim details, redacted for status, strings pooled (since 2026-12-05).
+const asCheckRunsKeep = (rows: CheckResult[], pool: StringPool) => poolStrings(redactResults(rows), pool);
+const retained = await kept({ options: { retain: detailsReadAfterRun }, asKept: asCheckRunsKeep });
+// With each MailDomain's cached status beside them: the rows' strings pooled (the status parsed
+// from them comes back as the same strings) against not pooled (held twice).
+const withStatus = await kept({ options: { retain: detailsReadAfterRun }, asKept: asCheckRunsKeep, cachedStatus: true });
+const withStatusUnpooled = await kept({ options: { retain: detailsReadAfterRun }, asKept: (rows) => redactResults(rows), cachedStatus: true });
+process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: { whole, retained, withStatus, withStatusUnpooled } })}\n`);

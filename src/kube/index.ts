@@ -4,7 +4,7 @@ export { KubeClient, resourcePath, groupVersionPath, apiVersionOf, objectKey, re
 export type { ResourceRef, KubeObject, ObjectMeta, OwnerReference, RequestOptions } from './client.ts';
 export { KubeApiError, KubeTimeoutError, isNotFound, isConflict, isAlreadyExists, isGone } from './errors.ts';
 export type { ApiStatus, StatusCause } from './errors.ts';
-export { Informer, derivedFromSpec, shareConditions } from './informer.ts';
+export { Informer, derivedFromSpec, poolStrings, shareConditions, StringPool } from './informer.ts';
 export { Indexer } from './indexer.ts';
 export type { IndexFunc } from './indexer.ts';
 export type { InformerOptions, EventHandlers, InformerStats, RestartReason } from './informer.ts';

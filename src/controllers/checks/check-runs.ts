@@ -4,7 +4,7 @@
 // same ConfigMap or Secret: one read of it is shared for a short while (ReferenceReads).
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import type { KubeClient } from '../../kube/index.ts';
-import { isNotFound } from '../../kube/index.ts';
+import { isNotFound, poolStrings, type StringPool } from '../../kube/index.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
@@ -45,6 +45,8 @@ export interface CheckRunsOptions {
   concurrency?: number;
   /** Clock of the shared reference reads (tests). */
   now?: () => number;
+  /** Where the rows' strings are pooled: the informers' pool unless given (tests). */
+  stringPool?: StringPool;
 }
 
 const READ_TIMEOUT_MS = 10_000;
@@ -120,7 +122,11 @@ export class CheckRuns {
         // probes still run without it, so the rest of the status stays current.
         const { target, problems } = await this.#withReferences(req, signal);
         // Status goes to the tenant: no other server's certificate names or redirect tokens.
-        return [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
+        // The rows' strings go through the pool the cache parses objects with: the status
+        // written from them comes back by watch as the same strings, held once, not twice
+        // (a MailDomain's latest results and its cached status carry the same names and messages).
+        const rows = [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
+        return opts.stringPool ? poolStrings(rows, opts.stringPool) : poolStrings(rows);
       },
       onChange: (k) => opts.onChange(...split(k)),
       onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms, snapshot.request.target),

@@ -47,9 +47,11 @@ ENV NODE_ENV=production
 # to hundreds of MiB before a full GC). 8 MiB semi-spaces bound the young generation at
 # 16 MiB (RSS 0.79x, throughput unchanged, `npm run bench:memory`); the old generation may
 # take 70 % of the container's memory limit, leaving the rest to code, buffers and TLS (a
-# tighter heap costs CPU under heavy churn: see docs/benchmarks.md). The chart sets
-# NODE_OPTIONS from `nodeOptions`; the gatekeeper sidecar sets its own.
-ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size-percentage=70"
+# tighter heap costs CPU under heavy churn: see docs/benchmarks.md). --expose-gc lets the
+# operator ask V8 for a memory-reducing collection once its heap has shrunk after a burst:
+# V8 keeps the pages a collection frees resident otherwise (src/observability/heap-release.ts).
+# The chart sets NODE_OPTIONS from `nodeOptions`; the gatekeeper sidecar sets its own.
+ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size-percentage=70 --expose-gc"
 WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src

@@ -124,7 +124,8 @@ export class CheckRuns {
         // Status goes to the tenant: no other server's certificate names or redirect tokens.
         // The rows' strings go through the pool the cache parses objects with: the status
         // written from them comes back by watch as the same strings, held once, not twice
-        // (a MailDomain's latest results and its cached status carry the same names and messages).
+        // (a MailDomain's latest results and its cached status carry the same messages; the pool
+        // leaves row names out, as it does an object's name).
         const rows = [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
         return opts.stringPool ? poolStrings(rows, opts.stringPool) : poolStrings(rows);
       },

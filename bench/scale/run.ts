@@ -318,13 +318,15 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const [{ dnsBy, tlsBy }, idleEnd] = await Promise.all([probeWindow, idleWindow]);
     const perInterval = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / 2;
     const maxPerName = (m: Map<string, number>) => Math.max(0, ...m.values()) / 2;
+    // Which names, not only how many: the busiest name was a guess for eleven N=5,000 runs.
+    const busiest = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, count]) => `${name} ${count / 2}`).join(', ');
     const idleWrites = [...idleEnd.counts].filter(([key]) => isWriteKey(key));
     const idleWritesFile = values.out ? `${values.out.replace(/\.json$/, '')}-idle-writes-${shape}-${n}.json` : path.join(os.tmpdir(), `mapi-operator-idle-writes-${shape}-${n}.json`);
     writeFileSync(idleWritesFile, JSON.stringify(idleEnd.writes, null, 1));
     if (idleEnd.writes.length) log(`idle writes kept in ${idleWritesFile}; first: ${idleEnd.writes.slice(0, 3).map((w) => `${w.verb} ${w.resource} ${w.name}: ${w.body.slice(0, 300)}`).join(' | ')}`);
     // Logged as measured: at N=5,000 the raw leg that follows outlasted a session, and these
     // were lost with it.
-    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} of ${fmt(atReady.heapTotalMiB)} MiB at Ready${splitNote(splitAtReady)}`);
+    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}: names ${busiest(dnsBy)}; hosts ${busiest(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} of ${fmt(atReady.heapTotalMiB)} MiB at Ready${splitNote(splitAtReady)}`);
 
     // --- one change at the largest N: a new alias, a Mailbox switched off
     const aliasT = Date.now();
@@ -400,7 +402,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
       rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
-      dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy),
+      dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
       aliasToAccessListMs: aliasMs, mailboxOffToAccessListMs: offMs,

@@ -25,6 +25,8 @@ export async function resolveAddresses(host: string, dns: DnsResolver): Promise<
   const chain = [normalizeHost(host)];
   for (;;) {
     const current = chain[chain.length - 1] as string;
+    const kept = dns.shared?.of(current);
+    if (kept) return continuedBy(chain, await kept);
     const cname = await dns.cname(current);
     if (cname.ok && cname.records.length > 0) {
       const next = normalizeHost(cname.records[0] as string);
@@ -49,6 +51,24 @@ export async function resolveAddresses(host: string, dns: DnsResolver): Promise<
     const nx = [v4, v6].some((r) => !r.ok && r.failure === 'NXDOMAIN');
     return endOfChain(chain, nx ? 'NXDOMAIN' : 'NODATA', `${current} has no A or AAAA record`);
   }
+}
+
+/** `chain` (ending at a kept host) followed by that host's kept resolution: what walking on
+ *  would have found, the same loop and length rules applied to the whole chain. */
+function continuedBy(chain: string[], kept: AddressResolution): AddressResolution {
+  const full = [...chain];
+  for (const next of kept.chain.slice(1)) {
+    if (full.includes(next)) {
+      return { ok: false, failure: 'CNAME_LOOP', chain: [...full, next], detail: `${full[full.length - 1]} points back at ${next}` };
+    }
+    full.push(next);
+    if (full.length - 1 > MAX_CNAME_HOPS) {
+      return { ok: false, failure: 'CHAIN_TOO_LONG', chain: full, detail: `more than ${MAX_CNAME_HOPS} CNAME hops` };
+    }
+  }
+  if (kept.ok) return { ok: true, chain: full, addresses: kept.addresses };
+  if (kept.failure === 'NXDOMAIN' || kept.failure === 'NODATA') return endOfChain(full, kept.failure, kept.detail);
+  return { ...kept, chain: full };
 }
 
 function endOfChain(chain: string[], failure: DnsFailure, detail: string): AddressResolution {

@@ -11,14 +11,15 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { resolveAddresses } from './address-resolution.ts';
+import { resolveAddresses, type AddressResolution } from './address-resolution.ts';
+import { normalizeHost } from './host-names.ts';
 import { MAX_ADDRESSES_PER_HOST } from './address-policy.ts';
 import { PUBLIC_ONLY, refusedAddressUnder, refusedHostName, type ProbePolicy } from '../policy/probe-policy.ts';
 import { certificateInfo, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
 import { destroyConnection, poolKey, POOL_WAIT_MS, TlsConnectionPool, type Lease, type TlsConnection } from './tls-connection-pool.ts';
 import type {
   ChainStatus, CheckIO, Clock, ConnectFailure, DnsAnswer, DnsFailure, DnsResolver, HttpClient,
-  HttpRequest, HttpResponse, ResolutionCause, SingleTlsHandshake, SrvRecord, TlsDialer, TlsHandshake,
+  HttpRequest, HttpResponse, ResolutionCause, SharedResolutions, SingleTlsHandshake, SrvRecord, TlsDialer, TlsHandshake,
 } from './types.ts';
 
 export interface ProbeLimits {
@@ -79,7 +80,8 @@ export function createRealCheckIO(options: RealCheckIOOptions): CheckIO {
   const limits = { ...DEFAULT_PROBE_LIMITS, ...options.limits };
   const policy = options.probePolicy ?? PUBLIC_ONLY;
   const clock = options.clock ?? systemClock;
-  const dns = refusingInternalNames(cachingAnswers(createDnsResolver(options.nameservers, limits), clock, options.dnsCache ?? DEFAULT_DNS_CACHE));
+  const dnsCache = options.dnsCache ?? DEFAULT_DNS_CACHE;
+  const dns = sharingResolutions(refusingInternalNames(cachingAnswers(createDnsResolver(options.nameservers, limits), clock, dnsCache)), clock, dnsCache.failureMs);
   const extraAnchors = options.caBundlePem ? parseCertificates(options.caBundlePem) : [];
   // One SecureContext for every connection of this IO: passing `ca` per connection makes
   // OpenSSL parse the ~150 system roots into a new store each time (CPU and native memory).
@@ -176,6 +178,47 @@ export function cachingAnswers(dns: DnsResolver, clock: Clock, times: DnsCacheTi
     return entry.answer as Promise<DnsAnswer<T>>;
   };
   return { cname: cached('CNAME', dns.cname), a: cached('A', dns.a), aaaa: cached('AAAA', dns.aaaa), srv: cached('SRV', dns.srv), cachedAnswers: () => answers.size };
+}
+
+/** Hosts kept at once; past it the one kept longest ago goes (a server deleted long since). */
+const MAX_KEPT_RESOLUTIONS = 256;
+
+/**
+ * One resolution of a kept host per `keep` time, however many chains end at it: a hoster's
+ * 5,000 autodiscover hosts are CNAMEs to one external host, and every dns/, tls/ and http/
+ * probe of them walked on into its records. Through the answer cache alone that was a question
+ * per answer life (30 s), and per 5 s for the NODATA of its CNAME and AAAA questions: 59 an
+ * interval for one name at N=5,000, against one for every other name. Failures are kept
+ * `failureMs` only, so a fix of the external host's records is seen as soon as before.
+ */
+export function sharingResolutions(dns: DnsResolver, clock: Clock, failureMs: number): DnsResolver & { shared: SharedResolutions } {
+  const kept = new Map<string, { ms: number; expiresAt: number; resolution?: Promise<AddressResolution> }>();
+  const shared: SharedResolutions = {
+    keep(host, ms) {
+      const name = normalizeHost(host);
+      const entry = kept.get(name) ?? { ms, expiresAt: 0 };
+      entry.ms = ms;
+      kept.delete(name);
+      kept.set(name, entry);
+      if (kept.size > MAX_KEPT_RESOLUTIONS) kept.delete(kept.keys().next().value as string);
+    },
+    of(host) {
+      const entry = kept.get(normalizeHost(host));
+      if (!entry) return undefined;
+      if (entry.resolution && entry.expiresAt > clock.now()) return entry.resolution;
+      // Asked on the plain resolver: the kept host's own walk must not find itself kept.
+      const resolution = resolveAddresses(host, dns);
+      entry.resolution = resolution;
+      entry.expiresAt = Number.POSITIVE_INFINITY;
+      void resolution.then((r) => {
+        if (entry.resolution === resolution) entry.expiresAt = clock.now() + (r.ok ? entry.ms : Math.min(entry.ms, failureMs));
+      }, () => {
+        if (entry.resolution === resolution) delete entry.resolution;
+      });
+      return resolution;
+    },
+  };
+  return { ...dns, shared };
 }
 
 /** Cluster-internal, single-label and loopback names are not even looked up: their answers

@@ -64,6 +64,11 @@ export class ProbeCache {
     }
   }
 
+  /** How long a Passed result is reused (the interval of the runs sharing this cache). */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
   get size(): number {
     return this.#entries.size;
   }

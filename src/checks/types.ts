@@ -3,6 +3,8 @@
 // controller maps MailDomain.spec onto a CheckTarget and the `check` command builds one from a
 // file or flags.
 
+import type { AddressResolution } from './address-resolution.ts';
+
 export type RequireMode = 'Any' | 'All';
 
 /** One autodiscover host and the mail domain it publishes ([MS-OXDSCLI]: autodiscover.<domain>). */
@@ -88,6 +90,21 @@ export interface DnsResolver {
   a(name: string): Promise<DnsAnswer<string>>;
   aaaa(name: string): Promise<DnsAnswer<string>>;
   srv(name: string): Promise<DnsAnswer<SrvRecord>>;
+  /** Resolutions this resolver keeps for hosts many checks reach (the real IO's; fakes may omit it). */
+  shared?: SharedResolutions;
+}
+
+/**
+ * Whole resolutions kept for the hosts every MailDomain of a server reaches: the server's
+ * external host ends each autodiscover host's CNAME chain and is dialled by each of their
+ * probes. A chain walk that reaches a kept host continues with its kept resolution instead of
+ * asking its records again.
+ */
+export interface SharedResolutions {
+  /** Keep `host`'s resolution for `ms` once resolved (a failure for less); asked every run. */
+  keep(host: string, ms: number): void;
+  /** The kept resolution of `host` (resolved again once it expired), or undefined if not kept. */
+  of(host: string): Promise<AddressResolution> | undefined;
 }
 
 // ---- TLS ----------------------------------------------------------------------------------

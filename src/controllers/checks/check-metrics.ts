@@ -86,6 +86,7 @@ export class CheckMetrics {
         a: (n) => time('dns', () => io.dns.a(n)),
         aaaa: (n) => time('dns', () => io.dns.aaaa(n)),
         srv: (n) => time('dns', () => io.dns.srv(n)),
+        ...(io.dns.shared ? { shared: io.dns.shared } : {}),
       },
       tls: { handshake: (h) => time('tls', () => io.tls.handshake(h)) },
       http: { request: (r) => time(r.scheme, () => io.http.request(r)) },

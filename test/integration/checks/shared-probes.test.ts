@@ -103,3 +103,35 @@ test('20 MailDomains and their server through one real IO: one DNS question per 
   console.log(`# shared-probes: ${shared.results.length} targets: ${total(shared.questions)} DNS questions (${shared.questions.size} distinct name+type), ` +
     `${total(shared.hellos)} TLS connections (${EXTERNAL}: ${externalHellos}); baseline 2 targets: ${total(alone.questions)} questions, ${total(alone.hellos)} TLS connections (${EXTERNAL}: ${alone.hellos.get(EXTERNAL)})`);
 });
+
+test('the runs spread over the interval, as the scheduler spreads them: the external host asked once per type, not once per answer life', async () => {
+  // The operator's runs of a server's MailDomains are spread over the interval, not
+  // simultaneous: the answer cache (30 s, 5 s for a NODATA) alone let the external host be asked
+  // again all through it (59 questions an interval for one name at 5,000 MailDomains).
+  dnsRelay.reset();
+  let now = Date.now();
+  const clock = { now: () => now };
+  const io = createRealCheckIO({
+    nameservers: [dnsRelay.nameserver], caBundlePem: pki.rootPem, clock,
+    probePolicy: { loopback: false, privateNetworks: false, allowNetworks: ['127.0.0.1/32'] },
+    httpsPortFor: () => tlsRelay.port, httpPortFor: () => front.httpPort as number,
+  });
+  const interval = 300_000;
+  const cache = new ProbeCache({ clock, ttlMs: interval });
+  const server = await runChecks(serverTarget(), io, { cache });
+  assert.equal(server.find((r) => r.name === `tls/${EXTERNAL}`)?.status, 'Passed');
+  for (const d of DOMAINS) {
+    now += Math.floor(interval / (DOMAINS.length + 1));
+    const rows = await runChecks(domainTarget(d), io, { cache });
+    const dns = rows.find((r) => r.name === `dns/autodiscover.${d}`);
+    assert.equal(dns?.status, 'Passed', `${dns?.reason}: ${dns?.message}`);
+  }
+  const asked = (type: string) => dnsRelay.byName().get(`${EXTERNAL} ${Object.keys(QTYPE).find((k) => QTYPE[k] === type)}`);
+  assert.deepEqual(['CNAME', 'A', 'AAAA'].map(asked), [1, 1, 1], `${EXTERNAL} CNAME, A, AAAA over one interval`);
+  for (const d of DOMAINS) assert.equal(dnsRelay.byName().get(`autodiscover.${d} 5`), 1, d);
+
+  // The next interval asks again.
+  now += interval;
+  await runChecks(domainTarget(DOMAINS[0]!), io, { cache });
+  assert.deepEqual(['CNAME', 'A', 'AAAA'].map(asked), [2, 2, 2]);
+});

@@ -52,6 +52,12 @@ ENV NODE_ENV=production
 # V8 keeps the pages a collection frees resident otherwise (src/observability/heap-release.ts).
 # The chart sets NODE_OPTIONS from `nodeOptions`; the gatekeeper sidecar sets its own.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size-percentage=70 --expose-gc"
+# glibc's malloc raises its mmap threshold (up to 32 MiB) each time a large block is freed, so
+# later buffers of that size come from its arenas, which then stay fragmented and untrimmed.
+# Fixed thresholds keep blocks of 128 KiB and more in their own mappings, given back when
+# freed, and trim an arena's top past 128 KiB: at 5,000 MailDomains the arenas held ~50 MiB
+# instead of ~83 MiB (docs/benchmarks.md). The chart's `extraEnv` can override it.
+ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072
 WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src

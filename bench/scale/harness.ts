@@ -104,6 +104,14 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
+/** The allocator settings the image starts the operator with (its `ENV GLIBC_TUNABLES`, if
+ *  any), read from the Dockerfile as the V8 flags are: malloc's arenas are a third of the RSS
+ *  the benchmark reports. `--operator-env GLIBC_TUNABLES=...` replaces them. */
+export function imageGlibcTunables(dockerfile = new URL('../../Dockerfile', import.meta.url)): Record<string, string> {
+  const m = /^ENV GLIBC_TUNABLES=("?)([^"\s]+)\1\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
+  return m ? { GLIBC_TUNABLES: m[2]! } : {};
+}
+
 /** The operator as a process (against the proxy, or audited), watching `namespaces`, info-level logs.
  *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
  *  so up to three attempts (each leftover is killed first).
@@ -118,7 +126,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
         // of thousands of reconciles is a cost of its own that no production run pays).
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
-        env: { ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
+        env: { ...imageGlibcTunables(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
       });
       started.add(op.child.pid!);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { imageNodeOptions, operatorEnv } from '../../../bench/scale/harness.ts';
+import { imageGlibcTunables, imageNodeOptions, operatorEnv } from '../../../bench/scale/harness.ts';
 
 test('the image sets V8 flags and this Node accepts every one of them', () => {
   const flags = imageNodeOptions();
@@ -31,4 +31,28 @@ test('--operator-env takes NAME=VALUE pairs, keeps "=" in a value, and names a b
   assert.throws(() => operatorEnv(['MALLOC_ARENA_MAX']), /--operator-env "MALLOC_ARENA_MAX": expected NAME=VALUE/);
   assert.throws(() => operatorEnv(['=2']), /expected NAME=VALUE/);
   assert.throws(() => operatorEnv(['NODE_OPTIONS=--max-old-space-size=100']), /give V8 flags with --node-flags/);
+});
+
+test('the image\'s malloc settings are read from the Dockerfile and this glibc (Debian 12\'s, as the image\'s) takes each one', () => {
+  const { GLIBC_TUNABLES: tunables } = imageGlibcTunables();
+  assert.ok(tunables, 'the Dockerfile sets GLIBC_TUNABLES');
+  // ld.so lists the tunables in effect: a misspelt name or a value out of range is silently
+  // ignored by glibc, and would ship as no setting at all.
+  const listed = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--list-tunables'], { env: { GLIBC_TUNABLES: tunables }, encoding: 'utf8' });
+  assert.equal(listed.status, 0, `ld.so --list-tunables: ${listed.stderr}`);
+  for (const setting of tunables.split(':')) {
+    const [name, value] = setting.split('=') as [string, string];
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(`${name}:`));
+    assert.ok(line, `${name} is a tunable of this glibc`);
+    assert.equal(Number(/: (0x[0-9a-f]+)/.exec(line)![1]), Number(value), `${name} in effect: ${line}`);
+  }
+});
+
+test('a Dockerfile without GLIBC_TUNABLES leaves glibc\'s defaults; a quoted value is read', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerfile-'));
+  const file = path.join(dir, 'Dockerfile');
+  writeFileSync(file, 'FROM scratch\nENV NODE_OPTIONS="--expose-gc"\n');
+  assert.deepEqual(imageGlibcTunables(new URL(`file://${file}`)), {});
+  writeFileSync(file, 'FROM scratch\nENV GLIBC_TUNABLES="glibc.malloc.arena_max=2"\n');
+  assert.deepEqual(imageGlibcTunables(new URL(`file://${file}`)), { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
 });

@@ -109,6 +109,7 @@ test('the runs spread over the interval, as the scheduler spreads them: the exte
   // simultaneous: the answer cache (30 s, 5 s for a NODATA) alone let the external host be asked
   // again all through it (59 questions an interval for one name at 5,000 MailDomains).
   dnsRelay.reset();
+  tlsRelay.reset();
   let now = Date.now();
   const clock = { now: () => now };
   const io = createRealCheckIO({
@@ -129,6 +130,9 @@ test('the runs spread over the interval, as the scheduler spreads them: the exte
   const asked = (type: string) => dnsRelay.byName().get(`${EXTERNAL} ${Object.keys(QTYPE).find((k) => QTYPE[k] === type)}`);
   assert.deepEqual(['CNAME', 'A', 'AAAA'].map(asked), [1, 1, 1], `${EXTERNAL} CNAME, A, AAAA over one interval`);
   for (const d of DOMAINS) assert.equal(dnsRelay.byName().get(`autodiscover.${d} 5`), 1, d);
+  // And one TLS connection to each host over the interval, the shared one included.
+  assert.equal(tlsRelay.byName().get(EXTERNAL), 1, `connections to ${EXTERNAL}`);
+  for (const d of DOMAINS) assert.equal(tlsRelay.byName().get(`autodiscover.${d}`), 1, d);
 
   // The next interval asks again.
   now += interval;

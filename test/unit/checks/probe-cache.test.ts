@@ -87,4 +87,32 @@ describe('ProbeCache', () => {
     await cache.get('tls/a', {}, c.probe);
     assert.equal(c.calls(), 2);
   });
+
+  it('expires the results of one run together, at the end of the interval they settled in', async () => {
+    const clock = fixedClock();
+    const start = clock.now();
+    const cache = new ProbeCache({ clock, ttlMs: 300_000 });
+    const tls = counter(() => passed('tls/mail.example.com'));
+    const http = counter(() => passed('http/mail.example.com'));
+    const round = () => Promise.all([
+      cache.get('tls/mail.example.com', {}, tls.probe),
+      // The http/ probe settles 100 ms after the handshake (its requests follow it).
+      cache.get('http/mail.example.com', {}, async () => { clock.advance(100); return http.probe(); }),
+    ]);
+    clock.advance(10_000);
+    await round();
+    assert.deepEqual([tls.calls(), http.calls()], [1, 1]);
+    // Any lookup finds both fresh or both expired: none re-probes one of them alone (each would
+    // cost the host a connection of its own).
+    const at = (ms: number) => clock.advance(start + ms - clock.now());
+    at(299_999);
+    await round();
+    assert.deepEqual([tls.calls(), http.calls()], [1, 1], 'both fresh within the interval');
+    at(300_000);
+    await round();
+    assert.deepEqual([tls.calls(), http.calls()], [2, 2], 'both probed again by the first round of the next interval');
+    at(600_000);
+    await round();
+    assert.deepEqual([tls.calls(), http.calls()], [3, 3], 'and again by the next');
+  });
 });

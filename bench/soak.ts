@@ -23,6 +23,7 @@ import { freshNamespace } from '../src/dev/kube.ts';
 import { waitFor } from '../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer, toFront, type Zones } from '../src/dev/world.ts';
 import { buildCompiled, fmt, readOperator, slope, startBenchOperator, startBenchWorld, type OperatorReading } from './scale/harness.ts';
+import { readRssSplit } from './scale/rss-split.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,9 @@ const op = await startBenchOperator(bw, {
   ...(snapshotMinutes.length ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
 });
 
-interface Row extends OperatorReading { minute: number; liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number }
+// The RSS split (files / malloc's arenas / other anonymous mappings) says which part a slope is
+// in: allocator fragmentation shows in malloc's, V8's pages in the other anonymous ones.
+interface Row extends OperatorReading { minute: number; liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number; fileMiB: number; mallocMiB: number; anonymousMiB: number }
 const rows: Row[] = [];
 const alive: number[] = [];
 let created = 0;
@@ -85,9 +88,13 @@ const endAt = started + minutes * 60_000;
 const apiRequests = () => [...bw.proxy.counts().values()].reduce((a, b) => a + b, 0);
 async function sample(): Promise<void> {
   const r = await readOperator(op);
-  const row: Row = { minute: (Date.now() - started) / 60_000, liveDomains: alive.length, created, deleted, changes, apiRequests: apiRequests(), ...r };
+  const split = readRssSplit(op.child.pid!);
+  const row: Row = {
+    minute: (Date.now() - started) / 60_000, liveDomains: alive.length, created, deleted, changes, apiRequests: apiRequests(), ...r,
+    fileMiB: split?.fileMiB ?? NaN, mallocMiB: split?.mallocMiB ?? NaN, anonymousMiB: split?.anonymousMiB ?? NaN,
+  };
   rows.push(row);
-  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB, heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests\n`);
+  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB (files ${fmt(row.fileMiB)}, malloc ${fmt(row.mallocMiB)}, other anonymous ${fmt(row.anonymousMiB)}), heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests\n`);
 }
 
 const domainManifest = (i: number, alias: boolean) =>
@@ -153,6 +160,8 @@ try {
   const perHour = (sel: Row[], f: (r: Row) => number) => slope(sel.map((r) => [hours(r), f(r)]));
   const metrics: Array<[string, (r: Row) => number, string]> = [
     ['RSS', (r) => r.rssMiB, 'MiB'],
+    ['RSS: malloc arenas', (r) => r.mallocMiB, 'MiB'],
+    ['RSS: other anonymous', (r) => r.anonymousMiB, 'MiB'],
     ['heap used', (r) => r.heapUsedMiB, 'MiB'],
     ['heap total', (r) => r.heapTotalMiB, 'MiB'],
     ['external', (r) => r.externalMiB, 'MiB'],
@@ -166,7 +175,7 @@ try {
     '|---|---|---|---|---|---|---|',
     ...metrics.map(([name, f, unit]) => {
       // A heap snapshot leaves native memory behind: RSS only up to the first one.
-      const cut = name === 'RSS' && firstSnapshotMinute !== undefined ? (r: Row) => r.minute <= firstSnapshotMinute! : () => true;
+      const cut = name.startsWith('RSS') && firstSnapshotMinute !== undefined ? (r: Row) => r.minute <= firstSnapshotMinute! : () => true;
       const all = rows.filter(cut);
       const v = all.map(f);
       return `| ${name}${unit ? ` (${unit})` : ''}${all.length < rows.length ? ` (to minute ${fmt(firstSnapshotMinute!)}, the first heap snapshot)` : ''} | ${fmt(v[0] ?? NaN)} | ${fmt(v.at(-1) ?? NaN)} | ${fmt(Math.min(...v))} | ${fmt(Math.max(...v))} | ${fmt(perHour(all, f), 2)} | ${fmt(perHour(warm.filter(cut), f), 2)} |`;

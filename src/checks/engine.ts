@@ -57,9 +57,10 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   };
 
   // The external host ends every autodiscover host's CNAME chain and is dialled by every
-  // MailDomain's probes: its resolution is kept as long as a probe result, so all the runs of
-  // an interval share one (see sharingResolutions).
-  if (settings.cache) io.dns.shared?.keep(externalHost, settings.cache.ttlMs);
+  // MailDomain's probes: its resolution is kept as long as a probe result (to the end of the
+  // interval), so all the runs of an interval share one (see sharingResolutions).
+  const cache = settings.cache;
+  if (cache) io.dns.shared?.keep(externalHost, cache.endOfInterval);
   // One resolution per host and run, shared by the dns/ rows and the per-address http/ probes.
   const resolutions = new Map<string, Promise<AddressResolution>>();
   const resolutionOf = (host: string) => {

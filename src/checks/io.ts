@@ -188,16 +188,19 @@ const MAX_KEPT_RESOLUTIONS = 256;
  * 5,000 autodiscover hosts are CNAMEs to one external host, and every dns/, tls/ and http/
  * probe of them walked on into its records. Through the answer cache alone that was a question
  * per answer life (30 s), and per 5 s for the NODATA of its CNAME and AAAA questions: 59 an
- * interval for one name at N=5,000, against one for every other name. Failures are kept
+ * interval for one name at N=5,000, against one for every other name. A resolution is kept
+ * until the time `keep` names (the probe cache's: the end of the interval it settled in, when
+ * the probe results built on it expire too; a TTL from its own settling had a run of the next
+ * interval dial with the old addresses and one a minute later with new ones). Failures are kept
  * `failureMs` only, so a fix of the external host's records is seen as soon as before.
  */
 export function sharingResolutions(dns: DnsResolver, clock: Clock, failureMs: number): DnsResolver & { shared: SharedResolutions } {
-  const kept = new Map<string, { ms: number; expiresAt: number; resolution?: Promise<AddressResolution> }>();
+  const kept = new Map<string, { until: (settledAt: number) => number; expiresAt: number; resolution?: Promise<AddressResolution> }>();
   const shared: SharedResolutions = {
-    keep(host, ms) {
+    keep(host, until) {
       const name = normalizeHost(host);
-      const entry = kept.get(name) ?? { ms, expiresAt: 0 };
-      entry.ms = ms;
+      const entry = kept.get(name) ?? { until, expiresAt: 0 };
+      entry.until = until;
       kept.delete(name);
       kept.set(name, entry);
       if (kept.size > MAX_KEPT_RESOLUTIONS) kept.delete(kept.keys().next().value as string);
@@ -211,7 +214,10 @@ export function sharingResolutions(dns: DnsResolver, clock: Clock, failureMs: nu
       entry.resolution = resolution;
       entry.expiresAt = Number.POSITIVE_INFINITY;
       void resolution.then((r) => {
-        if (entry.resolution === resolution) entry.expiresAt = clock.now() + (r.ok ? entry.ms : Math.min(entry.ms, failureMs));
+        if (entry.resolution !== resolution) return;
+        const settledAt = clock.now();
+        const until = entry.until(settledAt);
+        entry.expiresAt = r.ok ? until : Math.min(until, settledAt + failureMs);
       }, () => {
         if (entry.resolution === resolution) delete entry.resolution;
       });

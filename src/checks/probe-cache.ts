@@ -33,7 +33,7 @@ export class ProbeCache {
   readonly #ttlMs: number;
   readonly #failureTtlMs: number;
   readonly #entries = new Map<string, Entry>();
-  /** Intervals are counted from here (see #endOfInterval). */
+  /** Intervals are counted from here (see endOfInterval). */
   readonly #origin: number;
   #sweptAt: number;
 
@@ -59,7 +59,7 @@ export class ProbeCache {
     try {
       const result = await running;
       const settledAt = this.#clock.now();
-      entry.expiresAt = result.status === 'Passed' ? this.#endOfInterval(settledAt) : settledAt + this.#failureTtlMs;
+      entry.expiresAt = result.status === 'Passed' ? this.endOfInterval(settledAt) : settledAt + this.#failureTtlMs;
       entry.value = result;
       return result;
     } catch (err) {
@@ -68,10 +68,17 @@ export class ProbeCache {
     }
   }
 
-  /** How long a Passed result is reused (the interval of the runs sharing this cache). */
-  get ttlMs(): number {
-    return this.#ttlMs;
-  }
+  /**
+   * A Passed result lives until the end of the interval it settled in (at most a TTL), so the
+   * results of one run expire together. Living a TTL from each one's own settling, a host's
+   * tls/ row and its http/ row (which settles a little later) fell due apart, and the runs of
+   * 5,000 MailDomains, one every 60 ms, re-probed them in two runs: two TLS connections an
+   * interval to the external host they all share, instead of one.
+   * What else a run builds on its results (the external host's kept resolution) expires with
+   * them: a bound function, passed on as is.
+   */
+  readonly endOfInterval = (settledAt: number): number =>
+    this.#origin + (Math.floor((settledAt - this.#origin) / this.#ttlMs) + 1) * this.#ttlMs;
 
   get size(): number {
     return this.#entries.size;
@@ -79,17 +86,6 @@ export class ProbeCache {
 
   clear(): void {
     this.#entries.clear();
-  }
-
-  /**
-   * A Passed result lives until the end of the interval it settled in (at most a TTL), so the
-   * results of one run expire together. Living a TTL from each one's own settling, a host's
-   * tls/ row and its http/ row (which settles a little later) fell due apart, and the runs of
-   * 5,000 MailDomains, one every 60 ms, re-probed them in two runs: two TLS connections an
-   * interval to the external host they all share, instead of one.
-   */
-  #endOfInterval(settledAt: number): number {
-    return this.#origin + (Math.floor((settledAt - this.#origin) / this.#ttlMs) + 1) * this.#ttlMs;
   }
 
   /** At most once per failure TTL: a sweep on every lookup made a round of N MailDomains' runs

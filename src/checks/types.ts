@@ -101,8 +101,10 @@ export interface DnsResolver {
  * asking its records again.
  */
 export interface SharedResolutions {
-  /** Keep `host`'s resolution for `ms` once resolved (a failure for less); asked every run. */
-  keep(host: string, ms: number): void;
+  /** Keep `host`'s resolution until `until(settledAt)` once resolved (a failure for less):
+   *  the probe cache's own expiry, so a run's DNS view and its probe results age together.
+   *  Asked every run. */
+  keep(host: string, until: (settledAt: number) => number): void;
   /** The kept resolution of `host` (resolved again once it expired), or undefined if not kept. */
   of(host: string): Promise<AddressResolution> | undefined;
 }

@@ -6,11 +6,14 @@ import assert from 'node:assert/strict';
 import { MAX_CNAME_HOPS, resolveAddresses } from '../../../src/checks/address-resolution.ts';
 import { cachingAnswers, sharingResolutions } from '../../../src/checks/io.ts';
 import type { DnsFailure } from '../../../src/checks/types.ts';
+import { ProbeCache } from '../../../src/checks/probe-cache.ts';
 import { fakeDns } from './fake-io.ts';
 
 const EXT = 'mail.example.com';
 const INTERVAL_MS = 300_000;
 const ANSWER_CACHE = { answerMs: 30_000, failureMs: 5_000 };
+/** What the engine passes: the probe cache's end of the interval a result settled in (intervals from 0). */
+const UNTIL_INTERVAL_END = new ProbeCache({ clock: { now: () => 0 }, ttlMs: INTERVAL_MS }).endOfInterval;
 
 type Zone = Parameters<typeof fakeDns>[0];
 
@@ -40,7 +43,7 @@ for (const [world, zone] of Object.entries(WORLDS)) {
     for (const host of ['autodiscover.example.com', EXT]) {
       const walked = await resolveAddresses(host, fakeDns(zone));
       const dns = sharingResolutions(fakeDns(zone), { now: () => 0 }, 5_000);
-      dns.shared.keep(EXT, INTERVAL_MS);
+      dns.shared.keep(EXT, UNTIL_INTERVAL_END);
       assert.deepEqual(await resolveAddresses(host, dns), walked, host);
     }
   });
@@ -55,7 +58,7 @@ async function spreadOverAnInterval(keep: boolean, zoneOverride: Zone = {}) {
   const dns = sharingResolutions(cachingAnswers(zone, clock, ANSWER_CACHE), clock, ANSWER_CACHE.failureMs);
   const resolutions = [];
   for (const host of hosts) {
-    if (keep) dns.shared.keep(EXT, INTERVAL_MS);
+    if (keep) dns.shared.keep(EXT, UNTIL_INTERVAL_END);
     resolutions.push(await resolveAddresses(host, dns));
     now += INTERVAL_MS / hosts.length;
   }
@@ -76,10 +79,27 @@ test('100 chains ending at the kept external host over an interval: its records 
 
   // The next interval asks again, once.
   kept.advance(1);
-  kept.dns.shared.keep(EXT, INTERVAL_MS);
+  kept.dns.shared.keep(EXT, UNTIL_INTERVAL_END);
   await resolveAddresses('autodiscover.d0.example', kept.dns);
   await resolveAddresses('autodiscover.d1.example', kept.dns);
   assert.deepEqual(['CNAME', 'A', 'AAAA'].map(kept.asked), [2, 2, 2]);
+});
+
+test('a kept resolution expires with the probe results of its interval, not an interval after it settled', async () => {
+  let now = INTERVAL_MS / 2;
+  const zone = fakeDns({ 'autodiscover.d0.example': { cname: EXT }, 'autodiscover.d1.example': { cname: EXT }, [EXT]: { a: ['203.0.113.7'] } });
+  const dns = sharingResolutions(zone, { now: () => now }, ANSWER_CACHE.failureMs);
+  const asked = () => zone.queries.filter((q) => q === `A ${EXT}`).length;
+  dns.shared.keep(EXT, UNTIL_INTERVAL_END);
+  await resolveAddresses('autodiscover.d0.example', dns);
+  now = INTERVAL_MS - 1;
+  await resolveAddresses('autodiscover.d1.example', dns);
+  assert.equal(asked(), 1, 'kept to the end of the interval it settled in');
+  // Settled half-way through the interval: a TTL from then would keep it to 1.5 intervals,
+  // and the next interval's first runs would dial with the last interval's addresses.
+  now = INTERVAL_MS + 1;
+  await resolveAddresses('autodiscover.d0.example', dns);
+  assert.equal(asked(), 2, 'asked again in the next interval, as its probe results are');
 });
 
 test('a kept host that does not resolve is asked again after the failure time, so its fix shows as soon as before', async () => {
@@ -92,8 +112,8 @@ test('a kept host that does not resolve is asked again after the failure time, s
 test('kept hosts are bounded: the one kept longest ago goes first', async () => {
   const zone = fakeDns({ [EXT]: { a: ['203.0.113.7'] } });
   const dns = sharingResolutions(zone, { now: () => 0 }, 5_000);
-  dns.shared.keep(EXT, INTERVAL_MS);
-  for (let i = 0; i < 256; i++) dns.shared.keep(`mail${i}.example.net`, INTERVAL_MS);
+  dns.shared.keep(EXT, UNTIL_INTERVAL_END);
+  for (let i = 0; i < 256; i++) dns.shared.keep(`mail${i}.example.net`, UNTIL_INTERVAL_END);
   assert.equal(dns.shared.of(EXT), undefined, 'evicted');
   assert.notEqual(dns.shared.of('mail255.example.net'), undefined);
   assert.equal(dns.shared.of('www.example.com'), undefined, 'a host never kept is walked as usual');

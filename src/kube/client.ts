@@ -278,19 +278,41 @@ function parseStatus(text: string): ApiStatus | undefined {
   }
 }
 
-function readBody(res: http.IncomingMessage, signal: AbortSignal): Promise<string> {
+/** After a body is read, errors the response may still emit (a reset socket) go nowhere. */
+const ignoreLateError = (): void => {};
+
+/**
+ * The whole body of a response. Once it is read, the response keeps none of this function's
+ * listeners: a kept-alive socket holds its last response until the next request, and through
+ * the 'data' listener that response held the chunks and the settled promise with the body (two
+ * list pages of 0.6 MiB each at 5,000 MailDomains, found in a heap snapshot).
+ */
+export function readBody(res: http.IncomingMessage, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     const onAbort = () => res.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => {
+    const onData = (c: Buffer) => chunks.push(c);
+    const settle = () => {
       signal.removeEventListener('abort', onAbort);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    res.on('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
+      res.off('data', onData);
+      res.off('end', onEnd);
+      res.off('error', onError);
+      res.on('error', ignoreLateError);
+    };
+    const onEnd = () => {
+      settle();
+      const body = Buffer.concat(chunks).toString('utf8');
+      chunks = [];
+      resolve(body);
+    };
+    const onError = (err: Error) => {
+      settle();
+      chunks = [];
       reject(err);
-    });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    res.on('data', onData);
+    res.on('end', onEnd);
+    res.on('error', onError);
   });
 }

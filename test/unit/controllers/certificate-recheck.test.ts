@@ -28,6 +28,19 @@ describe('servedCertificates', () => {
     assert.deepEqual(servedCertificates(cert('True', 1)), { [HOST]: 'uid-1/1' });
     assert.notDeepEqual(servedCertificates(cert('True', 2)), servedCertificates(cert('True', 1)), 'a renewal is a new certificate to check');
   });
+
+  it('gives every reader of one Certificate version the same frozen record (one revision string for all MailDomains)', () => {
+    const server = { ...cert('True', 1), spec: { dnsNames: [EXTERNAL] } };
+    const first = servedCertificates(server);
+    assert.equal(servedCertificates(server), first);
+    assert.ok(Object.isFrozen(first));
+    // The MailDomain controller spreads it with the domain's own: the revision is the same string.
+    const domains = Array.from({ length: 3 }, () => ({ ...servedCertificates(server), ...servedCertificates(cert('True', 1)) }));
+    assert.deepEqual(domains[0], { [EXTERNAL]: 'uid-1/1', [HOST]: 'uid-1/1' });
+    // A new version of the object (the informer replaces it on each change) is read afresh.
+    const renewed = { ...cert('True', 2), spec: { dnsNames: [EXTERNAL] } };
+    assert.deepEqual(servedCertificates(renewed), { [EXTERNAL]: 'uid-1/2' });
+  });
 });
 
 describe('a MailDomain\'s tls/ row once its certificate is issued', () => {

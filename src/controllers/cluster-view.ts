@@ -10,6 +10,7 @@ import type { MailboxSpec } from '../api/mailbox.ts';
 import type { MailboxView } from './mailbox/verdict.ts';
 import { parseMailDomain, parseMailboxSpec, parseMapiServer, type ParseResult } from '../api/parse.ts';
 import { autodiscoverHosts } from '../builders/hosts.ts';
+import { adoptBuiltAccessData } from '../builders/access.ts';
 import { claimHosts, type Claimant, type HostConflict } from '../policy/host-claims.ts';
 import { isGranted, type Grant, type GrantPolicy, type Tenancy } from '../policy/grants.ts';
 import { parseMailDomainGrantSpec } from '../api/grant.ts';
@@ -135,7 +136,9 @@ export class ClusterView {
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);
     this.services = owned(SERVICES);
-    this.configMaps = owned(CONFIGMAPS);
+    // Its access lists arrive as the MapiServer controller built them: the cache keeps the
+    // builder's strings rather than a second copy (adoptBuiltAccessData).
+    this.configMaps = manager.informer<KubeObject>(CONFIGMAPS, { labelSelector: MANAGED_SELECTOR, compact: adoptBuiltAccessData });
     this.ingresses = owned(INGRESSES);
     this.certificates = owned(CERTIFICATES);
     this.pdbs = owned(PODDISRUPTIONBUDGETS);

@@ -116,7 +116,7 @@ export function imageGlibcTunables(dockerfile = new URL('../../Dockerfile', impo
  *  startOperator gives a start 30 s; on a machine this loaded that is sometimes too short,
  *  so up to three attempts (each leftover is killed first).
  *  `compiled`: the JavaScript the image runs (buildCompiled first), not the TypeScript source. */
-export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[]; env?: Record<string, string>; compiled?: boolean }): Promise<OperatorProcess> {
+export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string[]; name: string; args?: string[]; nodeArgs?: string[]; v8Argv?: string[]; env?: Record<string, string>; compiled?: boolean }): Promise<OperatorProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
       const op = await startOperator({
@@ -128,6 +128,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
         env: { ...imageGlibcTunables(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
+        ...(o.v8Argv?.length ? { v8Argv: o.v8Argv } : {}),
       });
       started.add(op.child.pid!);
       return op;

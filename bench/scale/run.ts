@@ -5,6 +5,8 @@
 //                          [--mailboxes 20] [--idle-minutes M] [--concurrency 4] [--cpu-prof DIR]
 //                          [--node-flags=--max-old-space-size=269]   (after the image's; "=" form: the value starts with a dash)
 //                          [--operator-env NAME=VALUE]...   (more environment for the operator's process)
+//                          [--node-argv=--heap-growing-percent=20]   (V8 flags on node's command line: those Node
+//                                             refuses in NODE_OPTIONS)
 //                          [--timeout-minutes 30]   (per leg) [--ready-wait-minutes 20]   (after the children are
 //                                             ready, how long every resource Ready may take before the run goes on)
 //                          [--quiet-minutes 15]   (before the raw leg, at most this long for a quiet control plane)
@@ -60,6 +62,7 @@ const { values } = parseArgs({
     // V8 flags after the image's: a pod's memory limit sizes the heap (the chart's 384 MiB gives
     // an old space of ~269 MiB); this machine has no such limit, so a run says it here.
     'node-flags': { type: 'string' },
+    'node-argv': { type: 'string' },
     // More environment for the operator's process, NAME=VALUE, repeatable (an allocator setting
     // such as GLIBC_TUNABLES or LD_PRELOAD measured against the same run without it).
     'operator-env': { type: 'string', multiple: true },
@@ -246,6 +249,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),
         ...(values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
       ],
+      v8Argv: (values['node-argv'] ?? '').split(/\s+/).filter(Boolean),
     });
     let peakRss = 0;
     let peakHeap = 0;

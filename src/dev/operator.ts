@@ -35,6 +35,9 @@ export interface OperatorOptions {
    *  the TypeScript source; type stripping costs ~30 MiB of RSS, which a memory figure
    *  should not include. */
   compiled?: boolean;
+  /** V8 flags on node's command line, before the entry point: those Node refuses in
+   *  NODE_OPTIONS (`--heap-growing-percent`, say), which an image can only pass this way. */
+  v8Argv?: string[];
 }
 
 /** The compiled entry point (`npm run build`). */
@@ -49,6 +52,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
   const logFile = path.join(dir, 'operator.log');
   const out = createWriteStream(logFile);
   const args = [
+    ...(opts.v8Argv ?? []),
     opts.compiled ? COMPILED_ENTRY : path.join(repoRoot, 'src/cli/main.ts'), 'run',
     '--kubeconfig', opts.kubeconfig,
     '--metrics-addr', '127.0.0.1:0',

@@ -26,6 +26,15 @@ COPY package.json package-lock.json ./
 COPY src/dev/prepare.cjs ./src/dev/prepare.cjs
 RUN npm ci --omit=dev --no-audit --no-fund && rm -rf src
 
+# The allocator the operator runs with: jemalloc, from the Debian release the runtime is built
+# on (Debian 12), pinned. Under glibc's malloc the TLS probes and HTTP buffers of thousands of
+# MailDomains left fragmented arenas that were never given back (docs/benchmarks.md). Already
+# installed (the image replay of test/integration/image on a machine that has it): not again.
+FROM ${BUILD_IMAGE} AS allocator
+WORKDIR /allocator
+RUN (dpkg -s libjemalloc2 >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjemalloc2=5.3.0-1 && rm -rf /var/lib/apt/lists/*)) \
+ && cp "$(dpkg -L libjemalloc2 | grep '/libjemalloc.so.2$')" ./libjemalloc.so.2
+
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=0.1.0
 ARG REVISION=unknown
@@ -52,13 +61,14 @@ ENV NODE_ENV=production
 # V8 keeps the pages a collection frees resident otherwise (src/observability/heap-release.ts).
 # The chart sets NODE_OPTIONS from `nodeOptions`; the gatekeeper sidecar sets its own.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size-percentage=70 --expose-gc"
-# glibc's malloc raises its mmap threshold (up to 32 MiB) each time a large block is freed, so
-# later buffers of that size come from its arenas, which then stay fragmented and untrimmed.
-# Fixed thresholds keep blocks of 128 KiB and more in their own mappings, given back when
-# freed, and trim an arena's top past 128 KiB: at 5,000 MailDomains the arenas held ~50 MiB
-# instead of ~83 MiB (docs/benchmarks.md). The chart's `extraEnv` can override it.
-ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072
+# jemalloc instead of glibc's malloc (the allocator stage above): two arenas (one JavaScript
+# thread; fewer arenas hold less memory apart), a background thread that purges, and freed
+# pages given back to the kernel after a second instead of kept for reuse. The chart's
+# `extraEnv` can override either variable; LD_PRELOAD="" runs glibc's malloc.
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
+ENV MALLOC_CONF=background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0
 WORKDIR /app
+COPY --from=allocator /allocator/libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY package.json LICENSE ./

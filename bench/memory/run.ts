@@ -1,7 +1,7 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|access|flags]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|access|flags|allocator]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
@@ -18,6 +18,9 @@
 // 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
 //    garbage: bench/memory/workload.ts) under the image's V8 flags and others, rounds
 //    interleaved; median RSS and throughput as ratios to the no-flag baseline.
+// 4. allocator: the RSS outside V8's heap after TLS handshakes and list pages, under glibc's
+//    malloc, with the thresholds the image used to fix, and with the jemalloc the image
+//    preloads; rounds interleaved, ratios to glibc's malloc (bench/memory/allocator.ts).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +38,7 @@ const { values } = parseArgs({
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'access', 'flags'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'access', 'flags', 'allocator'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -122,4 +125,9 @@ if (sections.includes('flags')) {
     const rate = median(rs.map((r) => r.eventsPerSec));
     process.stdout.write(`| ${label} | ${rss.toFixed(1)} | ${median(rs.map((r) => r.rssEndMiB)).toFixed(1)} | ${median(rs.map((r) => r.heapTotalMiB)).toFixed(1)} | ${rate} | ${(rss / baseRss).toFixed(2)} | ${(rate / baseRate).toFixed(2)} |\n`);
   }
+}
+
+if (sections.includes('allocator')) {
+  // Its own table; --rounds as for the flags.
+  process.stdout.write(execFileSync(process.execPath, ['bench/memory/allocator.ts', '--rounds', values.rounds!], { cwd: root, encoding: 'utf8', timeout: 1_800_000 }));
 }

@@ -3,7 +3,7 @@
 // operator as a process (behind the fault-injecting proxy, or counted by the apiserver's audit
 // log), and readings of its /metrics.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestEnvironment, type TestEnvironment } from '../../src/dev/controlplane-environment.ts';
@@ -104,12 +104,29 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
-/** The allocator settings the image starts the operator with (its `ENV GLIBC_TUNABLES`, if
- *  any), read from the Dockerfile as the V8 flags are: malloc's arenas are a third of the RSS
- *  the benchmark reports. `--operator-env GLIBC_TUNABLES=...` replaces them. */
-export function imageGlibcTunables(dockerfile = new URL('../../Dockerfile', import.meta.url)): Record<string, string> {
-  const m = /^ENV GLIBC_TUNABLES=("?)([^"\s]+)\1\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
-  return m ? { GLIBC_TUNABLES: m[2]! } : {};
+/** Where Debian keeps shared libraries, for the architectures the image is built for. */
+const HOST_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/local/lib', '/usr/lib'];
+
+/** The allocator the image starts the operator with: its `ENV LD_PRELOAD` (the library at the
+ *  same file name on this machine; the image's path is not here), `MALLOC_CONF` and
+ *  `GLIBC_TUNABLES`, read from the Dockerfile as the V8 flags are: malloc's share is a third of
+ *  the RSS beside V8's heap. `--operator-env NAME=...` replaces any of them. */
+export function imageAllocatorEnv(dockerfile = new URL('../../Dockerfile', import.meta.url), libraryDirs = HOST_LIBRARY_DIRS): Record<string, string> {
+  const text = readFileSync(dockerfile, 'utf8');
+  const env: Record<string, string> = {};
+  for (const name of ['LD_PRELOAD', 'MALLOC_CONF', 'GLIBC_TUNABLES']) {
+    const m = new RegExp(`^ENV ${name}=("?)([^"\\s]+)\\1\\s*$`, 'm').exec(text);
+    if (m) env[name] = m[2]!;
+  }
+  if (env.LD_PRELOAD) env.LD_PRELOAD = env.LD_PRELOAD.split(':').map((lib) => hostLibrary(lib, libraryDirs)).join(':');
+  return env;
+}
+
+function hostLibrary(imagePath: string, dirs: readonly string[]): string {
+  const file = path.basename(imagePath);
+  const found = dirs.map((d) => path.join(d, file)).find((p) => existsSync(p));
+  if (!found) throw new Error(`the image preloads ${imagePath} (ENV LD_PRELOAD); ${file} is in none of ${dirs.join(', ')} here: install it (src/dev/install-test-deps.sh installs libjemalloc2)`);
+  return found;
 }
 
 /** The operator as a process (against the proxy, or audited), watching `namespaces`, info-level logs.
@@ -126,7 +143,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         // parseArgs keeps the last value: info overrides startOperator's debug (debug logging
         // of thousands of reconciles is a cost of its own that no production run pays).
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
-        env: { ...imageGlibcTunables(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
+        env: { ...imageAllocatorEnv(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
         ...(o.v8Argv?.length ? { v8Argv: o.v8Argv } : {}),
       });

@@ -3,11 +3,14 @@
 #   bind9   - `named`, the real DNS server of src/dev/dns-server.ts
 #   openssl - the test CA of src/dev/pki.ts
 #   lua5.4  - runs the Argo CD health check (deploy/argocd/health) in test/unit/gitops
+#   libjemalloc2 - the allocator the image preloads; the benchmarks, the soak and the chaos
+#             tests start the operator with it as the image does
 set -euo pipefail
 need=()
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v lua5.4 >/dev/null 2>&1 || need+=(lua5.4)
+dpkg -s libjemalloc2 >/dev/null 2>&1 || need+=(libjemalloc2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

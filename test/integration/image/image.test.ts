@@ -2,7 +2,8 @@
 // folders (each stage a folder standing for its root filesystem: WORKDIR, COPY from the
 // context or from another stage, RUN in a shell there), with this machine's Node 24 standing
 // in for the base images. The runtime stage's result then runs as the image would:
-// `--help`, and `run` against the control plane until /readyz answers 200. Also: the base
+// `--help`, and `run` against the control plane until /readyz answers 200, with the allocator
+// the image preloads (the library the stage copied in, at its path in the stage). Also: the base
 // images are pinned by digest, the OCI labels are there, node_modules holds production
 // dependencies only, and its size is reported.
 import assert from 'node:assert/strict';
@@ -106,6 +107,18 @@ function du(dir: string): number {
   return total;
 }
 
+/** The runtime stage's environment, its preloaded libraries found inside the stage's root. */
+function imageEnv(): Record<string, string> {
+  const env = { ...runtime.env };
+  if (env.LD_PRELOAD) {
+    env.LD_PRELOAD = env.LD_PRELOAD.split(':').map((lib) => {
+      assert.ok(existsSync(inStage(runtime, lib)), `ENV LD_PRELOAD names ${lib}, which the image holds`);
+      return inStage(runtime, lib);
+    }).join(':');
+  }
+  return env;
+}
+
 /** The image's entry point, with this machine's node standing for /nodejs/bin/node. */
 function entry(argv: string[]): string[] {
   assert.equal(runtime.entrypoint![0], '/nodejs/bin/node', 'distroless nodejs keeps node at /nodejs/bin/node');
@@ -159,7 +172,7 @@ describe('the Dockerfile', () => {
     const [metrics, health] = await freePorts(2);
     assert.deepEqual(runtime.cmd, ['run', '--leader-elect']);
     const argv = entry([...runtime.cmd!, '--kubeconfig', sharedKubeconfigPath(), `--metrics-addr=127.0.0.1:${metrics}`, `--health-addr=127.0.0.1:${health}`, '--leader-election-namespace=default', `--leader-election-id=image-test-${process.pid}`, '--label-selector=image-test=none']);
-    const child = spawn(process.execPath, argv, { cwd: path.join(runtime.root, 'app'), env: { PATH: process.env.PATH, HOME: tmp, ...runtime.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd: path.join(runtime.root, 'app'), env: { PATH: process.env.PATH, HOME: tmp, ...imageEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (log += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (log += c));
@@ -168,6 +181,10 @@ describe('the Dockerfile', () => {
       await waitFor(async () => (await fetchText(`http://127.0.0.1:${health}/readyz`).catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 90_000, describe: '/readyz 200 from the replayed image' }).catch((err: Error) => assert.fail(`${err.message}\nlog:\n${log.slice(-2000)}`));
       const m = await fetchText(`http://127.0.0.1:${metrics}/metrics`);
       assert.match(m.body, /controller_runtime_reconcile_total|workqueue_depth/);
+      // The allocator the image copies in and preloads is the one the process runs with.
+      const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
+      assert.ok(maps.includes(inStage(runtime, runtime.env.LD_PRELOAD!)), `the image's ${runtime.env.LD_PRELOAD} is mapped into the operator`);
+      assert.doesNotMatch(log, /<jemalloc>|cannot be preloaded/, 'neither jemalloc nor ld.so complained');
     } finally {
       child.kill('SIGTERM');
     }

@@ -73,7 +73,8 @@ const op = await startBenchOperator(bw, {
 });
 
 // The RSS split (files / malloc's arenas / other anonymous mappings) says which part a slope is
-// in: allocator fragmentation shows in malloc's, V8's pages in the other anonymous ones.
+// in: glibc's fragmentation shows in malloc's, V8's pages in the other anonymous ones (with
+// jemalloc's, which the image preloads: the split cannot tell those two apart).
 interface Row extends OperatorReading { minute: number; liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number; fileMiB: number; mallocMiB: number; anonymousMiB: number }
 const rows: Row[] = [];
 const alive: number[] = [];

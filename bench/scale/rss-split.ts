@@ -3,7 +3,9 @@
 // each other one is a 64 MiB-aligned mapping of at most 64 MiB, its unused tail mapped
 // without access), and the other anonymous mappings (V8's heap pages, its code range, thread
 // stacks, allocations above malloc's mmap threshold). Next to the heap V8 reports committed,
-// it tells allocator fragmentation (malloc) from V8's own pages (anonymous).
+// it tells allocator fragmentation (malloc) from V8's own pages (anonymous). Only glibc's
+// arenas can be told by their layout: under jemalloc (what the image preloads) the
+// allocator's pages are unnamed anonymous mappings too, and count as other anonymous.
 import { readFileSync } from 'node:fs';
 
 export interface RssSplit {

@@ -452,8 +452,9 @@ function table(results: Result[]): string {
     // other memory V8 knows of (external); the rest is code, stacks and the allocator's own.
     ['… V8 heap committed / external (MiB)', (r) => `${fmt(r.heapTotalMiB as number)} / ${fmt(r.externalMiB as number)}`],
     // The same RSS by mapping (/proc/PID/smaps): V8's pages are among the anonymous mappings;
-    // malloc's arenas hold Buffers, OpenSSL's and V8's own native memory, and what they freed
-    // but could not give back.
+    // glibc malloc's arenas hold Buffers, OpenSSL's and V8's own native memory, and what they
+    // freed but could not give back. Under jemalloc (the image's) that column is 0: its pages
+    // are anonymous mappings like V8's, counted in the third.
     ['… by mapping: files / malloc arenas / other anonymous (MiB)', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; return x ? `${fmt(x.fileMiB)} / ${fmt(x.mallocMiB)} / ${fmt(x.anonymousMiB)}` : 'not read'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],

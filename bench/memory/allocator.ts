@@ -9,10 +9,12 @@
 //
 // Figures per variant (medians over rounds): the RSS outside V8's heap once the load is over
 // and the process has idled 3 s (RSS minus V8's resident heap pages: the binary, the
-// allocator, V8's own mappings), the kernel's high-water mark of the RSS, and the load's
-// wall time.
+// allocator, V8's own mappings), the kernel's high-water mark of the RSS, the load's wall
+// time, and the RSS outside V8's heap again 3 s after writing a heap snapshot.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -36,7 +38,7 @@ const handshakes = positiveInteger('handshakes', values.handshakes!);
 const pages = positiveInteger('pages', values.pages!);
 const rounds = positiveInteger('rounds', values.rounds!);
 
-interface Reading { outsideHeapMiB: number; mallocMiB: number; hwmMiB: number; loadMs: number }
+interface Reading { outsideHeapMiB: number; mallocMiB: number; hwmMiB: number; loadMs: number; afterSnapshotMiB: number }
 
 const HOST = 'probe.allocator.test';
 const PARALLEL = 50; // the check engine's default per-interval concurrency is of this order
@@ -90,11 +92,20 @@ async function childLoad(target: { port: number; ca: string }): Promise<Reading>
   gc(); gc();
   await delay(3000); // jemalloc's background thread purges after its decay time (1 s in the image)
   gc();
-  const smaps = readFileSync('/proc/self/smaps', 'utf8');
-  const rss = rssSplit(smaps);
-  const heapResident = v8.getHeapStatistics().total_physical_size / 1048576;
+  const outsideHeap = (): { totalMiB: number; mallocMiB: number } => {
+    const rss = rssSplit(readFileSync('/proc/self/smaps', 'utf8'));
+    return { totalMiB: rss.totalMiB - v8.getHeapStatistics().total_physical_size / 1048576, mallocMiB: rss.mallocMiB };
+  };
+  const afterLoad = outsideHeap();
   const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-  return { outsideHeapMiB: rss.totalMiB - heapResident, mallocMiB: rss.mallocMiB, hwmMiB: hwm, loadMs };
+  // A heap snapshot, as one taken to look into the operator's memory (--heapsnapshot-signal):
+  // V8 builds it in native memory, which the allocator keeps or gives back.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'allocator-snapshot-'));
+  v8.writeHeapSnapshot(path.join(dir, 'heap.heapsnapshot'));
+  rmSync(dir, { recursive: true, force: true });
+  gc(); gc();
+  await delay(3000);
+  return { outsideHeapMiB: afterLoad.totalMiB, mallocMiB: afterLoad.mallocMiB, hwmMiB: hwm, loadMs, afterSnapshotMiB: outsideHeap().totalMiB };
 }
 
 if (values.child !== undefined) {
@@ -141,8 +152,8 @@ pki.cleanup();
 const med = (name: string, field: keyof Reading): number => median(readings.get(name)!.map((x) => x[field]));
 const base = 'glibc malloc';
 process.stdout.write(`\n## allocator (${handshakes} TLS handshakes, ${pages} list pages of 500 Mailboxes; medians of ${rounds} interleaved rounds; ratios to glibc's malloc)\n\n`);
-process.stdout.write(`| allocator | RSS outside V8's heap after 3 s idle, MiB (ratio) | of it malloc's arenas, MiB | RSS high-water mark, MiB (ratio) | load time, s (ratio) |\n|---|---|---|---|---|\n`);
+process.stdout.write(`| allocator | RSS outside V8's heap after 3 s idle, MiB (ratio) | of it glibc malloc's arenas, MiB | RSS high-water mark, MiB (ratio) | load time, s (ratio) | RSS outside V8's heap 3 s after a heap snapshot, MiB (ratio) |\n|---|---|---|---|---|---|\n`);
 for (const name of readings.keys()) {
   const ratio = (field: keyof Reading) => (med(name, field) / med(base, field)).toFixed(2);
-  process.stdout.write(`| ${name} | ${med(name, 'outsideHeapMiB').toFixed(1)} (${ratio('outsideHeapMiB')}×) | ${med(name, 'mallocMiB').toFixed(1)} | ${med(name, 'hwmMiB').toFixed(1)} (${ratio('hwmMiB')}×) | ${(med(name, 'loadMs') / 1000).toFixed(1)} (${ratio('loadMs')}×) |\n`);
+  process.stdout.write(`| ${name} | ${med(name, 'outsideHeapMiB').toFixed(1)} (${ratio('outsideHeapMiB')}×) | ${med(name, 'mallocMiB').toFixed(1)} | ${med(name, 'hwmMiB').toFixed(1)} (${ratio('hwmMiB')}×) | ${(med(name, 'loadMs') / 1000).toFixed(1)} (${ratio('loadMs')}×) | ${med(name, 'afterSnapshotMiB').toFixed(1)} (${ratio('afterSnapshotMiB')}×) |\n`);
 }

@@ -1,7 +1,7 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|access|flags|allocator]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|metrics|access|flags|allocator]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
@@ -13,6 +13,8 @@
 //    that --namespace adds costs whole and without status (bench/memory/domain-cache.ts).
 // 2c. checks: JS heap per MailDomain its last check results keep, with every detail of the
 //    probes and with what the operator keeps (bench/memory/check-results.ts).
+// 2c'. metrics: JS heap per MailDomain the check metrics keep between scrapes, and one
+//    scrape's time (bench/memory/check-metrics.ts).
 // 2d. access: JS heap per Mailbox the Mailbox controller keeps of the access list
 //    (bench/memory/access-entries.ts).
 // 3. flags: the same operator-like load (N Mailboxes cached, E watch events with reconcile
@@ -38,7 +40,7 @@ const { values } = parseArgs({
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'access', 'flags', 'allocator'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'metrics', 'access', 'flags', 'allocator'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -91,6 +93,12 @@ if (sections.includes('checks')) {
   process.stdout.write(`\nWith each MailDomain's status cached beside them (the informer's parse of the same rows):\n\n| rows' strings | bytes per MailDomain | MiB at ${values.domains} | / not pooled |\n|---|---|---|---|\n`);
   process.stdout.write(`| not pooled (held in the results and again in the status) | ${b.withStatusUnpooled} | ${mibAt(b.withStatusUnpooled)} | 1.00 |\n`);
   process.stdout.write(`| pooled as the cache pools a status (the operator now) | ${b.withStatus} | ${mibAt(b.withStatus)} | ${(b.withStatus / b.withStatusUnpooled).toFixed(2)} |\n`);
+}
+
+if (sections.includes('metrics')) {
+  const r = JSON.parse(node(['--expose-gc', 'bench/memory/check-metrics.ts', '--domains', values.domains!])) as { bytesPerMailDomain: number; scrapeMs: number; scrapeBytes: number };
+  process.stdout.write(`\n## check metrics (${values.domains} MailDomains, 7 rows a run, 5 of them the domain's series)\n\n| JS heap kept per MailDomain | MiB at ${values.domains} | one scrape | its text |\n|---|---|---|---|\n`);
+  process.stdout.write(`| ${r.bytesPerMailDomain} B | ${((r.bytesPerMailDomain * Number(values.domains)) / 1048576).toFixed(1)} | ${r.scrapeMs} ms | ${(r.scrapeBytes / 1048576).toFixed(1)} MiB |\n`);
 }
 
 if (sections.includes('access')) {

@@ -53,3 +53,24 @@ test('observeRun: a MailDomain\'s series leave out its server\'s external host (
   m.observeRun('MailDomain', 'ns/example', [srv, leaf('tls/mail.hoster.example'), result('http/mail.hoster.example', 'Passed')], 900, target);
   assert.deepEqual((await series(reg, 'mapi_operator_check_status')).filter((s) => s.labels.maildomain === 'MailDomain/ns/example').map((s) => s.labels.check), ['dns/autodiscover.example.com', 'tls/mail.hoster.example']);
 });
+
+test('the series are the last runs\' rows: a row named twice is one series, a later run replaces them', async () => {
+  const reg = new Registry();
+  const m = new CheckMetrics(reg);
+  const leaf = (name: string, notAfter: string): CheckResult => ({ name, status: 'Passed', reason: 'CertificateValid', message: '', details: { chain: [{ notAfter }] } });
+  const runAt = Date.parse('2026-12-01T00:00:00.000Z');
+  m.observe('ns/a', [result('dns/x', 'Passed'), result('dns/x', 'Failed'), leaf('tls/x', '2026-12-11T00:00:00.000Z'), leaf('tls/x', '2027-12-01T00:00:00.000Z')], 10, runAt);
+  const text = await reg.metrics();
+  assert.equal(text.split('\n').filter((l) => l.startsWith('mapi_operator_check_status{')).length, 2, text);
+  assert.match(text, /^mapi_operator_check_status\{maildomain="ns\/a",check="dns\/x"\} 0$/m);
+  // Seconds from the run that saw it, whenever the scrape comes.
+  assert.match(text, /^mapi_operator_certificate_expiry_seconds\{maildomain="ns\/a",host="x"\} 864000$/m);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('mapi_operator_certificate_expiry_seconds{')).length, 1);
+  // A later run replaces the rows; the earlier ones are not reported, without a removal step.
+  m.observe('ns/a', [result('dns/x', 'Warning')], 10, runAt + 60_000);
+  assert.deepEqual(await series(reg, 'mapi_operator_check_status'), [{ labels: { maildomain: 'ns/a', check: 'dns/x' }, value: 1 }]);
+  assert.deepEqual(await series(reg, 'mapi_operator_certificate_expiry_seconds'), []);
+  // A run with no rows reports nothing for the domain, as forget() does.
+  m.observe('ns/a', [], 10, runAt + 120_000);
+  assert.deepEqual(await series(reg, 'mapi_operator_check_last_run_timestamp_seconds'), []);
+});

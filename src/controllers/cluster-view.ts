@@ -4,6 +4,7 @@
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
 import { Indexer, objectKey } from '../kube/index.ts';
 import { PARSED_SPEC, compactMailbox } from './mailbox/cached-mailbox.ts';
+import { adoptMailDomainRunRows } from './checks/run-row-strings.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
 import type { MailboxSpec } from '../api/mailbox.ts';
@@ -126,12 +127,12 @@ export class ClusterView {
     const grantList = (): Grant[] => (this.grants?.list() ?? []).flatMap((o) => { const p = parseGrant(o); return p.ok ? [p.value] : []; });
     this.grantPolicy = { tenancy: options.tenancy ?? 'Open', grants: grantList };
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
-    this.domains = manager.informer(MAILDOMAINS);
+    this.domains = manager.informer(MAILDOMAINS, { compact: adoptMailDomainRunRows });
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
     // Watching some namespaces, the cluster-wide MailDomains are a second cache of the same
     // objects, read only for who declared which host: no status (at a hoster's size, every
     // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
-    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces });
+    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: adoptMailDomainRunRows });
     this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox });
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);

@@ -5,6 +5,7 @@
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import type { KubeClient } from '../../kube/index.ts';
 import { isNotFound, poolStrings, type StringPool } from '../../kube/index.ts';
+import { forgetRunRows, forgetRunRowsOf, rememberRunRows } from './run-row-strings.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
@@ -130,7 +131,12 @@ export class CheckRuns {
         return opts.stringPool ? poolStrings(rows, opts.stringPool) : poolStrings(rows);
       },
       onChange: (k) => opts.onChange(...split(k)),
-      onRun: (k, snapshot, ms) => opts.onRun?.(...split(k), snapshot.results, ms, snapshot.request.target),
+      onRun: (k, snapshot, ms) => {
+        const [kind, key] = split(k);
+        // What the status the run leads to will come back with, for the cache to share.
+        rememberRunRows(this, kind, key, snapshot.results);
+        opts.onRun?.(kind, key, snapshot.results, ms, snapshot.request.target);
+      },
       onError: (k, err) => opts.log.warn({ key: k, err }, 'check run failed'),
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     });
@@ -153,11 +159,17 @@ export class CheckRuns {
   }
 
   forget(kind: CheckKind, key: string): void {
+    forgetRunRows(kind, key);
     if (this.#scheduler.forget(checkKey(kind, key))) this.#onForget?.(kind, key);
   }
 
-  stop(): Promise<void> {
-    return this.#scheduler.stop();
+  async stop(): Promise<void> {
+    try {
+      await this.#scheduler.stop();
+    } finally {
+      // After the runs in flight: their rows would be remembered again.
+      forgetRunRowsOf(this);
+    }
   }
 
   async #withReferences(req: CheckRequest, signal: AbortSignal): Promise<{ target: CheckTarget; problems: CheckResult[] }> {

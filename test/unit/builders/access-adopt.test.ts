@@ -4,19 +4,11 @@
 // copy's strings must be collectable once adopted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import { settledHeap } from '../../support/gc.ts';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { adoptBuiltAccessData, desiredAccessConfigMaps } from '../../../src/builders/access.ts';
 import { mapiServer, accessInput } from './fixtures.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const settledHeap = (): number => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 /** What the informer takes in: the applied object, parsed afresh from the apiserver's JSON. */
 const received = (cm: V1ConfigMap): V1ConfigMap & { metadata: { namespace: string; name: string } } =>

@@ -4,21 +4,13 @@
 // shows in the heap: the received copy's strings must be collectable once adopted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import { settledHeap } from '../../support/gc.ts';
 import type { Logger } from 'pino';
 import { adoptMailDomainRunRows, forgetRunRows, rememberRunRows, rememberedRunRows } from '../../../src/controllers/checks/run-row-strings.ts';
 import { CheckRuns } from '../../../src/controllers/checks/check-runs.ts';
 import type { CheckResult, CheckTarget } from '../../../src/checks/types.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/index.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const settledHeap = (): number => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 const row = (name: string, message: string): CheckResult => ({ name, status: 'Passed', reason: 'Passed', message, details: {} });
 /** The status the operator writes from a run's rows, as the informer parses it back. */

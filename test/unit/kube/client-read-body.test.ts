@@ -5,15 +5,12 @@
 // the apiserver; the test holds the response as the socket does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gc } from '../../support/gc.ts';
 import { getEventListeners } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { readBody } from '../../../src/kube/client.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 
 const BODY = JSON.stringify({ items: Array.from({ length: 2_000 }, (_, i) => ({ name: `item-${i}` })) });
 

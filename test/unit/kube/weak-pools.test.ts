@@ -3,14 +3,11 @@
 // long gone, up to the pool's bound), what is still held stays shared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gc } from '../../support/gc.ts';
 import { setImmediate as tick } from 'node:timers/promises';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { ConditionPool, shareConditions, StatusPool } from '../../../src/kube/informer.ts';
 import { WeakValueMap } from '../../../src/kube/weak-value-map.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 
 /** Collects until `done` holds (finalizers run after a collection, on a later turn). */
 async function collectUntil(done: () => boolean): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { quietOver, waitQuiet } from '../../../bench/scale/harness.ts';
+import { cpuSecondsOrZero, quietOver, waitQuiet } from '../../../bench/scale/harness.ts';
 
 // [time ms, CPU seconds used so far] every 5 s.
 const series = (coresPerStep: number[]): Array<[number, number]> => {
@@ -29,18 +29,34 @@ test('a steady load above the threshold never counts as quiet; too few samples n
   assert.equal(quietOver([], 30_000, 0.33), false);
 });
 
-test('waitQuiet: quiet at once for processes that use no CPU, gives up on one that burns a core', async () => {
+test('waitQuiet: quiet at once for processes that use no CPU, gives up on one that keeps using more than the threshold', async () => {
   const idle = await waitQuiet([2 ** 22 + 12_345], { windowMs: 200, maxCores: 0.33, maxMs: 5_000, sampleMs: 50 });
   assert.equal(idle.quiet, true);
   assert.ok(idle.waitedMs < 2_000, `${idle.waitedMs} ms`);
+  // A process that uses 0.8 of a core, whatever else the machine runs: its CPU time is read
+  // from the clock, not from /proc.
+  const t0 = Date.now();
+  const busyReader = () => ((Date.now() - t0) / 1000) * 0.8;
+  const busy = await waitQuiet([1], { windowMs: 300, maxCores: 0.33, maxMs: 1_500, sampleMs: 50 }, busyReader);
+  assert.equal(busy.quiet, false);
+  assert.ok(busy.waitedMs >= 1_500, `${busy.waitedMs} ms`);
+  assert.ok(Math.abs(busy.cores - 0.8) < 0.1, `${busy.cores} cores for a process at 0.8`);
+  // One that calms down after 400 ms is quiet once a whole window has passed since.
+  const calmingReader = () => Math.min(Date.now() - t0 - 1_500, 400) / 1000;
+  const calming = await waitQuiet([1], { windowMs: 300, maxCores: 0.33, maxMs: 5_000, sampleMs: 50 }, calmingReader);
+  assert.equal(calming.quiet, true);
+  assert.ok(calming.waitedMs >= 600, `${calming.waitedMs} ms`);
+});
+
+test("cpuSecondsOrZero reads a live process's CPU time from /proc, and 0 for one that is gone", async () => {
   const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
   try {
-    await new Promise((r) => setTimeout(r, 200));
-    const busy = await waitQuiet([burner.pid!], { windowMs: 300, maxCores: 0.33, maxMs: 1_500, sampleMs: 50 });
-    assert.equal(busy.quiet, false);
-    assert.ok(busy.waitedMs >= 1_500, `${busy.waitedMs} ms`);
-    assert.ok(busy.cores > 0.5, `${busy.cores} cores for a busy loop`);
+    const deadline = Date.now() + 10_000;
+    // On a loaded machine a busy loop gets little CPU, but not none: wait for the first tick.
+    while (cpuSecondsOrZero(burner.pid!) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(cpuSecondsOrZero(burner.pid!) > 0, 'a busy loop used no CPU in 10 s');
   } finally {
     burner.kill('SIGKILL');
   }
+  assert.equal(cpuSecondsOrZero(2 ** 22 + 12_345), 0);
 });

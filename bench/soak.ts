@@ -1,6 +1,7 @@
 // Soak: steady churn of MailDomains and Mailboxes under one MapiServer for a fixed time,
 // sampling the operator's RSS, heap, open sockets and event-loop lag every minute, then
-// reporting the slope of each (per hour) over the whole run and after a warm-up.
+// reporting the slope of each (per hour, with a 95 % interval) over the whole run, after a
+// warm-up and over the last hour (bench/soak-report.ts, which also reads a saved run again).
 //
 //   npm run soak -- --minutes 120 [--tick 15s] [--live 20] [--mailboxes 5] [--out file.json]
 //                   [--heap-snapshots 60,115 --snapshot-dir DIR] [--from-source]
@@ -22,7 +23,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { freshNamespace } from '../src/dev/kube.ts';
 import { waitFor } from '../src/dev/wait.ts';
 import { e2eDomain, e2eMailbox, e2eServer, toFront, type Zones } from '../src/dev/world.ts';
-import { buildCompiled, fmt, readOperator, slope, startBenchOperator, startBenchWorld, type OperatorReading } from './scale/harness.ts';
+import { buildCompiled, fmt, readOperator, startBenchOperator, startBenchWorld, type OperatorReading } from './scale/harness.ts';
+import { soakTable, type SoakSample } from './soak-report.ts';
 import { readRssSplit } from './scale/rss-split.ts';
 
 const { values } = parseArgs({
@@ -75,7 +77,7 @@ const op = await startBenchOperator(bw, {
 // The RSS split (files / malloc's arenas / other anonymous mappings) says which part a slope is
 // in: glibc's fragmentation shows in malloc's, V8's pages in the other anonymous ones (with
 // jemalloc's, which the image preloads: the split cannot tell those two apart).
-interface Row extends OperatorReading { minute: number; liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number; fileMiB: number; mallocMiB: number; anonymousMiB: number }
+interface Row extends OperatorReading, SoakSample { liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number }
 const rows: Row[] = [];
 const alive: number[] = [];
 let created = 0;
@@ -156,34 +158,13 @@ try {
   exitCode = 1;
   process.stderr.write(`soak failed: ${(err as Error).stack}\n`);
 } finally {
-  const hours = (r: Row) => r.minute / 60;
-  const warm = rows.filter((r) => r.minute >= Math.min(10, minutes / 3));
-  const perHour = (sel: Row[], f: (r: Row) => number) => slope(sel.map((r) => [hours(r), f(r)]));
-  const metrics: Array<[string, (r: Row) => number, string]> = [
-    ['RSS', (r) => r.rssMiB, 'MiB'],
-    ['RSS: malloc arenas', (r) => r.mallocMiB, 'MiB'],
-    ['RSS: other anonymous', (r) => r.anonymousMiB, 'MiB'],
-    ['heap used', (r) => r.heapUsedMiB, 'MiB'],
-    ['heap total', (r) => r.heapTotalMiB, 'MiB'],
-    ['external', (r) => r.externalMiB, 'MiB'],
-    ['open sockets', (r) => r.sockets, ''],
-    ['event-loop lag p99', (r) => r.lagP99Ms, 'ms'],
-  ];
   const lines = [
     `soak: ${fmt(rows.at(-1)?.minute ?? 0)} min of churn (tick ${tickMs / 1000} s, ${live} live MailDomains × ${perDomain} Mailboxes): ${created} created, ${deleted} deleted, ${changes} changes, ${failures} failed ticks; operator ${op.child.exitCode === null ? 'still running' : `exited ${op.child.exitCode}`}`,
     '',
-    '| metric | first | last | min | max | slope/h (all) | slope/h (after warm-up) |',
-    '|---|---|---|---|---|---|---|',
-    ...metrics.map(([name, f, unit]) => {
-      // A heap snapshot leaves native memory behind: RSS only up to the first one.
-      const cut = name.startsWith('RSS') && firstSnapshotMinute !== undefined ? (r: Row) => r.minute <= firstSnapshotMinute! : () => true;
-      const all = rows.filter(cut);
-      const v = all.map(f);
-      return `| ${name}${unit ? ` (${unit})` : ''}${all.length < rows.length ? ` (to minute ${fmt(firstSnapshotMinute!)}, the first heap snapshot)` : ''} | ${fmt(v[0] ?? NaN)} | ${fmt(v.at(-1) ?? NaN)} | ${fmt(Math.min(...v))} | ${fmt(Math.max(...v))} | ${fmt(perHour(all, f), 2)} | ${fmt(perHour(warm.filter(cut), f), 2)} |`;
-    }),
+    ...soakTable(rows, firstSnapshotMinute),
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  if (values.out) writeFileSync(values.out, JSON.stringify({ minutes, tickMs, live, perDomain, created, deleted, changes, failures, rows, summary: lines }, null, 2));
+  if (values.out) writeFileSync(values.out, JSON.stringify({ minutes, tickMs, live, perDomain, created, deleted, changes, failures, firstSnapshotMinute, rows, summary: lines }, null, 2));
   await op.stop();
   await k(['delete', 'namespace', ns, '--wait=false']);
   await bw.stop();

@@ -11,7 +11,7 @@ import { repoRoot } from '../../src/dev/controlplane-assets.ts';
 import { fetchText, startOperator, type OperatorProcess } from '../../src/dev/operator.ts';
 import { startWorld, type World, type Zones } from '../../src/dev/world.ts';
 import { startApiProxy, type ApiProxy } from '../../test/chaos/api-proxy.ts';
-import { cpuSeconds } from '../measure.ts';
+import { cpuSeconds, trend } from '../measure.ts';
 
 export interface BenchWorld {
   env: TestEnvironment;
@@ -289,13 +289,7 @@ export function peakRssMiB(pid: number): number {
 
 /** Least-squares slope of y over x. */
 export function slope(points: Array<[number, number]>): number {
-  const n = points.length;
-  if (n < 2) return NaN;
-  const mx = points.reduce((a, p) => a + p[0], 0) / n;
-  const my = points.reduce((a, p) => a + p[1], 0) / n;
-  const num = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
-  const den = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-  return den === 0 ? NaN : num / den;
+  return trend(points).slope;
 }
 
 /** Runs fn over items with at most `limit` in flight. */

@@ -101,23 +101,46 @@ export function dropStatus(obj: KubeObject): KubeObject {
  * One copy of each string that repeats across cached objects. JSON.parse makes a new string
  * for every value, so 100,000 Mailboxes held 100,000 copies each of their namespace, API
  * version, domainRef and of every condition's type, status, reason, message and time.
- * Bounded: when full it starts again (values that never repeat cannot grow it for ever).
+ *
+ * Bounded, and it lets go of what stopped coming: strings live in two generations. A string
+ * seen again moves to the current one; the current one becomes the previous one when it holds
+ * half the bound or is `generationMs` old, and the previous one's strings that were not seen
+ * again go. With churn (MailDomains created and deleted, messages that carry a time), a pool
+ * that only started again when full grew for hours before it did (~80 strings a minute in the
+ * soak, a bound of 50,000); now it holds what arrived in the last one or two generations.
  */
 export class StringPool {
-  readonly #strings = new Map<string, string>();
+  #current = new Map<string, string>();
+  #previous = new Map<string, string>();
+  #generationStarted: number;
   readonly #max: number;
-  constructor(max = 50_000) {
+  readonly #generationMs: number;
+  readonly #now: () => number;
+  constructor(max = 50_000, opts: { generationMs?: number; now?: () => number } = {}) {
     this.#max = max;
+    this.#generationMs = opts.generationMs ?? 10 * 60_000;
+    this.#now = opts.now ?? Date.now;
+    this.#generationStarted = this.#now();
   }
   get size(): number {
-    return this.#strings.size;
+    return this.#current.size + this.#previous.size;
+  }
+  has(s: string): boolean {
+    return this.#current.has(s) || this.#previous.has(s);
   }
   intern(s: string): string {
-    const hit = this.#strings.get(s);
+    const hit = this.#current.get(s);
     if (hit !== undefined) return hit;
-    if (this.#strings.size >= this.#max) this.#strings.clear();
-    this.#strings.set(s, s);
-    return s;
+    const kept = this.#previous.get(s);
+    if (kept !== undefined) this.#previous.delete(s);
+    const pooled = kept ?? s;
+    if (this.#current.size >= this.#max / 2 || this.#now() - this.#generationStarted >= this.#generationMs) {
+      this.#previous = this.#current;
+      this.#current = new Map();
+      this.#generationStarted = this.#now();
+    }
+    this.#current.set(pooled, pooled);
+    return pooled;
   }
 }
 
@@ -153,8 +176,8 @@ export function poolStrings<T>(value: T, pool: StringPool = sharedPool): T {
  * Mailboxes carry the same three conditions (the same reasons, messages and, reconciled in
  * the same second, the same times): ~15 % of a cached Mailbox. Frozen because they are
  * shared: code that changed a cached condition in place would change every object holding
- * it, so it throws instead (the cache is read-only, as client-go's is). Bounded like
- * StringPool.
+ * it, so it throws instead (the cache is read-only, as client-go's is). Bounded: when full
+ * it starts again.
  */
 export class ConditionPool {
   // Held weakly: a condition or list goes when the last cached object holding it does, so the
@@ -204,7 +227,7 @@ const sharedConditions = new ConditionPool();
  * One frozen copy of each small status: a status whose fields are, besides its shared
  * condition list, only numbers, booleans and short strings (a Mailbox's observedGeneration and
  * mapiEnabled). 100,000 Ready Mailboxes then hold one status object, not 100,000 equal ones.
- * Bounded like StringPool.
+ * Bounded: when full it starts again.
  */
 export class StatusPool {
   // Held weakly, as ConditionPool's.

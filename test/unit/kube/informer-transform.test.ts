@@ -2,6 +2,7 @@
 // largest part of most objects, read by nothing from the cache), everything else kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { settledHeap } from '../../support/gc.ts';
 import { cacheTransform, ConditionPool, LAST_APPLIED_ANNOTATION, poolStrings, shareConditions, StatusPool, StringPool, stripManagedFields } from '../../../src/kube/informer.ts';
 
 test('stripManagedFields drops metadata.managedFields and keeps every other field', () => {
@@ -63,10 +64,58 @@ test('poolStrings: repeated values become one copy, the values stay equal, uniqu
   assert.equal(a.status.conditions[0]!.message, b.status.conditions[0]!.message);
 });
 
-test('StringPool is bounded: when full it starts again', () => {
-  const pool = new StringPool(2);
-  for (const s of ['a', 'b', 'c']) pool.intern(s);
-  assert.equal(pool.size, 1);
+// Strings built at run time, so that equal values are distinct strings until pooled.
+const fresh = (s: string) => [...s].join('');
+
+test('StringPool is bounded: never more than its bound, however many distinct strings come', () => {
+  const pool = new StringPool(10);
+  for (let i = 0; i < 1_000; i++) {
+    pool.intern(`s${i}`);
+    assert.ok(pool.size <= 10, `${pool.size} strings after ${i + 1}`);
+  }
+});
+
+test('StringPool keeps a string that keeps coming, across generations, and lets go of one that stopped', () => {
+  let now = 0;
+  const pool = new StringPool(1_000, { generationMs: 60_000, now: () => now });
+  pool.intern(fresh('tenant-a'));
+  pool.intern(fresh('valid until 2027-03-06T00:52:36Z'));
+  for (let minute = 1; minute <= 10; minute++) {
+    now = minute * 60_000;
+    // Every minute, an event with the namespace and a message of its own.
+    pool.intern(fresh('tenant-a'));
+    pool.intern(fresh(`checked at minute ${minute}`));
+  }
+  assert.ok(pool.has('tenant-a'));
+  assert.ok(!pool.has('valid until 2027-03-06T00:52:36Z'), 'seen once, ten generations ago');
+  assert.ok(!pool.has('checked at minute 1'));
+  assert.ok(pool.has('checked at minute 10'));
+  // About two generations' strings, not eleven minutes' worth.
+  assert.ok(pool.size <= 4, `${pool.size} strings`);
+});
+
+test('StringPool: a full generation moves on before its time, and a string seen again survives it', () => {
+  const pool = new StringPool(4, { generationMs: Infinity });
+  for (const s of ['hot', 'a', 'b']) pool.intern(fresh(s)); // 'b' starts a generation: 2 of 4 is half
+  pool.intern(fresh('hot')); // found in the previous generation: moved to the current one
+  for (const s of ['c', 'd']) pool.intern(fresh(s)); // another generation
+  assert.ok(!pool.has('a'), "'a' was not seen again");
+  assert.ok(pool.has('hot'));
+  assert.equal(pool.size, 4, "'b' and 'hot' in the previous generation, 'c' and 'd' in the current");
+});
+
+test('StringPool hands out its own copy, also of a string found in the previous generation', () => {
+  const n = 2_000;
+  const pool = new StringPool(2 * n, { generationMs: Infinity });
+  const text = (i: number) => `${String(i).padStart(6, '0')} ${'x'.repeat(150)}`;
+  for (let i = 0; i < n; i++) pool.intern(fresh(text(i)));
+  pool.intern('next'); // a full generation: the n strings are now the previous one
+  const before = settledHeap();
+  const held = Array.from({ length: n }, (_, i) => pool.intern(fresh(text(i))));
+  const grew = settledHeap() - before;
+  // n copies of ~160 characters would be ~350 KB; the pool's own and the array ~16 KB.
+  assert.ok(grew < 100 * 1024, `${grew} bytes for ${n} strings the pool holds`);
+  assert.equal(held.length, n);
 });
 
 test('shareConditions: equal condition lists become one frozen list of frozen conditions; other lists stay apart', () => {

@@ -1,5 +1,6 @@
 // The soak's summary table, from its minute samples: for each metric, its range and its slope
-// per hour with a 95 % interval, over the run after a warm-up and over the last hour, and
+// per hour with a 95 % interval, over the run after a warm-up and over its last hour (never the
+// warm-up), and
 // whether that last hour shows a trend (an interval that excludes 0).
 //
 //   node bench/soak-report.ts soak.json      (the file `npm run soak -- --out` wrote)
@@ -61,7 +62,7 @@ export function soakTable(rows: readonly SoakSample[], firstSnapshotMinute?: num
       if (all.length === 0) return [];
       const end = all.at(-1)!.minute;
       const v = all.map(f);
-      const lastHour = perHour(all.filter((r) => r.minute >= end - 60), f);
+      const lastHour = perHour(all.filter((r) => r.minute >= Math.max(end - 60, warmFrom)), f);
       const label = `${name}${unit ? ` (${unit})` : ''}${all.length < rows.length && firstSnapshotMinute !== undefined ? ` (to minute ${fmt(firstSnapshotMinute)}, the first heap snapshot)` : ''}`;
       return [`| ${label} | ${fmt(v[0]!)} | ${fmt(v.at(-1)!)} | ${fmt(Math.min(...v))} | ${fmt(Math.max(...v))} | ${fmt(perHour(all, f).slope, 2)} | ${withInterval(perHour(all.filter((r) => r.minute >= warmFrom), f))} | ${withInterval(lastHour)} | ${verdict(lastHour)} |`];
     }),

@@ -1,7 +1,6 @@
 // The soak's summary table, from its minute samples: for each metric, its range and its slope
 // per hour with a 95 % interval, over the run after a warm-up and over its last hour (never the
-// warm-up), and
-// whether that last hour shows a trend (an interval that excludes 0).
+// warm-up), and whether that last hour shows a trend (an interval that excludes 0).
 //
 //   node bench/soak-report.ts soak.json      (the file `npm run soak -- --out` wrote)
 import { readFileSync } from 'node:fs';

@@ -9,7 +9,7 @@ import { API_VERSION } from '../../api/common.ts';
 import type { MapiServer } from '../../api/mapiserver.ts';
 import type { MailDomain } from '../../api/maildomain.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { liveAccessShardCount, serverChildNames, type AccessListInput } from '../../builders/index.ts';
+import { forgetAccessFiles, liveAccessShardCount, serverChildNames, type AccessListInput } from '../../builders/index.ts';
 import { releaseUnderProbe } from '../../rollout/decision.ts';
 import { serverCheckTarget } from '../../gate/index.ts';
 import { transitionEvents } from '../conditions.ts';
@@ -140,6 +140,7 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
       checks.forget('MapiServer', key);
       metrics.forget(key);
       accessMemo.delete(key);
+      forgetAccessFiles(namespace, name);
       return;
     }
     const owner = { ...raw, apiVersion: API_VERSION, kind: 'MapiServer' } as KubeObject;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { settledHeap } from '../../support/gc.ts';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { adoptBuiltAccessData, desiredAccessConfigMaps } from '../../../src/builders/access.ts';
+import { adoptBuiltAccessData, desiredAccessConfigMaps, forgetAccessFiles } from '../../../src/builders/access.ts';
 import { mapiServer, accessInput } from './fixtures.ts';
 
 
@@ -39,4 +39,41 @@ test('what differs from the built list, or was never built here, is kept as rece
 
   const stranger = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'mail', name: 'not-an-access-list' }, data: { 'x.json': '{}' } };
   assert.deepEqual(adoptBuiltAccessData(structuredClone(stranger)), stranger);
+});
+
+test('a list rebuilt after one Mailbox changed holds the unchanged shards once: the last build\'s strings', () => {
+  const server = mapiServer({}, 'rebuilt-server');
+  const input = accessInput(60_000);
+  const first = desiredAccessConfigMaps(server, input);
+  const shards = first.length;
+  assert.ok(shards >= 8, `${shards} ConfigMaps`);
+  const listBytes = first.reduce((n, cm) => n + Object.values(cm.data!).reduce((m, v) => m + v.length, 0), 0);
+
+  // One Mailbox switched off: a new input (the controller builds one per change).
+  const changed = { ...input, mailboxes: input.mailboxes.map((m, i) => (i === 1 ? { ...m, mapiEnabled: false } : m)) };
+  const before = settledHeap();
+  const second = desiredAccessConfigMaps(server, changed);
+  const grew = settledHeap() - before;
+  // Every shard anew would be the whole list again; the one changed shard is ~1/shards of it.
+  assert.ok(grew < listBytes / 4, `the rebuild kept ${grew} bytes more, for a list of ${listBytes} bytes in ${shards} ConfigMaps`);
+
+  // The content is what a fresh build of the changed input gives: one shard differs, the rest equal.
+  const fresh = desiredAccessConfigMaps(server, structuredClone(changed)).map((cm) => Object.values(cm.data!));
+  const differs = second.filter((cm, i) => JSON.stringify(Object.values(cm.data!)) !== JSON.stringify(Object.values(first[i]!.data!)));
+  assert.equal(differs.length, 1, 'one shard changed');
+  assert.deepEqual(second.map((cm) => Object.values(cm.data!)), fresh);
+  assert.equal(first.length, second.length);
+});
+
+test('a deleted server\'s last build is let go', async () => {
+  const server = mapiServer({}, 'deleted-server');
+  let input: ReturnType<typeof accessInput> | undefined = accessInput(60_000);
+  const listBytes = desiredAccessConfigMaps(server, input).reduce((n, cm) => n + Object.values(cm.data!).reduce((m, v) => m + v.length, 0), 0);
+  input = undefined; // the controller's memo lets go of the input when the server goes
+  // A WeakRef's target stays alive until the job that made it ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = settledHeap();
+  forgetAccessFiles(server.metadata.namespace!, server.metadata.name!);
+  const freed = before - settledHeap();
+  assert.ok(freed > listBytes * 0.9, `freed ${freed} of the list's ${listBytes} bytes`);
 });

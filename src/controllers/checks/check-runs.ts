@@ -4,8 +4,8 @@
 // same ConfigMap or Secret: one read of it is shared for a short while (ReferenceReads).
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import type { KubeClient } from '../../kube/index.ts';
-import { isNotFound, poolStrings, type StringPool } from '../../kube/index.ts';
-import { forgetRunRows, forgetRunRowsOf, rememberRunRows } from './run-row-strings.ts';
+import { isNotFound, type StringPool } from '../../kube/index.ts';
+import { forgetRunRows, forgetRunRowsOf, rememberRunRows, shareLastRunStrings } from './run-row-strings.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
@@ -118,17 +118,16 @@ export class CheckRuns {
       return [k.slice(0, i) as CheckKind, k.slice(i + 1)];
     };
     this.#scheduler = new CheckScheduler<CheckRequest>({
-      run: async (_key, req, signal) => {
+      run: async (runKey, req, signal) => {
         // An unusable reference is a row of its own (reason names the field and the fix); the
         // probes still run without it, so the rest of the status stays current.
         const { target, problems } = await this.#withReferences(req, signal);
         // Status goes to the tenant: no other server's certificate names or redirect tokens.
-        // The rows' strings go through the pool the cache parses objects with: the status
-        // written from them comes back by watch as the same strings, held once, not twice
-        // (a MailDomain's latest results and its cached status carry the same messages; the pool
-        // leaves row names out, as it does an object's name).
+        // A row keeps the strings of the same row in the last run where they are equal, the
+        // rest goes through the pool the cache parses objects with: the cache's status then
+        // shares its strings with the runs (shareLastRunStrings, adoptMailDomainRunRows).
         const rows = [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
-        return opts.stringPool ? poolStrings(rows, opts.stringPool) : poolStrings(rows);
+        return shareLastRunStrings(...split(runKey), rows, opts.stringPool);
       },
       onChange: (k) => opts.onChange(...split(k)),
       onRun: (k, snapshot, ms) => {

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { settledHeap } from '../../support/gc.ts';
 import type { Logger } from 'pino';
-import { adoptMailDomainRunRows, forgetRunRows, rememberRunRows, rememberedRunRows } from '../../../src/controllers/checks/run-row-strings.ts';
+import { adoptMailDomainRunRows, forgetRunRows, rememberRunRows, rememberedRunRows, shareLastRunStrings } from '../../../src/controllers/checks/run-row-strings.ts';
+import { StringPool } from '../../../src/kube/index.ts';
 import { CheckRuns } from '../../../src/controllers/checks/check-runs.ts';
 import type { CheckResult, CheckTarget } from '../../../src/checks/types.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/index.ts';
@@ -36,6 +37,36 @@ test('a received MailDomain status adopts the last run\'s row strings: its own c
     assert.deepEqual(live, runs.map((rows, i) => received('hosted', `d${i}`, rows)), 'the same content');
   } finally {
     runs.forEach((_, i) => forgetRunRows('MailDomain', `hosted/d${i}`));
+  }
+});
+
+test('a new run\'s rows keep the last run\'s strings where equal: the status adopted those, and the new copies are freed', () => {
+  const domains = 1_000;
+  // Built at run time, as the checks build them: equal values are distinct strings. Joined, so
+  // that they are flat: comparing a rope flattens it, a new string the measure would count.
+  const text = (...parts: unknown[]) => parts.join('');
+  const rowsOf = (i: number) => [
+    row(text('dns/autodiscover.d', i, '.example'), text('autodiscover.d', i, '.example resolves to 192.0.2.1 ', '.'.repeat(1000))),
+    row(text('tls/autodiscover.d', i, '.example'), text('autodiscover.d', i, '.example: trusted certificate ', '.'.repeat(1000))),
+  ];
+  const pool = new StringPool();
+  const first = Array.from({ length: domains }, (_, i) => shareLastRunStrings('MailDomain', `hosted/r${i}`, rowsOf(i), pool));
+  first.forEach((rows, i) => rememberRunRows(first, 'MailDomain', `hosted/r${i}`, rows));
+  try {
+    const bytes = first.flat().reduce((n, r) => n + r.name.length + r.message.length, 0);
+    const second = Array.from({ length: domains }, (_, i) => rowsOf(i));
+    const before = settledHeap();
+    second.forEach((rows, i) => shareLastRunStrings('MailDomain', `hosted/r${i}`, rows, pool));
+    const freed = before - settledHeap();
+    assert.ok(freed > bytes * 0.9, `freed ${freed} of the new run's ${bytes} bytes of equal strings`);
+    assert.deepEqual(second, Array.from({ length: domains }, (_, i) => rowsOf(i)), 'the same content');
+
+    // A row whose message changed keeps its own message, and its name is the last run's.
+    const changed = [row('dns/autodiscover.d0.example', 'NXDOMAIN now'), row('http/new.example', 'a row the last run did not have')];
+    shareLastRunStrings('MailDomain', 'hosted/r0', changed, pool);
+    assert.deepEqual(changed.map((r) => r.message), ['NXDOMAIN now', 'a row the last run did not have']);
+  } finally {
+    first.forEach((_, i) => forgetRunRows('MailDomain', `hosted/r${i}`));
   }
 });
 

@@ -50,13 +50,11 @@ export function shareLastRunStrings(kind: string, namespacedName: string, rows: 
   for (const row of rows) {
     const before = byName?.get(row.name);
     if (!before) {
-      if (pool) poolStrings(row, pool);
-      else poolStrings(row);
+      poolStrings(row, pool);
       continue;
     }
     for (const field of SHARED_FIELDS) if (row[field] === before[field]) (row as unknown as Record<string, unknown>)[field] = before[field];
-    if (pool) poolStrings(row.details, pool);
-    else poolStrings(row.details);
+    poolStrings(row.details, pool);
   }
   return rows;
 }

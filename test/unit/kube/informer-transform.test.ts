@@ -64,6 +64,19 @@ test('poolStrings: repeated values become one copy, the values stay equal, uniqu
   assert.equal(a.status.conditions[0]!.message, b.status.conditions[0]!.message);
 });
 
+test('poolStrings: an owner reference\'s name and uid are pooled, the object\'s own are not', () => {
+  const pool = new StringPool();
+  const child = (kind: string) => ({
+    metadata: { name: `d1-${kind}`, uid: `uid-of-${kind}`, ownerReferences: [{ kind: 'MailDomain', name: ['d', '1'].join(''), uid: ['4f0c', '9e21'].join('-') }] },
+  });
+  const children = ['certificate', 'ingress', 'service'].map((k) => poolStrings(child(k), pool));
+  // 'MailDomain', 'd1' and the owner's uid: one pooled copy each for the three children.
+  assert.equal(pool.size, 3);
+  assert.ok(pool.has('4f0c-9e21') && pool.has('d1'));
+  assert.ok(!pool.has('uid-of-ingress') && !pool.has('d1-ingress'));
+  assert.deepEqual(children[1], child('ingress'));
+});
+
 // Strings built at run time, so that equal values are distinct strings until pooled.
 const fresh = (s: string) => [...s].join('');
 

@@ -53,7 +53,14 @@ export function shareLastRunStrings(kind: string, namespacedName: string, rows: 
       poolStrings(row, pool);
       continue;
     }
-    for (const field of SHARED_FIELDS) if (row[field] === before[field]) (row as unknown as Record<string, unknown>)[field] = before[field];
+    // What changed is pooled as a new row's would be (not what is kept: the pool may hold
+    // another copy of it).
+    const changed: Partial<Record<(typeof SHARED_FIELDS)[number], unknown>> = {};
+    for (const field of SHARED_FIELDS) {
+      if (row[field] === before[field]) (row as unknown as Record<string, unknown>)[field] = before[field];
+      else changed[field] = row[field];
+    }
+    Object.assign(row, poolStrings(changed, pool));
     poolStrings(row.details, pool);
   }
   return rows;

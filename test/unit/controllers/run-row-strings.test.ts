@@ -65,6 +65,7 @@ test('a new run\'s rows keep the last run\'s strings where equal: the status ado
     const changed = [row('dns/autodiscover.d0.example', 'NXDOMAIN now'), row('http/new.example', 'a row the last run did not have')];
     shareLastRunStrings('MailDomain', 'hosted/r0', changed, pool);
     assert.deepEqual(changed.map((r) => r.message), ['NXDOMAIN now', 'a row the last run did not have']);
+    assert.ok(pool.has('NXDOMAIN now') && pool.has('a row the last run did not have'), 'what changed is pooled, as a new row is');
   } finally {
     first.forEach((_, i) => forgetRunRows('MailDomain', `hosted/r${i}`));
   }

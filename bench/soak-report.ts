@@ -20,9 +20,13 @@ export interface SoakSample {
   externalMiB: number;
   sockets: number;
   lagP99Ms: number;
+  /** V8's heap by space, committed and in use (older runs did not sample it). */
+  heapSpaces?: Record<string, { totalMiB: number; usedMiB: number }>;
 }
 
-const METRICS: Array<[string, (r: SoakSample) => number, string]> = [
+type Metric = [string, (r: SoakSample) => number, string];
+
+const METRICS: Metric[] = [
   ['RSS', (r) => r.rssMiB, 'MiB'],
   ['RSS: mapped files', (r) => r.fileMiB, 'MiB'],
   ['RSS: malloc arenas', (r) => r.mallocMiB, 'MiB'],
@@ -33,6 +37,17 @@ const METRICS: Array<[string, (r: SoakSample) => number, string]> = [
   ['open sockets', (r) => r.sockets, ''],
   ['event-loop lag p99', (r) => r.lagP99Ms, 'ms'],
 ];
+
+/** A committed and an in-use row for each V8 space that reached 1 MiB: which space a slope of
+ *  the heap's total is in. */
+export function spaceMetrics(rows: readonly SoakSample[]): Metric[] {
+  const spaces = new Set<string>();
+  for (const r of rows) for (const [space, v] of Object.entries(r.heapSpaces ?? {})) if (v.totalMiB >= 1) spaces.add(space);
+  return [...spaces].sort().flatMap((space): Metric[] => [
+    [`heap space ${space}: committed`, (r) => r.heapSpaces?.[space]?.totalMiB ?? NaN, 'MiB'],
+    [`heap space ${space}: in use`, (r) => r.heapSpaces?.[space]?.usedMiB ?? NaN, 'MiB'],
+  ]);
+}
 
 const withInterval = (t: Trend) => (Number.isNaN(t.ci95) ? fmt(t.slope, 2) : `${fmt(t.slope, 2)} ± ${fmt(t.ci95, 2)}`);
 
@@ -55,7 +70,7 @@ export function soakTable(rows: readonly SoakSample[], firstSnapshotMinute?: num
   return [
     '| metric | first | last | min | max | slope/h (all) | slope/h after warm-up (± 95 %) | slope/h, last hour (± 95 %) | trend in the last hour |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...METRICS.flatMap(([name, f, unit]) => {
+    ...[...METRICS, ...spaceMetrics(rows)].flatMap(([name, f, unit]) => {
       const cut = name.startsWith('RSS') && firstSnapshotMinute !== undefined ? (r: SoakSample) => r.minute <= firstSnapshotMinute : () => true;
       const all = rows.filter((r) => cut(r) && Number.isFinite(f(r)));
       if (all.length === 0) return [];

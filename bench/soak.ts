@@ -77,7 +77,7 @@ const op = await startBenchOperator(bw, {
 // The RSS split (files / malloc's arenas / other anonymous mappings) says which part a slope is
 // in: glibc's fragmentation shows in malloc's, V8's pages in the other anonymous ones (with
 // jemalloc's, which the image preloads: the split cannot tell those two apart).
-interface Row extends OperatorReading, SoakSample { liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number }
+interface Row extends OperatorReading, Omit<SoakSample, 'heapSpaces'> { liveDomains: number; created: number; deleted: number; changes: number; apiRequests: number }
 const rows: Row[] = [];
 const alive: number[] = [];
 let created = 0;
@@ -97,8 +97,10 @@ async function sample(): Promise<void> {
     fileMiB: split?.fileMiB ?? NaN, mallocMiB: split?.mallocMiB ?? NaN, anonymousMiB: split?.anonymousMiB ?? NaN,
   };
   rows.push(row);
-  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB (files ${fmt(row.fileMiB)}, malloc ${fmt(row.mallocMiB)}, other anonymous ${fmt(row.anonymousMiB)}), heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests\n`);
+  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB (files ${fmt(row.fileMiB)}, malloc ${fmt(row.mallocMiB)}, other anonymous ${fmt(row.anonymousMiB)}), heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests; committed/used by space: ${spacesNote(r)}\n`);
 }
+
+const spacesNote = (r: OperatorReading) => Object.entries(r.heapSpaces).filter(([, v]) => v.totalMiB >= 1).map(([space, v]) => `${space} ${fmt(v.totalMiB)}/${fmt(v.usedMiB)}`).join(', ');
 
 const domainManifest = (i: number, alias: boolean) =>
   e2eDomain({ name: `d${i}`, namespace: ns, server: 'hoster', domain: domainName(i), aliases: alias ? [`alt-${domainName(i)}`] : [] });

@@ -260,7 +260,25 @@ export function openSockets(pid: number): number {
   return n;
 }
 
-export interface OperatorReading { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number; lagP99Ms: number; sockets: number; handles: number }
+export interface OperatorReading {
+  rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number; lagP99Ms: number; sockets: number; handles: number;
+  /** V8's heap by space (old, new, code, trusted, large_object, …), committed and in use, MiB:
+   *  which space a slope of the committed heap is in (fragmentation of the old space; code
+   *  compiled as the process warms up). */
+  heapSpaces: Record<string, { totalMiB: number; usedMiB: number }>;
+}
+
+/** V8's heap spaces from prom-client's nodejs_heap_space_size_{total,used}_bytes (MiB). */
+export function heapSpaces(samples: readonly Sample[]): Record<string, { totalMiB: number; usedMiB: number }> {
+  const spaces: Record<string, { totalMiB: number; usedMiB: number }> = {};
+  for (const s of samples) {
+    const which = s.name === 'nodejs_heap_space_size_total_bytes' ? 'totalMiB' : s.name === 'nodejs_heap_space_size_used_bytes' ? 'usedMiB' : undefined;
+    const space = s.labels.space;
+    if (!which || !space) continue;
+    (spaces[space] ??= { totalMiB: 0, usedMiB: 0 })[which] = s.value / 1024 / 1024;
+  }
+  return spaces;
+}
 
 export async function readOperator(op: OperatorProcess): Promise<OperatorReading> {
   const s = await scrape(op.metricsUrl());
@@ -274,6 +292,7 @@ export async function readOperator(op: OperatorProcess): Promise<OperatorReading
     lagP99Ms: sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     sockets: openSockets(op.child.pid!),
     handles: sum(s, 'nodejs_active_handles_total'),
+    heapSpaces: heapSpaces(s),
   };
 }
 

@@ -40,7 +40,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -311,11 +311,15 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     dns.reset();
     tlsRelay.reset();
     const probeWindow = delay(2 * CHECK_INTERVAL_S * 1000).then(() => ({ dnsBy: dns.byName(), tlsBy: tlsRelay.byName() }));
+    let atIdleEnd: (OperatorReading & { minutesAfterReady: number; split: RssSplit | undefined }) | undefined;
     const idleWindow = delay(IDLE_SETTLE_MS).then(async () => {
       const from = Date.now();
       log(`idle window ${idleMinutes} min; probes counted over 2 × ${checkInterval}`);
       await delay(idleMinutes * 60_000);
       const to = Date.now();
+      // The footprint once converged (checks still run on their interval): at Ready the last
+      // statuses and certificates are still being handled, and V8 holds their garbage.
+      atIdleEnd = { ...(await readOperator(op)), minutesAfterReady: (to - readyAt) / 60_000, split: readRssSplit(op.child.pid!) };
       await delay(AUDIT_FLUSH_MS);
       return { counts: await requests(AUDITED_OPERATOR, from, to), writes: await auditWrites(bw.audit.logPath, { user: AUDITED_OPERATOR, from, to }, 50) };
     });
@@ -330,7 +334,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     if (idleEnd.writes.length) log(`idle writes kept in ${idleWritesFile}; first: ${idleEnd.writes.slice(0, 3).map((w) => `${w.verb} ${w.resource} ${w.name}: ${w.body.slice(0, 300)}`).join(' | ')}`);
     // Logged as measured: at N=5,000 the raw leg that follows outlasted a session, and these
     // were lost with it.
-    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}: names ${busiest(dnsBy)}; hosts ${busiest(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} of ${fmt(atReady.heapTotalMiB)} MiB at Ready${splitNote(splitAtReady)}`);
+    log(`DNS ${perInterval(dnsBy)} queries, TLS ${perInterval(tlsBy)} connections per check interval (busiest ${maxPerName(dnsBy)} / ${maxPerName(tlsBy)}: names ${busiest(dnsBy)}; hosts ${busiest(tlsBy)}); ${idleWrites.reduce((a, [, n]) => a + n, 0)} writes in ${idleMinutes} idle min ${JSON.stringify(Object.fromEntries(idleWrites))}; RSS ${fmt(atReady.rssMiB)} MiB, heap ${fmt(atReady.heapUsedMiB)} of ${fmt(atReady.heapTotalMiB)} MiB at Ready${splitNote(splitAtReady)}${atIdleEnd ? `; RSS ${fmt(atIdleEnd.rssMiB)} MiB, heap ${fmt(atIdleEnd.heapUsedMiB)} of ${fmt(atIdleEnd.heapTotalMiB)} MiB at the idle window's end${splitNote(atIdleEnd.split)}` : ''}`);
 
     // --- one change at the largest N: a new alias, a Mailbox switched off
     const aliasT = Date.now();
@@ -405,7 +409,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
-      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces },
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -456,6 +461,7 @@ function table(results: Result[]): string {
     // freed but could not give back. Under jemalloc (the image's) that column is 0: its pages
     // are anonymous mappings like V8's, counted in the third.
     ['… by mapping: files / malloc arenas / other anonymous (MiB)', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; return x ? `${fmt(x.fileMiB)} / ${fmt(x.mallocMiB)} / ${fmt(x.anonymousMiB)}` : 'not read'; }],
+    ['operator RSS / heap used / committed at the end of the idle window (MiB)', (r) => { const x = r.atIdleEnd as { minutesAfterReady: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number } | undefined; return x ? `${fmt(x.rssMiB)} / ${fmt(x.heapUsedMiB)} / ${fmt(x.heapTotalMiB)} (${fmt(x.minutesAfterReady)} min after Ready)` : 'not read'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

@@ -57,7 +57,8 @@ ENV NODE_ENV=production
 # 16 MiB (RSS 0.79x, throughput unchanged, `npm run bench:memory`); the old generation may
 # take 70 % of the container's memory limit, leaving the rest to code, buffers and TLS (a
 # tighter heap costs CPU under heavy churn: see docs/benchmarks.md). --expose-gc lets the
-# operator ask V8 for a memory-reducing collection once its heap has shrunk after a burst:
+# operator ask V8 for a memory-reducing collection once its heap has shrunk after a burst or
+# crept in a steady run:
 # V8 keeps the pages a collection frees resident otherwise (src/observability/heap-release.ts).
 # The chart sets NODE_OPTIONS from `nodeOptions`; the gatekeeper sidecar sets its own.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size-percentage=70 --expose-gc"

@@ -251,11 +251,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
       : probeReach(probePolicy));
     // Needs --expose-gc (the image and the chart set it): without it the pages stay pooled.
-    const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank, giving its freed pages back to the OS', registers: [manager.metrics.registry] });
+    const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [manager.metrics.registry] });
     const heapRelease = startHeapRelease({
       onRelease: (r) => {
-        releases.inc();
-        logger.debug({ heapMiB: [mib(r.committedBefore), mib(r.committedAfter)], rssMiB: [mib(r.rssBefore), mib(r.rssAfter)], tookMs: r.tookMs }, 'gave freed heap pages back to the OS');
+        releases.inc({ reason: r.reason });
+        logger.debug({ reason: r.reason, heapMiB: [mib(r.committedBefore), mib(r.committedAfter)], rssMiB: [mib(r.rssBefore), mib(r.rssAfter)], tookMs: r.tookMs }, 'gave freed heap pages back to the OS');
       },
     });
     if (!heapRelease) logger.debug('no --expose-gc: the heap pages a burst frees stay with the process until V8 reuses them');

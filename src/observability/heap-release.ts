@@ -7,6 +7,13 @@
 // not: at 1,000 MailDomains, 159 MiB of V8 pages were resident beside a 104 MiB heap. When the
 // committed heap has shrunk well below its high-water mark, one memory-reducing collection
 // (a full, compacting GC: tens to a few hundred ms at these sizes) returns that pool.
+//
+// A steady run creeps instead: the soaks saw V8's committed heap rise 1-3 MiB an hour at a flat
+// heap in use (old-space pages part-filled after each sweep, code compiled as paths warm up),
+// with nothing shrinking to trigger the release above. So the release also runs when the
+// committed heap stands well above the lowest heap in use seen since the last one (about the
+// live heap: the heap in use just after a collection), at most every half hour; like Go's
+// scavenger, it keeps a long-running process near what it holds.
 import v8 from 'node:v8';
 
 export interface HeapReleaseSettings {
@@ -14,23 +21,83 @@ export interface HeapReleaseSettings {
   minShrinkBytes: number;
   /** At most one release this often: each is a full GC. */
   minGapMs: number;
+  /** Committed heap over the lowest heap in use since the last release, as a fraction of that
+   *  heap in use, from which a steady run's creep is released. */
+  maxSlackRatio: number;
+  /** …and at least this many bytes (a small heap's new space alone is several MiB of it). */
+  minSlackBytes: number;
+  /** At most one release for creep this often. */
+  slackGapMs: number;
 }
 
-export const DEFAULT_HEAP_RELEASE: HeapReleaseSettings = { minShrinkBytes: 32 * 1024 * 1024, minGapMs: 5 * 60_000 };
+const MiB = 1024 * 1024;
+
+export const DEFAULT_HEAP_RELEASE: HeapReleaseSettings = {
+  minShrinkBytes: 32 * MiB, minGapMs: 5 * 60_000,
+  // V8 sizes its heap at ~1.3-1.5x the live heap after a collection: above 1.5x it holds pages
+  // it does not need.
+  maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 30 * 60_000,
+};
 
 export interface HeapWatermark {
   /** Highest committed heap seen since the last release (or the start). */
   highWaterBytes: number;
+  /** Lowest heap in use over the last few minutes: about the live heap (the heap in use just
+   *  after a collection). */
+  lowUsedBytes: number;
   /** When the last release ran; undefined: never. */
   lastReleaseAt: number | undefined;
+  /** When the watch started: the creep's gap counts from here before the first release (a
+   *  process starting up is still growing). */
+  startedAt: number;
 }
 
-/** Whether to release now: the heap has shrunk by at least minShrinkBytes below its
- *  high-water mark, and the last release is at least minGapMs ago. */
-export function shouldReleaseHeap(mark: HeapWatermark, committedBytes: number, now: number, settings: HeapReleaseSettings = DEFAULT_HEAP_RELEASE): boolean {
-  if (mark.highWaterBytes - committedBytes < settings.minShrinkBytes) return false;
-  return mark.lastReleaseAt === undefined || now - mark.lastReleaseAt >= settings.minGapMs;
+export type HeapReleaseReason = 'shrunk' | 'crept';
+
+/** Whether to release now, and why: the heap has shrunk by at least minShrinkBytes below its
+ *  high-water mark (and the last release is minGapMs ago), or the committed heap stands more
+ *  than maxSlackRatio (and minSlackBytes) above the heap in use at its lowest (and the last
+ *  release, or the start, is slackGapMs ago). */
+export function shouldReleaseHeap(mark: HeapWatermark, committedBytes: number, now: number, settings: HeapReleaseSettings = DEFAULT_HEAP_RELEASE): HeapReleaseReason | undefined {
+  if (mark.highWaterBytes - committedBytes >= settings.minShrinkBytes && (mark.lastReleaseAt === undefined || now - mark.lastReleaseAt >= settings.minGapMs)) return 'shrunk';
+  const slack = committedBytes - mark.lowUsedBytes;
+  if (slack >= settings.minSlackBytes && slack > settings.maxSlackRatio * mark.lowUsedBytes && now - (mark.lastReleaseAt ?? mark.startedAt) >= settings.slackGapMs) return 'crept';
+  return undefined;
 }
+
+/** The lowest of a series over the last one to two windows (two buckets: the current one and
+ *  the one before). */
+export class RecentLow {
+  #current = Infinity;
+  #previous = Infinity;
+  #bucketStart: number;
+  readonly windowMs: number;
+  constructor(windowMs: number, now: number) {
+    this.windowMs = windowMs;
+    this.#bucketStart = now;
+  }
+
+  add(value: number, now: number): number {
+    if (now - this.#bucketStart >= this.windowMs) {
+      // A gap of more than one window leaves nothing recent in the previous bucket.
+      this.#previous = now - this.#bucketStart >= 2 * this.windowMs ? Infinity : this.#current;
+      this.#current = Infinity;
+      this.#bucketStart = now;
+    }
+    this.#current = Math.min(this.#current, value);
+    return Math.min(this.#current, this.#previous);
+  }
+
+  /** After a release: what was low before says nothing of the heap now. */
+  reset(now: number): void {
+    this.#current = this.#previous = Infinity;
+    this.#bucketStart = now;
+  }
+}
+
+/** How far back the heap in use at its lowest is looked for: V8 runs a full collection every few
+ *  minutes in a steady run, and only just after one is the heap in use the live heap. */
+const LOW_USED_WINDOW_MS = 5 * 60_000;
 
 export interface HeapRelease {
   stop(): void;
@@ -40,13 +107,13 @@ export interface HeapReleaseOptions {
   /** The memory-reducing collection; default: globalThis.gc (the process runs with --expose-gc),
    *  as a last-resort major GC. Without one, nothing is started. */
   collect?: () => Promise<void>;
-  /** Committed heap bytes; default v8's total_heap_size. */
-  committedBytes?: () => number;
+  /** Committed heap and heap in use, bytes; default v8's total_heap_size and used_heap_size. */
+  heapBytes?: () => { committed: number; used: number };
   now?: () => number;
   /** How often the heap is looked at (default 5 s: reading the statistics costs microseconds). */
   sampleMs?: number;
   settings?: HeapReleaseSettings;
-  onRelease?: (info: { committedBefore: number; committedAfter: number; rssBefore: number; rssAfter: number; tookMs: number }) => void;
+  onRelease?: (info: { reason: HeapReleaseReason; committedBefore: number; committedAfter: number; rssBefore: number; rssAfter: number; tookMs: number }) => void;
 }
 
 /** The collection V8 runs as a last resort: it compacts and returns the pooled pages. */
@@ -56,29 +123,38 @@ export function memoryReducingGc(): (() => Promise<void>) | undefined {
   return () => gc({ type: 'major', execution: 'async', flavor: 'last-resort' });
 }
 
-/** Watches the heap and releases its freed pages after a shrink (see the top of this file).
+/** Watches the heap and releases its freed pages after a shrink or a creep (see the top of this file).
  *  Undefined when no memory-reducing collection is available (no --expose-gc). */
 export function startHeapRelease(options: HeapReleaseOptions = {}): HeapRelease | undefined {
   const collect = options.collect ?? memoryReducingGc();
   if (!collect) return undefined;
-  const committedBytes = options.committedBytes ?? (() => v8.getHeapStatistics().total_heap_size);
+  const heapBytes = options.heapBytes ?? (() => {
+    const h = v8.getHeapStatistics();
+    return { committed: h.total_heap_size, used: h.used_heap_size };
+  });
   const now = options.now ?? Date.now;
   const settings = options.settings ?? DEFAULT_HEAP_RELEASE;
-  const mark: HeapWatermark = { highWaterBytes: committedBytes(), lastReleaseAt: undefined };
+  const first = heapBytes();
+  const low = new RecentLow(LOW_USED_WINDOW_MS, now());
+  const mark: HeapWatermark = { highWaterBytes: first.committed, lowUsedBytes: low.add(first.used, now()), lastReleaseAt: undefined, startedAt: now() };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
-    const committed = committedBytes();
+    const { committed, used } = heapBytes();
     mark.highWaterBytes = Math.max(mark.highWaterBytes, committed);
-    if (!shouldReleaseHeap(mark, committed, now(), settings)) return;
+    mark.lowUsedBytes = low.add(used, now());
+    const reason = shouldReleaseHeap(mark, committed, now(), settings);
+    if (!reason) return;
     running = true;
-    const started = now();
+    const t0 = now();
     const rssBefore = process.memoryUsage.rss();
     collect().then(() => {
-      const after = committedBytes();
+      const after = heapBytes();
       mark.lastReleaseAt = now();
-      mark.highWaterBytes = after;
-      options.onRelease?.({ committedBefore: committed, committedAfter: after, rssBefore, rssAfter: process.memoryUsage.rss(), tookMs: now() - started });
+      mark.highWaterBytes = after.committed;
+      low.reset(now());
+      mark.lowUsedBytes = low.add(after.used, now());
+      options.onRelease?.({ reason, committedBefore: committed, committedAfter: after.committed, rssBefore, rssAfter: process.memoryUsage.rss(), tookMs: now() - t0 });
     }, () => {
       mark.lastReleaseAt = now();
     }).finally(() => {

@@ -1,58 +1,141 @@
 // After a burst, the operator gives the heap pages V8 freed (and keeps pooled, resident) back
 // to the OS with one memory-reducing collection: when the committed heap has shrunk well below
-// its high-water mark, at most every few minutes, and only when the process has a gc to call.
+// its high-water mark, at most every few minutes, or has crept well above the heap in use, at
+// most every half hour; only when the process has a gc to call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_HEAP_RELEASE, shouldReleaseHeap, startHeapRelease } from '../../../src/observability/heap-release.ts';
+import { DEFAULT_HEAP_RELEASE, RecentLow, shouldReleaseHeap, startHeapRelease } from '../../../src/observability/heap-release.ts';
 
 const MiB = 1024 * 1024;
 
+const at = (highWaterBytes: number, lowUsedBytes: number, lastReleaseAt: number | undefined, startedAt = 0) => ({ highWaterBytes, lowUsedBytes, lastReleaseAt, startedAt });
+
 test('shouldReleaseHeap: a shrink of at least minShrinkBytes below the high-water mark, no sooner than minGapMs after the last', () => {
-  const settings = { minShrinkBytes: 32 * MiB, minGapMs: 300_000 };
-  assert.equal(shouldReleaseHeap({ highWaterBytes: 200 * MiB, lastReleaseAt: undefined }, 169 * MiB, 0, settings), false, '31 MiB below');
-  assert.equal(shouldReleaseHeap({ highWaterBytes: 200 * MiB, lastReleaseAt: undefined }, 168 * MiB, 0, settings), true, '32 MiB below, never released');
-  assert.equal(shouldReleaseHeap({ highWaterBytes: 200 * MiB, lastReleaseAt: 1_000 }, 100 * MiB, 300_999, settings), false, 'too soon after the last');
-  assert.equal(shouldReleaseHeap({ highWaterBytes: 200 * MiB, lastReleaseAt: 1_000 }, 100 * MiB, 301_000, settings), true);
-  assert.deepEqual(DEFAULT_HEAP_RELEASE, { minShrinkBytes: 32 * MiB, minGapMs: 300_000 });
+  const settings = { ...DEFAULT_HEAP_RELEASE, minShrinkBytes: 32 * MiB, minGapMs: 300_000 };
+  // heap in use 150 MiB: no slack to speak of, so only the shrink counts
+  assert.equal(shouldReleaseHeap(at(200 * MiB, 150 * MiB, undefined), 169 * MiB, 0, settings), undefined, '31 MiB below');
+  assert.equal(shouldReleaseHeap(at(200 * MiB, 150 * MiB, undefined), 168 * MiB, 0, settings), 'shrunk', '32 MiB below, never released');
+  assert.equal(shouldReleaseHeap(at(200 * MiB, 90 * MiB, 1_000), 100 * MiB, 300_999, settings), undefined, 'too soon after the last');
+  assert.equal(shouldReleaseHeap(at(200 * MiB, 90 * MiB, 1_000), 100 * MiB, 301_000, settings), 'shrunk');
+  assert.deepEqual(DEFAULT_HEAP_RELEASE, { minShrinkBytes: 32 * MiB, minGapMs: 300_000, maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 1_800_000 });
+});
+
+test('shouldReleaseHeap: a creep — committed more than half again the heap in use at its lowest, and 8 MiB — every half hour at most, counted from the start', () => {
+  const settings = DEFAULT_HEAP_RELEASE;
+  const half = 30 * 60_000;
+  // 150 MiB live: 225 MiB committed is V8's usual headroom, 226 is past it
+  assert.equal(shouldReleaseHeap(at(226 * MiB, 150 * MiB, undefined), 225 * MiB, half, settings), undefined, 'exactly 1.5x: not yet');
+  assert.equal(shouldReleaseHeap(at(226 * MiB, 150 * MiB, undefined), 226 * MiB, half, settings), 'crept');
+  assert.equal(shouldReleaseHeap(at(226 * MiB, 150 * MiB, undefined), 226 * MiB, half - 1, settings), undefined, 'within half an hour of the start');
+  assert.equal(shouldReleaseHeap(at(226 * MiB, 150 * MiB, 10_000), 226 * MiB, 10_000 + half - 1, settings), undefined, 'within half an hour of the last release');
+  assert.equal(shouldReleaseHeap(at(226 * MiB, 150 * MiB, 10_000), 226 * MiB, 10_000 + half, settings), 'crept');
+  // a small heap: 10 MiB live, 17 MiB committed is 70 % over it but under 8 MiB
+  assert.equal(shouldReleaseHeap(at(17 * MiB, 10 * MiB, undefined), 17 * MiB, half, settings), undefined, 'under minSlackBytes');
+  assert.equal(shouldReleaseHeap(at(18 * MiB, 10 * MiB, undefined), 18 * MiB, half, settings), 'crept');
+});
+
+test('RecentLow: the lowest value over the last one to two windows', () => {
+  const low = new RecentLow(100, 0);
+  assert.equal(low.add(50, 0), 50);
+  assert.equal(low.add(80, 50), 50);
+  assert.equal(low.add(70, 120), 50, 'the previous window still counts');
+  assert.equal(low.add(90, 225), 70, 'a window on: the first is forgotten');
+  assert.equal(low.add(95, 500), 95, 'after a gap of two windows nothing older counts');
+  low.reset(510);
+  assert.equal(low.add(120, 520), 120);
 });
 
 test('startHeapRelease: collects once the heap shrank, then measures from the new level; nothing without a gc', async () => {
-  assert.equal(startHeapRelease({ collect: undefined, committedBytes: () => 0 }) === undefined, typeof globalThis.gc !== 'function', 'started only with a gc to call');
+  assert.equal(startHeapRelease({ collect: undefined, heapBytes: () => ({ committed: 0, used: 0 }) }) === undefined, typeof globalThis.gc !== 'function', 'started only with a gc to call');
   let committed = 100 * MiB;
+  let used = 90 * MiB;
   let clock = 0;
   const collected: number[] = [];
-  const released: { committedBefore: number; committedAfter: number }[] = [];
+  const released: { reason: string; committedBefore: number; committedAfter: number }[] = [];
   const sampled = () => new Promise((r) => setTimeout(r, 30));
   const release = startHeapRelease({
-    collect: async () => { collected.push(committed); committed = 60 * MiB; },
-    committedBytes: () => committed,
+    collect: async () => { collected.push(committed); committed = 60 * MiB; used = 50 * MiB; },
+    heapBytes: () => ({ committed, used }),
     now: () => clock,
     sampleMs: 5,
-    onRelease: (r) => released.push({ committedBefore: r.committedBefore, committedAfter: r.committedAfter }),
+    onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore, committedAfter: r.committedAfter }),
   });
   try {
     assert.ok(release);
     committed = 180 * MiB; // the burst
+    used = 170 * MiB;
     await sampled();
     committed = 150 * MiB; // 30 MiB below: not yet
+    used = 120 * MiB;
     await sampled();
     assert.deepEqual(collected, []);
     committed = 140 * MiB;
     await sampled();
     assert.deepEqual(collected, [140 * MiB]);
-    assert.deepEqual(released, [{ committedBefore: 140 * MiB, committedAfter: 60 * MiB }]);
+    assert.deepEqual(released, [{ reason: 'shrunk', committedBefore: 140 * MiB, committedAfter: 60 * MiB }]);
     // Another burst and shrink within the gap: wait; after it: once more.
     committed = 120 * MiB;
+    used = 100 * MiB;
     await sampled();
     committed = 80 * MiB;
+    used = 70 * MiB;
     clock = 299_999;
     await sampled();
     assert.equal(collected.length, 1);
     clock = 300_000;
     await sampled();
     assert.equal(collected.length, 2);
+  } finally {
+    release?.stop();
+  }
+});
+
+test('startHeapRelease: a steady heap whose committed size creeps is released every half hour at most, measured against the heap in use at its lowest', async () => {
+  let committed = 40 * MiB;
+  let used = 30 * MiB;
+  let clock = 0;
+  const released: { reason: string; committedBefore: number }[] = [];
+  const sampled = () => new Promise((r) => setTimeout(r, 30));
+  const release = startHeapRelease({
+    collect: async () => { committed = 30 * MiB; used = 26 * MiB; },
+    heapBytes: () => ({ committed, used }),
+    now: () => clock,
+    sampleMs: 5,
+    onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore }),
+  });
+  try {
+    assert.ok(release);
+    // the heap in use swings between 26 and 34 MiB (collections); committed creeps to 41 MiB
+    committed = 41 * MiB;
+    clock = 29 * 60_000;
+    used = 26 * MiB;
+    await sampled();
+    assert.deepEqual(released, [], 'not within half an hour of the start');
+    clock = 30 * 60_000;
+    used = 34 * MiB;
+    await sampled();
+    assert.deepEqual(released, [{ reason: 'crept', committedBefore: 41 * MiB }], '41 MiB committed for 26 in use at the lowest');
+    // after it 30 committed for 26 in use; it creeps again, and a release waits a half hour
+    committed = 40 * MiB;
+    clock = 59 * 60_000;
+    used = 26 * MiB;
+    await sampled();
+    assert.equal(released.length, 1, 'within half an hour of the last');
+    clock = 61 * 60_000;
+    used = 33 * MiB;
+    await sampled();
+    assert.deepEqual(released.at(-1), { reason: 'crept', committedBefore: 40 * MiB });
+    // the heap in use grew with the committed heap (live data, not slack): nothing to release
+    committed = 48 * MiB;
+    clock = 100 * 60_000;
+    used = 40 * MiB;
+    await sampled();
+    clock = 101 * 60_000;
+    used = 44 * MiB;
+    await sampled();
+    assert.equal(released.length, 2);
   } finally {
     release?.stop();
   }

@@ -97,7 +97,7 @@ async function sample(): Promise<void> {
     fileMiB: split?.fileMiB ?? NaN, mallocMiB: split?.mallocMiB ?? NaN, anonymousMiB: split?.anonymousMiB ?? NaN,
   };
   rows.push(row);
-  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB (files ${fmt(row.fileMiB)}, malloc ${fmt(row.mallocMiB)}, other anonymous ${fmt(row.anonymousMiB)}), heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests; committed/used by space: ${spacesNote(r)}\n`);
+  process.stdout.write(`${fmt(row.minute)} min: ${alive.length} live domains, RSS ${fmt(r.rssMiB)} MiB (files ${fmt(row.fileMiB)}, malloc ${fmt(row.mallocMiB)}, other anonymous ${fmt(row.anonymousMiB)}), heap ${fmt(r.heapUsedMiB)}/${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB, sockets ${r.sockets}, lag p99 ${fmt(r.lagP99Ms)} ms, ${row.apiRequests} API requests; committed/used by space: ${spacesNote(r)}; memory-reducing collections ${JSON.stringify(r.heapReleases)}\n`);
 }
 
 const spacesNote = (r: OperatorReading) => Object.entries(r.heapSpaces).filter(([, v]) => v.totalMiB >= 1).map(([space, v]) => `${space} ${fmt(v.totalMiB)}/${fmt(v.usedMiB)}`).join(', ');
@@ -162,6 +162,7 @@ try {
 } finally {
   const lines = [
     `soak: ${fmt(rows.at(-1)?.minute ?? 0)} min of churn (tick ${tickMs / 1000} s, ${live} live MailDomains × ${perDomain} Mailboxes): ${created} created, ${deleted} deleted, ${changes} changes, ${failures} failed ticks; operator ${op.child.exitCode === null ? 'still running' : `exited ${op.child.exitCode}`}`,
+    `memory-reducing collections (the operator's heap release, by reason): ${JSON.stringify(rows.at(-1)?.heapReleases ?? {})}`,
     '',
     ...soakTable(rows, firstSnapshotMinute),
   ];

@@ -266,6 +266,8 @@ export interface OperatorReading {
    *  which space a slope of the committed heap is in (fragmentation of the old space; code
    *  compiled as the process warms up). */
   heapSpaces: Record<string, { totalMiB: number; usedMiB: number }>;
+  /** Memory-reducing collections the operator ran so far, by reason (shrunk, crept). */
+  heapReleases: Record<string, number>;
 }
 
 /** V8's heap spaces from prom-client's nodejs_heap_space_size_{total,used}_bytes (MiB). */
@@ -293,6 +295,7 @@ export async function readOperator(op: OperatorProcess): Promise<OperatorReading
     sockets: openSockets(op.child.pid!),
     handles: sum(s, 'nodejs_active_handles_total'),
     heapSpaces: heapSpaces(s),
+    heapReleases: Object.fromEntries(s.filter((x) => x.name === 'mapi_operator_heap_releases_total').map((x) => [x.labels.reason ?? '', x.value])),
   };
 }
 

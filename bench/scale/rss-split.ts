@@ -13,6 +13,11 @@ export interface RssSplit {
   mallocMiB: number;
   anonymousMiB: number;
   totalMiB: number;
+  /** Of the other anonymous mappings, those laid out like V8's heap pages: 256 KiB-aligned, a
+   *  multiple of 256 KiB and under 2 MiB (a page, or a few the kernel merged). Beside V8's committed heap (regular
+   *  spaces) it shows the pages V8 freed and keeps pooled; jemalloc's extents and V8's large
+   *  objects and code range come in other sizes. A heuristic: named as one in reports. */
+  v8PageSizedMiB: number;
 }
 
 interface Mapping {
@@ -23,7 +28,9 @@ interface Mapping {
   rssKiB: number;
 }
 
-const ARENA_BYTES = 64n << 20n;
+const MIB = 1n << 20n;
+const ARENA_BYTES = 64n * MIB;
+const V8_PAGE_BYTES = 256n << 10n;
 const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/;
 
 function mappings(smaps: string): Mapping[] {
@@ -53,13 +60,18 @@ export function rssSplit(smaps: string): RssSplit {
   let file = 0;
   let malloc = 0;
   let anonymous = 0;
+  let pageSized = 0;
   maps.forEach((m, i) => {
     if (m.name.startsWith('/')) file += m.rssKiB;
     else if (m.name === '[heap]' || isThreadArena(m, maps[i + 1])) malloc += m.rssKiB;
-    else anonymous += m.rssKiB;
+    else {
+      anonymous += m.rssKiB;
+      const size = m.end - m.start;
+      if (m.name === '' && m.perms.startsWith('rw') && m.start % V8_PAGE_BYTES === 0n && size % V8_PAGE_BYTES === 0n && size < 2n * MIB) pageSized += m.rssKiB;
+    }
   });
   const mib = (kib: number): number => kib / 1024;
-  return { fileMiB: mib(file), mallocMiB: mib(malloc), anonymousMiB: mib(anonymous), totalMiB: mib(file + malloc + anonymous) };
+  return { fileMiB: mib(file), mallocMiB: mib(malloc), anonymousMiB: mib(anonymous), totalMiB: mib(file + malloc + anonymous), v8PageSizedMiB: mib(pageSized) };
 }
 
 /** The split of a live process; undefined once it is gone or off Linux. */

@@ -425,7 +425,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
 }
 
 function splitNote(split: RssSplit | undefined): string {
-  return split ? `; by mapping: files ${fmt(split.fileMiB)}, malloc arenas ${fmt(split.mallocMiB)}, other anonymous ${fmt(split.anonymousMiB)} MiB` : '';
+  return split ? `; by mapping: files ${fmt(split.fileMiB)}, malloc arenas ${fmt(split.mallocMiB)}, other anonymous ${fmt(split.anonymousMiB)} MiB (laid out like V8's pages ${fmt(split.v8PageSizedMiB)})` : '';
 }
 
 function phase(r: Result, key: Exclude<keyof Timeline, 'lastCreatedByKindS'>): string {
@@ -461,6 +461,9 @@ function table(results: Result[]): string {
     // freed but could not give back. Under jemalloc (the image's) that column is 0: its pages
     // are anonymous mappings like V8's, counted in the third.
     ['… by mapping: files / malloc arenas / other anonymous (MiB)', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; return x ? `${fmt(x.fileMiB)} / ${fmt(x.mallocMiB)} / ${fmt(x.anonymousMiB)}` : 'not read'; }],
+    // Mappings laid out like V8's heap pages (a heuristic, rss-split.ts) against the regular
+    // spaces' committed size: what is over it is pages V8 freed and keeps pooled.
+    ['… laid out like V8 pages / V8 paged spaces committed (old + new + trusted), MiB', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; const sp = r.heapSpacesAtReady as Record<string, { totalMiB: number }> | undefined; return x && sp ? `${fmt(x.v8PageSizedMiB)} / ${fmt(['old', 'new', 'trusted'].reduce((a, k) => a + (sp[k]?.totalMiB ?? 0), 0))}` : 'not read'; }],
     ['operator RSS / heap used / committed at the end of the idle window (MiB)', (r) => { const x = r.atIdleEnd as { minutesAfterReady: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number } | undefined; return x ? `${fmt(x.rssMiB)} / ${fmt(x.heapUsedMiB)} / ${fmt(x.heapTotalMiB)} (${fmt(x.minutesAfterReady)} min after Ready)` : 'not read'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],

@@ -22,7 +22,21 @@ test('files, malloc arenas (brk heap and 64 MiB-aligned thread arenas) and other
   assert.equal(split.fileMiB, 2);
   assert.equal(split.mallocMiB, 13);
   assert.equal(split.anonymousMiB, (256 + 200 + 132) / 1024);
+  assert.equal(split.v8PageSizedMiB, 0.25, 'the 256 KiB mapping only');
   assert.equal(split.totalMiB, split.fileMiB + split.mallocMiB + split.anonymousMiB);
+});
+
+test('mappings laid out like V8 pages: anonymous, writable, 256 KiB-aligned multiples of 256 KiB under 2 MiB', () => {
+  const smaps = [
+    mapping('7f0010000000-7f0010040000', 'rw-p', '', 256), // one page
+    mapping('7f0011000000-7f00110c0000', 'rw-p', '', 512), // three merged, part resident
+    mapping('7f0012000000-7f0012200000', 'rw-p', '', 2048), // 2 MiB: an allocator's extent
+    mapping('7f0013000000-7f0013041000', 'rw-p', '', 100), // 260 KiB: not a page multiple
+    mapping('7f0014000000-7f0014040000', '---p', '', 0), // a guard
+    mapping('7f0015000000-7f0015040000', 'rw-p', '[anon:x]', 64), // named
+    mapping('7f0016012000-7f0016052000', 'rw-p', '', 128), // 256 KiB, unaligned
+  ].join('');
+  assert.equal(rssSplit(smaps).v8PageSizedMiB, (256 + 512) / 1024);
 });
 
 test('the split of this process adds up to its RSS, with the Node binary among its files', () => {

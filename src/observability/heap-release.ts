@@ -9,9 +9,9 @@
 // (a full, compacting GC: tens to a few hundred ms at these sizes) returns that pool.
 //
 // A steady run creeps instead: the soaks saw V8's committed heap rise 1-3 MiB an hour at a flat
-// heap in use (old-space pages part-filled after each sweep, code compiled as paths warm up),
+// heap in use (its code and trusted spaces: code compiled and bytecode kept as paths warm up),
 // with nothing shrinking to trigger the release above. So the release also runs when the
-// committed heap stands well above the lowest heap in use seen since the last one (about the
+// committed heap stands well above the lowest heap in use of the last 5-10 minutes (about the
 // live heap: the heap in use just after a collection), at most every half hour; like Go's
 // scavenger, it keeps a long-running process near what it holds.
 import v8 from 'node:v8';
@@ -21,8 +21,8 @@ export interface HeapReleaseSettings {
   minShrinkBytes: number;
   /** At most one release this often: each is a full GC. */
   minGapMs: number;
-  /** Committed heap over the lowest heap in use since the last release, as a fraction of that
-   *  heap in use, from which a steady run's creep is released. */
+  /** Committed heap over the lowest recent heap in use (HeapWatermark.lowUsedBytes), as a
+   *  fraction of that heap in use, from which a steady run's creep is released. */
   maxSlackRatio: number;
   /** …and at least this many bytes (a small heap's new space alone is several MiB of it). */
   minSlackBytes: number;

@@ -24,11 +24,11 @@ const fromApiserver = (rv: string, status?: Record<string, unknown>): KubeObject
   ...(status ? { status } : {}),
 });
 
-test('compactMailbox: keeps the metadata the controllers read, drops labels, annotations, owners, finalizers and managedFields', () => {
+test('compactMailbox: keeps the metadata the controllers read, drops the uid, labels, annotations, owners, finalizers and managedFields', () => {
   const o = compactMailbox(fromApiserver('7'));
   assert.ok(o instanceof CachedMailbox);
   assert.deepEqual(o.metadata, {
-    name: 'ken', namespace: 'tenant-a', uid: '96c8f7dc-2ff0-44d0-ae8f-1c1860a1c320', resourceVersion: '7', generation: 1,
+    name: 'ken', namespace: 'tenant-a', resourceVersion: '7', generation: 1,
     creationTimestamp: '2026-12-05T10:20:50Z',
   });
   assert.deepEqual(o.spec, { domainRef: 'example', address: 'ken@example.com', mapiEnabled: true });
@@ -43,7 +43,7 @@ test('compactMailbox: apiVersion and kind are readable but not copied, and the r
   assert.equal(o.apiVersion, 'mapi-operator.io/v1alpha2');
   assert.equal(o.kind, 'Mailbox');
   assert.deepEqual(Object.keys(o), ['metadata', 'spec', 'status']);
-  assert.equal(JSON.stringify(o), '{"metadata":{"name":"ken","namespace":"tenant-a","uid":"96c8f7dc-2ff0-44d0-ae8f-1c1860a1c320","resourceVersion":"7","generation":1,"creationTimestamp":"2026-12-05T10:20:50Z"},"spec":{"domainRef":"example","address":"ken@example.com","mapiEnabled":true},"status":{"mapiEnabled":true}}');
+  assert.equal(JSON.stringify(o), '{"metadata":{"name":"ken","namespace":"tenant-a","resourceVersion":"7","generation":1,"creationTimestamp":"2026-12-05T10:20:50Z"},"spec":{"domainRef":"example","address":"ken@example.com","mapiEnabled":true},"status":{"mapiEnabled":true}}');
   const copy = { ...o };
   assert.equal(copy.apiVersion, undefined, 'whoever writes the object names them (the Mailbox controller does)');
   assert.equal(objectKey(o), 'tenant-a/ken');

@@ -251,7 +251,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
       : probeReach(probePolicy));
     // Needs --expose-gc (the image and the chart set it): without it the pages stay pooled.
-    const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [manager.metrics.registry] });
+    const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk"), stood below its peak after a burst ("settled") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [manager.metrics.registry] });
     const heapRelease = startHeapRelease({
       onRelease: (r) => {
         releases.inc({ reason: r.reason });

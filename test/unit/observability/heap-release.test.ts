@@ -1,7 +1,8 @@
 // After a burst, the operator gives the heap pages V8 freed (and keeps pooled, resident) back
 // to the OS with one memory-reducing collection: when the committed heap has shrunk well below
-// its high-water mark, at most every few minutes, or has crept well above the heap in use, at
-// most every half hour; only when the process has a gc to call.
+// its high-water mark, at most every few minutes; has stood a little below it for two minutes
+// (a burst is over), at most every ten; or has crept well above the heap in use, at most every
+// half hour; only when the process has a gc to call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { DEFAULT_HEAP_RELEASE, RecentLow, shouldReleaseHeap, startHeapRelease } 
 
 const MiB = 1024 * 1024;
 
-const at = (highWaterBytes: number, lowUsedBytes: number, lastReleaseAt: number | undefined, startedAt = 0) => ({ highWaterBytes, lowUsedBytes, lastReleaseAt, startedAt });
+const at = (highWaterBytes: number, lowUsedBytes: number, lastReleaseAt: number | undefined, startedAt = 0, belowSince?: number) => ({ highWaterBytes, lowUsedBytes, lastReleaseAt, startedAt, belowSince });
 
 test('shouldReleaseHeap: a shrink of at least minShrinkBytes below the high-water mark, no sooner than minGapMs after the last', () => {
   const settings = { ...DEFAULT_HEAP_RELEASE, minShrinkBytes: 32 * MiB, minGapMs: 300_000 };
@@ -19,7 +20,19 @@ test('shouldReleaseHeap: a shrink of at least minShrinkBytes below the high-wate
   assert.equal(shouldReleaseHeap(at(200 * MiB, 150 * MiB, undefined), 168 * MiB, 0, settings), 'shrunk', '32 MiB below, never released');
   assert.equal(shouldReleaseHeap(at(200 * MiB, 90 * MiB, 1_000), 100 * MiB, 300_999, settings), undefined, 'too soon after the last');
   assert.equal(shouldReleaseHeap(at(200 * MiB, 90 * MiB, 1_000), 100 * MiB, 301_000, settings), 'shrunk');
-  assert.deepEqual(DEFAULT_HEAP_RELEASE, { minShrinkBytes: 32 * MiB, minGapMs: 300_000, maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 1_800_000 });
+  assert.deepEqual(DEFAULT_HEAP_RELEASE, { minShrinkBytes: 32 * MiB, minGapMs: 300_000, maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 1_800_000, settledShrinkBytes: 8 * MiB, settledAfterMs: 120_000, settledGapMs: 600_000 });
+});
+
+test('shouldReleaseHeap: a settled burst — 8 MiB or more below the high-water mark for two minutes, every ten minutes at most', () => {
+  const settings = DEFAULT_HEAP_RELEASE;
+  const two = 120_000;
+  // 207 MiB at the burst's peak, 189 after it, heap in use 150: neither a 32 MiB shrink nor a creep
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, undefined, 0, 1_000), 189 * MiB, 1_000 + two - 1, settings), undefined, 'below for less than two minutes');
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, undefined, 0, 1_000), 189 * MiB, 1_000 + two, settings), 'settled');
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, undefined, 0, undefined), 189 * MiB, 1_000 + two, settings), undefined, 'not standing below (a sample came back up)');
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, undefined, 0, 1_000), 200 * MiB, 1_000 + two, settings), undefined, 'only 7 MiB below now');
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, 0, 0, 1_000), 189 * MiB, 599_999, settings), undefined, 'within ten minutes of the last release');
+  assert.equal(shouldReleaseHeap(at(207 * MiB, 150 * MiB, 0, 0, 1_000), 189 * MiB, 600_000, settings), 'settled');
 });
 
 test('shouldReleaseHeap: a creep — committed more than half again the heap in use at its lowest, and 8 MiB — every half hour at most, counted from the start', () => {
@@ -136,6 +149,58 @@ test('startHeapRelease: a steady heap whose committed size creeps is released ev
     used = 44 * MiB;
     await sampled();
     assert.equal(released.length, 2);
+  } finally {
+    release?.stop();
+  }
+});
+
+test('startHeapRelease: a burst that ends 8 MiB or more down is released once the heap has stood there two minutes; a heap that keeps coming back up is not', async () => {
+  let committed = 100 * MiB;
+  let used = 90 * MiB;
+  let clock = 0;
+  const released: { reason: string; committedBefore: number }[] = [];
+  const sampled = () => new Promise((r) => setTimeout(r, 30));
+  const release = startHeapRelease({
+    collect: async () => { committed = 95 * MiB; used = 90 * MiB; },
+    heapBytes: () => ({ committed, used }),
+    now: () => clock,
+    sampleMs: 5,
+    onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore }),
+  });
+  try {
+    assert.ok(release);
+    committed = 120 * MiB; // the burst's peak
+    await sampled();
+    // it dips 10 MiB and comes back within the two minutes (a collection between allocations)
+    committed = 110 * MiB;
+    clock = 60_000;
+    await sampled();
+    committed = 118 * MiB;
+    clock = 100_000;
+    await sampled();
+    committed = 110 * MiB;
+    clock = 150_000;
+    await sampled();
+    clock = 269_999;
+    await sampled();
+    assert.deepEqual(released, [], 'below since 150 s, not yet two minutes: the dip at 60 s does not count, the heap came back at 100 s');
+    clock = 270_000;
+    await sampled();
+    assert.deepEqual(released, [{ reason: 'settled', committedBefore: 110 * MiB }]);
+    // after it the high-water mark is the released heap (95 MiB): the same burst again, ten
+    // minutes on at the earliest
+    committed = 120 * MiB;
+    clock = 300_000;
+    await sampled();
+    committed = 110 * MiB;
+    clock = 310_000;
+    await sampled();
+    clock = 869_999;
+    await sampled();
+    assert.equal(released.length, 1, 'within ten minutes of the last release');
+    clock = 870_000;
+    await sampled();
+    assert.deepEqual(released.at(-1), { reason: 'settled', committedBefore: 110 * MiB });
   } finally {
     release?.stop();
   }

@@ -105,48 +105,52 @@ test('startHeapRelease: collects once the heap shrank, then measures from the ne
   }
 });
 
-test('startHeapRelease: a steady heap whose committed size creeps is released every half hour at most, measured against the heap in use at its lowest', async () => {
-  let committed = 40 * MiB;
-  let used = 30 * MiB;
-  let clock = 0;
+/** A heap the test sets by hand, its clock, and the releases a watch over them ran. */
+function watchFakeHeap(start: { committed: number; used: number }, afterRelease: { committed: number; used: number }) {
+  const heap = { ...start, clock: 0 };
   const released: { reason: string; committedBefore: number }[] = [];
-  const sampled = () => new Promise((r) => setTimeout(r, 30));
   const release = startHeapRelease({
-    collect: async () => { committed = 30 * MiB; used = 26 * MiB; },
-    heapBytes: () => ({ committed, used }),
-    now: () => clock,
+    collect: async () => { heap.committed = afterRelease.committed; heap.used = afterRelease.used; },
+    heapBytes: () => ({ committed: heap.committed, used: heap.used }),
+    now: () => heap.clock,
     sampleMs: 5,
     onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore }),
   });
+  return { heap, released, release };
+}
+const sampled = () => new Promise((r) => setTimeout(r, 30));
+
+test('startHeapRelease: a steady heap whose committed size creeps is released every half hour at most, measured against the heap in use at its lowest', async () => {
+  const { heap, released, release } = watchFakeHeap({ committed: 40 * MiB, used: 30 * MiB }, { committed: 30 * MiB, used: 26 * MiB });
   try {
     assert.ok(release);
     // the heap in use swings between 26 and 34 MiB (collections); committed creeps to 41 MiB
-    committed = 41 * MiB;
-    clock = 29 * 60_000;
-    used = 26 * MiB;
+    heap.committed = 41 * MiB;
+    heap.clock = 29 * 60_000;
+    heap.used = 26 * MiB;
     await sampled();
     assert.deepEqual(released, [], 'not within half an hour of the start');
-    clock = 30 * 60_000;
-    used = 34 * MiB;
+    heap.clock = 30 * 60_000;
+    heap.used = 34 * MiB;
     await sampled();
     assert.deepEqual(released, [{ reason: 'crept', committedBefore: 41 * MiB }], '41 MiB committed for 26 in use at the lowest');
     // after it 30 committed for 26 in use; it creeps again, and a release waits a half hour
-    committed = 40 * MiB;
-    clock = 59 * 60_000;
-    used = 26 * MiB;
+    heap.committed = 40 * MiB;
+    heap.clock = 59 * 60_000;
+    heap.used = 26 * MiB;
     await sampled();
     assert.equal(released.length, 1, 'within half an hour of the last');
-    clock = 61 * 60_000;
-    used = 33 * MiB;
+    heap.clock = 61 * 60_000;
+    heap.used = 33 * MiB;
     await sampled();
     assert.deepEqual(released.at(-1), { reason: 'crept', committedBefore: 40 * MiB });
     // the heap in use grew with the committed heap (live data, not slack): nothing to release
-    committed = 48 * MiB;
-    clock = 100 * 60_000;
-    used = 40 * MiB;
+    heap.committed = 48 * MiB;
+    heap.clock = 100 * 60_000;
+    heap.used = 40 * MiB;
     await sampled();
-    clock = 101 * 60_000;
-    used = 44 * MiB;
+    heap.clock = 101 * 60_000;
+    heap.used = 44 * MiB;
     await sampled();
     assert.equal(released.length, 2);
   } finally {
@@ -155,50 +159,39 @@ test('startHeapRelease: a steady heap whose committed size creeps is released ev
 });
 
 test('startHeapRelease: a burst that ends 8 MiB or more down is released once the heap has stood there two minutes; a heap that keeps coming back up is not', async () => {
-  let committed = 100 * MiB;
-  let used = 90 * MiB;
-  let clock = 0;
-  const released: { reason: string; committedBefore: number }[] = [];
-  const sampled = () => new Promise((r) => setTimeout(r, 30));
-  const release = startHeapRelease({
-    collect: async () => { committed = 95 * MiB; used = 90 * MiB; },
-    heapBytes: () => ({ committed, used }),
-    now: () => clock,
-    sampleMs: 5,
-    onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore }),
-  });
+  const { heap, released, release } = watchFakeHeap({ committed: 100 * MiB, used: 90 * MiB }, { committed: 95 * MiB, used: 90 * MiB });
   try {
     assert.ok(release);
-    committed = 120 * MiB; // the burst's peak
+    heap.committed = 120 * MiB; // the burst's peak
     await sampled();
     // it dips 10 MiB and comes back within the two minutes (a collection between allocations)
-    committed = 110 * MiB;
-    clock = 60_000;
+    heap.committed = 110 * MiB;
+    heap.clock = 60_000;
     await sampled();
-    committed = 118 * MiB;
-    clock = 100_000;
+    heap.committed = 118 * MiB;
+    heap.clock = 100_000;
     await sampled();
-    committed = 110 * MiB;
-    clock = 150_000;
+    heap.committed = 110 * MiB;
+    heap.clock = 150_000;
     await sampled();
-    clock = 269_999;
+    heap.clock = 269_999;
     await sampled();
     assert.deepEqual(released, [], 'below since 150 s, not yet two minutes: the dip at 60 s does not count, the heap came back at 100 s');
-    clock = 270_000;
+    heap.clock = 270_000;
     await sampled();
     assert.deepEqual(released, [{ reason: 'settled', committedBefore: 110 * MiB }]);
     // after it the high-water mark is the released heap (95 MiB): the same burst again, ten
     // minutes on at the earliest
-    committed = 120 * MiB;
-    clock = 300_000;
+    heap.committed = 120 * MiB;
+    heap.clock = 300_000;
     await sampled();
-    committed = 110 * MiB;
-    clock = 310_000;
+    heap.committed = 110 * MiB;
+    heap.clock = 310_000;
     await sampled();
-    clock = 869_999;
+    heap.clock = 869_999;
     await sampled();
     assert.equal(released.length, 1, 'within ten minutes of the last release');
-    clock = 870_000;
+    heap.clock = 870_000;
     await sampled();
     assert.deepEqual(released.at(-1), { reason: 'settled', committedBefore: 110 * MiB });
   } finally {

@@ -409,8 +409,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
-      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
-      atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces },
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases },
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -465,6 +465,9 @@ function table(results: Result[]): string {
     // spaces' committed size: what is over it is pages V8 freed and keeps pooled.
     ['… laid out like V8 pages / V8 paged spaces committed (old + new + trusted), MiB', (r) => { const x = r.rssSplitAtReady as RssSplit | undefined; const sp = r.heapSpacesAtReady as Record<string, { totalMiB: number }> | undefined; return x && sp ? `${fmt(x.v8PageSizedMiB)} / ${fmt(['old', 'new', 'trusted'].reduce((a, k) => a + (sp[k]?.totalMiB ?? 0), 0))}` : 'not read'; }],
     ['operator RSS / heap used / committed at the end of the idle window (MiB)', (r) => { const x = r.atIdleEnd as { minutesAfterReady: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number } | undefined; return x ? `${fmt(x.rssMiB)} / ${fmt(x.heapUsedMiB)} / ${fmt(x.heapTotalMiB)} (${fmt(x.minutesAfterReady)} min after Ready)` : 'not read'; }],
+    // The operator's memory-reducing collections (src/observability/heap-release.ts) by reason:
+    // whether the RSS read at the idle window's end is before or after one.
+    ['memory-reducing collections by reason: at Ready / at the end of the idle window', (r) => { const x = r.atIdleEnd as { heapReleases?: Record<string, number> } | undefined; return `${JSON.stringify(r.heapReleasesAtReady ?? {})} / ${x ? JSON.stringify(x.heapReleases ?? {}) : 'not read'}`; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

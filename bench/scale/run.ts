@@ -40,7 +40,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, scrape, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -312,10 +312,17 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     tlsRelay.reset();
     const probeWindow = delay(2 * CHECK_INTERVAL_S * 1000).then(() => ({ dnsBy: dns.byName(), tlsBy: tlsRelay.byName() }));
     let atIdleEnd: (OperatorReading & { minutesAfterReady: number; split: RssSplit | undefined }) | undefined;
+    let idleRss: ReturnType<typeof spread>;
     const idleWindow = delay(IDLE_SETTLE_MS).then(async () => {
       const from = Date.now();
       log(`idle window ${idleMinutes} min; probes counted over 2 × ${checkInterval}`);
+      // The RSS every 10 s of the window: with nothing changing it still swings with the check
+      // cycle and the heap release, and a single reading lands anywhere in that swing.
+      const readings: number[] = [];
+      const sampler = setInterval(() => { const mib = rssNowMiB(op.child.pid!); if (mib > 0) readings.push(mib); }, 10_000);
       await delay(idleMinutes * 60_000);
+      clearInterval(sampler);
+      idleRss = spread(readings);
       const to = Date.now();
       // The footprint once converged (checks still run on their interval): at Ready the last
       // statuses and certificates are still being handled, and V8 holds their garbage.
@@ -411,6 +418,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
       rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
       atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases },
+      rssOverIdleWindowMiB: idleRss,
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -467,6 +475,7 @@ function table(results: Result[]): string {
     ['operator RSS / heap used / committed at the end of the idle window (MiB)', (r) => { const x = r.atIdleEnd as { minutesAfterReady: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number } | undefined; return x ? `${fmt(x.rssMiB)} / ${fmt(x.heapUsedMiB)} / ${fmt(x.heapTotalMiB)} (${fmt(x.minutesAfterReady)} min after Ready)` : 'not read'; }],
     // The operator's memory-reducing collections (src/observability/heap-release.ts) by reason:
     // whether the RSS read at the idle window's end is before or after one.
+    ['operator RSS over the idle window, every 10 s: lowest / median / highest (MiB)', (r) => { const x = r.rssOverIdleWindowMiB as { n: number; min: number; median: number; max: number } | undefined; return x ? `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)} (${x.n} readings)` : 'not read'; }],
     ['memory-reducing collections by reason: at Ready / at the end of the idle window', (r) => { const x = r.atIdleEnd as { heapReleases?: Record<string, number> } | undefined; return `${JSON.stringify(r.heapReleasesAtReady ?? {})} / ${x ? JSON.stringify(x.heapReleases ?? {}) : 'not read'}`; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],

@@ -116,7 +116,13 @@ function watchFakeHeap(start: { committed: number; used: number }, afterRelease:
     sampleMs: 5,
     onRelease: (r) => released.push({ reason: r.reason, committedBefore: r.committedBefore }),
   });
-  return { heap, released, release };
+  /** Moves the clock (and the committed heap, when given) and lets the watch sample it. */
+  const step = async (clock: number, committed?: number) => {
+    heap.clock = clock;
+    if (committed !== undefined) heap.committed = committed;
+    await sampled();
+  };
+  return { heap, released, release, step };
 }
 const sampled = () => new Promise((r) => setTimeout(r, 30));
 
@@ -159,40 +165,25 @@ test('startHeapRelease: a steady heap whose committed size creeps is released ev
 });
 
 test('startHeapRelease: a burst that ends 8 MiB or more down is released once the heap has stood there two minutes; a heap that keeps coming back up is not', async () => {
-  const { heap, released, release } = watchFakeHeap({ committed: 100 * MiB, used: 90 * MiB }, { committed: 95 * MiB, used: 90 * MiB });
+  const { released, release, step } = watchFakeHeap({ committed: 100 * MiB, used: 90 * MiB }, { committed: 95 * MiB, used: 90 * MiB });
   try {
     assert.ok(release);
-    heap.committed = 120 * MiB; // the burst's peak
-    await sampled();
+    await step(0, 120 * MiB); // the burst's peak
     // it dips 10 MiB and comes back within the two minutes (a collection between allocations)
-    heap.committed = 110 * MiB;
-    heap.clock = 60_000;
-    await sampled();
-    heap.committed = 118 * MiB;
-    heap.clock = 100_000;
-    await sampled();
-    heap.committed = 110 * MiB;
-    heap.clock = 150_000;
-    await sampled();
-    heap.clock = 269_999;
-    await sampled();
+    await step(60_000, 110 * MiB);
+    await step(100_000, 118 * MiB);
+    await step(150_000, 110 * MiB);
+    await step(269_999);
     assert.deepEqual(released, [], 'below since 150 s, not yet two minutes: the dip at 60 s does not count, the heap came back at 100 s');
-    heap.clock = 270_000;
-    await sampled();
+    await step(270_000);
     assert.deepEqual(released, [{ reason: 'settled', committedBefore: 110 * MiB }]);
     // after it the high-water mark is the released heap (95 MiB): the same burst again, ten
     // minutes on at the earliest
-    heap.committed = 120 * MiB;
-    heap.clock = 300_000;
-    await sampled();
-    heap.committed = 110 * MiB;
-    heap.clock = 310_000;
-    await sampled();
-    heap.clock = 869_999;
-    await sampled();
+    await step(300_000, 120 * MiB);
+    await step(310_000, 110 * MiB);
+    await step(869_999);
     assert.equal(released.length, 1, 'within ten minutes of the last release');
-    heap.clock = 870_000;
-    await sampled();
+    await step(870_000);
     assert.deepEqual(released.at(-1), { reason: 'settled', committedBefore: 110 * MiB });
   } finally {
     release?.stop();

@@ -11,6 +11,8 @@
 //                                             ready, how long every resource Ready may take before the run goes on)
 //                          [--quiet-minutes 15]   (before the raw leg, at most this long for a quiet control plane)
 //                          [--heap-snapshot DIR]   (the operator's heap, written once its leg is measured)
+//                          [--native-prof DIR]   (jemalloc's heap profile of the operator: its last dump before the
+//                                             operator stops, summed by subsystem: bench/memory/native-profile.ts; needs jeprof)
 //                          [--check-interval 30s]   (the MapiServers' checks.interval; the product's default is 5m)
 //                          [--from-source]   (the operator runs as the image runs it, compiled by `npm run build`,
 //                                             unless this: type stripping adds ~30 MiB of RSS)
@@ -40,12 +42,13 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, imageAllocatorEnv, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, withNativeProfiling, type OperatorReading,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
 import { startHandleTrace } from './handle-trace.ts';
 import { readRssSplit, type RssSplit } from './rss-split.ts';
+import { newestIntervalDump, summarizeDump, type NativeSummary } from '../memory/native-profile.ts';
 import { ReadinessWatch } from './readiness.ts';
 import { ROLLOUT_STARTED_ANNOTATION } from '../../src/rollout/decision.ts';
 import { parseDuration } from '../../src/api/duration.ts';
@@ -59,6 +62,7 @@ const { values } = parseArgs({
     'idle-minutes': { type: 'string' },
     concurrency: { type: 'string', default: '4' },
     'cpu-prof': { type: 'string' },
+    'native-prof': { type: 'string' },
     // V8 flags after the image's: a pod's memory limit sizes the heap (the chart's 384 MiB gives
     // an old space of ~269 MiB); this machine has no such limit, so a run says it here.
     'node-flags': { type: 'string' },
@@ -103,6 +107,12 @@ const timeoutMs = num('timeout-minutes', values['timeout-minutes'], 30) * 60_000
 const readyWaitMs = num('ready-wait-minutes', values['ready-wait-minutes'], 20) * 60_000;
 const quietMs = num('quiet-minutes', values['quiet-minutes'], 15) * 60_000;
 const heapSnapshotDir = values['heap-snapshot'] ? path.resolve(values['heap-snapshot']) : undefined;
+const nativeProfDir = values['native-prof'] ? path.resolve(values['native-prof']) : undefined;
+if (nativeProfDir) {
+  // Refused now rather than after the control plane is up.
+  const allocator = { ...imageAllocatorEnv(), ...operatorEnv(values['operator-env'] ?? []) };
+  withNativeProfiling(allocator.MALLOC_CONF, nativeProfDir, allocator.LD_PRELOAD);
+}
 const compiled = !values['from-source'];
 if (compiled) buildCompiled();
 const checkInterval = values['check-interval']!;
@@ -240,10 +250,18 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     // --- the operator
     const t0 = Date.now();
     const deadline = t0 + timeoutMs;
+    // A directory per leg: the dump read after it is this operator's own.
+    const nativeDir = nativeProfDir && path.join(nativeProfDir, `${shape}-${n}`);
+    const legEnv = operatorEnv(values['operator-env'] ?? []);
+    if (nativeDir) {
+      mkdirSync(nativeDir, { recursive: true });
+      const allocator = { ...imageAllocatorEnv(), ...legEnv };
+      legEnv.MALLOC_CONF = withNativeProfiling(allocator.MALLOC_CONF, nativeDir, allocator.LD_PRELOAD);
+    }
     const op = await startBenchOperator(bw, {
       namespaces: [ns], name: `scale-${shape}`, compiled,
       args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],
-      env: operatorEnv(values['operator-env'] ?? []),
+      env: legEnv,
       nodeArgs: [
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
         ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),
@@ -362,7 +380,13 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const offMs = Date.now() - offT;
     log(`alias reached the access list in ${aliasMs} ms; Mailbox off in ${offMs} ms`);
     if (heapSnapshotDir) log(`heap snapshot ${await heapSnapshot(op.child.pid!, heapSnapshotDir)}`);
+    const stoppedAt = Date.now();
     await op.stop();
+    // jemalloc's last dump before the stop (one per GiB allocated): what was allocated then.
+    const nativeDump = nativeDir ? newestIntervalDump(nativeDir) : undefined;
+    const nativeBeforeStop = nativeDump && summarizeDump(process.execPath, nativeDump.file, 8);
+    const native = nativeBeforeStop && nativeDump ? { ...nativeBeforeStop, dump: nativeDump.file, minutesBeforeStop: (stoppedAt - nativeDump.mtimeMs) / 60_000 } : undefined;
+    if (nativeDir) log(native ? `native memory ${fmt(native.minutesBeforeStop)} min before the operator stopped (${native.dump}): ${fmt(native.totalBytes / 1048576)} MiB sampled` : `no native profile summarised (dump: ${nativeDump?.file ?? 'none'}; jeprof installed?)`);
 
     // The raw leg starts with cert-manager as the operator's leg did: freshly started. At
     // N=5,000 the one that served the operator's leg had ~10,000 informer notifications
@@ -419,6 +443,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
       atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases },
       rssOverIdleWindowMiB: idleRss,
+      ...(native ? { nativeBeforeStop: native } : {}),
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
       reconcile: Object.fromEntries(['mapiserver', 'maildomain', 'mailbox'].map((c) => [c, { p50ms: q(c, 0.5), p99ms: q(c, 0.99), count: sum(opMetrics, 'controller_runtime_reconcile_total', { controller: c }) }])),
@@ -477,6 +502,8 @@ function table(results: Result[]): string {
     // whether the RSS read at the idle window's end is before or after one.
     ['operator RSS over the idle window, every 10 s: lowest / median / highest (MiB)', (r) => { const x = r.rssOverIdleWindowMiB as { n: number; min: number; median: number; max: number } | undefined; return x ? `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)} (${x.n} readings)` : 'not read'; }],
     ['memory-reducing collections by reason: at Ready / at the end of the idle window', (r) => { const x = r.atIdleEnd as { heapReleases?: Record<string, number> } | undefined; return `${JSON.stringify(r.heapReleasesAtReady ?? {})} / ${x ? JSON.stringify(x.heapReleases ?? {}) : 'not read'}`; }],
+    // jemalloc's sampled heap profile (--native-prof): who holds the memory beside V8's heap.
+    ['native allocations before the operator stopped, by subsystem (MiB, --native-prof)', (r) => { const x = r.nativeBeforeStop as (NativeSummary & { minutesBeforeStop: number }) | undefined; return x ? `${fmt(x.totalBytes / 1048576)} (${fmt(x.minutesBeforeStop)} min before): ${x.bySubsystem.filter((b) => b.bytes >= 524288).map((b) => `${b.name} ${fmt(b.bytes / 1048576)}`).join('; ')}` : 'not profiled'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

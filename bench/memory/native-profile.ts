@@ -8,7 +8,7 @@
 // `npm run bench:scale -- --native-prof DIR` sets that and summarises the last dump jemalloc
 // wrote before the operator stopped after its idle window. By hand:
 //
-//   MALLOC_CONF=...,prof:true,lg_prof_sample:19,lg_prof_interval:30,prof_prefix:DIR/op  (operator env)
+//   MALLOC_CONF=...,prof:true,lg_prof_sample:19,lg_prof_interval:28,prof_prefix:DIR/op  (operator env)
 //   node bench/memory/native-profile.ts <node binary> <DIR/op.PID.N.iM.heap> [--top 12]
 //
 // jeprof (Debian: libjemalloc-dev) symbolises the sampled stacks; a sample stands for ~512 KiB

@@ -159,11 +159,11 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
 
 /** The operator's MALLOC_CONF with jemalloc's heap profiling on (`--native-prof DIR`): a sample
  *  every ~512 KiB allocated (a few % of the allocator's time) and a dump into DIR each time
- *  2^intervalLg bytes more have been allocated (op.PID.SEQ.iN.heap; 1 GiB: every few minutes of
- *  a busy operator). Not at exit: Node tears its heap down first when its loop ends, so that
+ *  2^intervalLg bytes more have been allocated (op.PID.SEQ.iN.heap; 256 MiB: about a minute of
+ *  an idle operator at 1,000 MailDomains, seconds while it creates the children). Not at exit: Node tears its heap down first when its loop ends, so that
  *  dump holds nothing. `conf` is what the operator would run with otherwise (the image's).
  *  Profiling needs jemalloc: the image preloads it. */
-export function withNativeProfiling(conf: string | undefined, dir: string, preload: string | undefined, intervalLg = 30): string {
+export function withNativeProfiling(conf: string | undefined, dir: string, preload: string | undefined, intervalLg = 28): string {
   if (!preload?.includes('jemalloc')) throw new Error(`--native-prof: the operator does not run with jemalloc (LD_PRELOAD=${JSON.stringify(preload ?? '')}); its heap profile is jemalloc's`);
   return [conf, 'prof:true', 'lg_prof_sample:19', `lg_prof_interval:${intervalLg}`, `prof_prefix:${path.join(dir, 'op')}`].filter(Boolean).join(',');
 }

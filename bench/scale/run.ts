@@ -382,7 +382,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     if (heapSnapshotDir) log(`heap snapshot ${await heapSnapshot(op.child.pid!, heapSnapshotDir)}`);
     const stoppedAt = Date.now();
     await op.stop();
-    // jemalloc's last dump before the stop (one per GiB allocated): what was allocated then.
+    // jemalloc's last dump before the stop (one per 256 MiB allocated): what was allocated then.
     const nativeDump = nativeDir ? newestIntervalDump(nativeDir) : undefined;
     const nativeBeforeStop = nativeDump && summarizeDump(process.execPath, nativeDump.file, 8);
     const native = nativeBeforeStop && nativeDump ? { ...nativeBeforeStop, dump: nativeDump.file, minutesBeforeStop: (stoppedAt - nativeDump.mtimeMs) / 60_000 } : undefined;

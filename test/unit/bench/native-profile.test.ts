@@ -62,7 +62,7 @@ test('newestIntervalDump takes the latest interval dump, never the one at exit (
 });
 
 test('--native-prof turns profiling on in the MALLOC_CONF the operator would have, and only under jemalloc', () => {
-  assert.equal(withNativeProfiling('narenas:2', '/tmp/p', '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'), 'narenas:2,prof:true,lg_prof_sample:19,lg_prof_interval:30,prof_prefix:/tmp/p/op');
+  assert.equal(withNativeProfiling('narenas:2', '/tmp/p', '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'), 'narenas:2,prof:true,lg_prof_sample:19,lg_prof_interval:28,prof_prefix:/tmp/p/op');
   assert.equal(withNativeProfiling(undefined, '/tmp/p', 'libjemalloc.so.2', 20), 'prof:true,lg_prof_sample:19,lg_prof_interval:20,prof_prefix:/tmp/p/op');
   assert.throws(() => withNativeProfiling('x', '/tmp/p', ''), /--native-prof: the operator does not run with jemalloc \(LD_PRELOAD=""\)/);
   assert.throws(() => withNativeProfiling('x', '/tmp/p', undefined), /does not run with jemalloc/);

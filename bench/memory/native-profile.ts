@@ -29,6 +29,8 @@ export const NATIVE_SUBSYSTEMS: ReadonlyArray<{ name: string; frame: RegExp }> =
   { name: 'ArrayBuffers and Buffers', frame: /ArrayBufferAllocator|BackingStore|node::Buffer::/ },
   { name: 'code compilation (V8 compilers, builtins)', frame: /Compiler|compiler::|maglev::|BuiltinLoader|Zone::|Parser::|interpreter::/ },
   { name: 'garbage collection work', frame: /Scavenge|MarkCompact|Sweeper|ConcurrentMarking|MinorMark/ },
+  { name: 'process start-up (isolate, snapshot, static data, package.json reads)', frame: /Isolate::Init|Snapshot::Initialize|__static_initialization|NodeMainInstance::NodeMainInstance|modules::BindingData/ },
+  { name: 'histograms (event-loop delay)', frame: /Histogram::|\bhdr_/ },
   { name: 'OpenSSL (providers, other)', frame: /\bCRYPTO_|OPENSSL_|\bossl_|\bEVP_/ },
 ];
 export const OTHER_SUBSYSTEM = 'other';

@@ -19,6 +19,8 @@ test('a stack counts under the first subsystem its frames name, most specific fi
   assert.equal(classifyNativeStack(['v8::internal::Heap::Scavenge', 'v8::internal::MemoryAllocator::AllocatePage', 'malloc']), PAGES);
   assert.equal(classifyNativeStack(['node::Buffer::New', 'node::NodeArrayBufferAllocator::AllocateUninitialized']), BUFFERS);
   assert.equal(classifyNativeStack(['node::crypto::SecureContext::SetCACert', 'PEM_ASN1_read_bio', 'CRYPTO_zalloc']), 'trust store (CA certificates parsed)');
+  assert.equal(classifyNativeStack(['node::performance::CreateELDHistogram', 'node::Histogram::Create(node::Histogram::Options const&)', 'hdr_init']), 'histograms (event-loop delay)');
+  assert.equal(classifyNativeStack(['v8::Isolate::Initialize', 'v8::internal::Isolate::Init(v8::internal::SnapshotData*)', 'malloc_usable_size']), 'process start-up (isolate, snapshot, static data, package.json reads)');
   assert.equal(classifyNativeStack(['main', 'something_unknown']), OTHER_SUBSYSTEM);
 });
 

@@ -109,6 +109,16 @@ export async function checkHttpRedirect(hostName: string, http: HttpClient): Pro
   const request = `GET http://${host}${AUTODISCOVER_PATH}`;
   const response = await http.request({ scheme: 'http', host, method: 'GET', path: AUTODISCOVER_PATH, headers: { 'User-Agent': 'mapi-operator-check' }, verifyTls: false });
   if (!response.ok) {
+    // A name server that did not answer says nothing about the redirect: Unknown, as rootdomain/
+    // and tls/ say it, not "not offered". A Passed row would also be kept for the whole interval
+    // (ProbeCache), so the retry after a DNS time-out would repeat it until the next interval:
+    // at 5,000 MailDomains six domains' rows flipped back in the idle window, six status writes.
+    if (response.failure === 'NOT_RESOLVED') {
+      const dns = dnsProblem(host, { dnsFailure: response.dnsFailure, dnsChain: response.dnsChain, detail: response.detail, dnsCheck: `dns/${host}` });
+      if (dns.status === 'Unknown') {
+        return { name, status: 'Unknown', reason: dns.reason, message: `${request} was not sent: ${dns.message}`, details: { failure: response.failure, detail: response.detail, dnsFailure: response.dnsFailure } };
+      }
+    }
     return {
       name, status: 'Passed', reason: 'RedirectNotOffered',
       message: `${request} does not answer (${describeConnectFailure(response.failure)}); Outlook skips the HTTP redirect method`,

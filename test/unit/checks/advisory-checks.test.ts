@@ -70,6 +70,11 @@ describe('checkHttpRedirect (never blocks)', () => {
     { name: '302 to http', answer: response(302, { location: 'http://mail.example.com/x' }), status: 'Warning', reason: 'UnexpectedRedirectResponse' },
     { name: '200', answer: response(200), status: 'Warning', reason: 'UnexpectedRedirectResponse' },
     { name: 'no answer on port 80', answer: { ok: false, failure: 'REFUSED', detail: 'ECONNREFUSED' }, status: 'Passed', reason: 'RedirectNotOffered' },
+    { name: 'no such name (NXDOMAIN)', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'ENOTFOUND', dnsFailure: 'NXDOMAIN' }, status: 'Passed', reason: 'RedirectNotOffered' },
+    // The name server did not answer: nothing is known of the redirect (and the row must not be
+    // kept for an interval as a Passed one is).
+    { name: 'the name server timed out', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'ETIMEOUT', dnsFailure: 'TIMEOUT' }, status: 'Unknown', reason: 'NameServerUnreachable' },
+    { name: 'the name server failed (SERVFAIL)', answer: { ok: false, failure: 'NOT_RESOLVED', detail: 'ESERVFAIL', dnsFailure: 'SERVFAIL' }, status: 'Unknown', reason: 'DnsLookupFailed' },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.reason}`, async () => {
@@ -80,6 +85,11 @@ describe('checkHttpRedirect (never blocks)', () => {
       assert.deepEqual(http.requests.map((r) => `${r.scheme} ${r.method} ${r.host}${r.path}`), ['http GET autodiscover.example.com/autodiscover/autodiscover.xml']);
     });
   }
+  it('says a name server time-out left the redirect unprobed, and points at the dns/ row', async () => {
+    const result = await checkHttpRedirect('autodiscover.example.com', fakeHttp(() => ({ ok: false, failure: 'NOT_RESOLVED', detail: 'ETIMEOUT', dnsFailure: 'TIMEOUT' })));
+    assert.match(result.message, /^GET http:\/\/autodiscover\.example\.com\/autodiscover\/autodiscover\.xml was not sent: No name server answered for autodiscover\.example\.com \(time-out\).*see dns\/autodiscover\.example\.com/);
+    assert.doesNotMatch(result.message, /skips the HTTP redirect method/);
+  });
 });
 
 describe('judgeCertificate', () => {

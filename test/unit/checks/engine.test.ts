@@ -128,6 +128,25 @@ describe('runChecks', () => {
     assert.equal(http.requests.length, requests);
   });
 
+  it('a redirect probe that met a name-server time-out is not kept for the interval: the retry probes it again', async () => {
+    const { dns, tls } = world();
+    const clock = fixedClock();
+    let dnsDown = true;
+    const http = fakeHttp((req: HttpRequest) => {
+      if (req.scheme === 'http' && dnsDown) return { ok: false, failure: 'NOT_RESOLVED', detail: 'ETIMEOUT', dnsFailure: 'TIMEOUT' };
+      return req.scheme === 'http' ? response(302, { location: `https://${req.host}${req.path}` }) : response(401, { 'www-authenticate': 'Basic' });
+    });
+    const io = fakeIO({ dns, tls, http, clock });
+    const cache = new ProbeCache({ clock, ttlMs: 300_000 });
+    const redirect = (results: { name: string; status: string; reason: string }[]) => results.find((r) => r.name === 'redirect/autodiscover.example.com');
+    assert.deepEqual([redirect(await runChecks(target(), io, { cache }))?.status, redirect(await runChecks(target(), io, { cache }))?.reason], ['Unknown', 'NameServerUnreachable']);
+    dnsDown = false;
+    // The check scheduler's first retry of a failing run comes after 5 s.
+    clock.advance(5_000);
+    const retried = redirect(await runChecks(target(), io, { cache }));
+    assert.deepEqual([retried?.status, retried?.reason], ['Passed', 'RedirectToHttps']);
+  });
+
   it('probes again when the name servers differ (another view of the world)', async () => {
     const { io, tls } = world();
     const cache = new ProbeCache({ clock: fixedClock(), ttlMs: 300_000 });

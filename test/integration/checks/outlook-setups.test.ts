@@ -158,11 +158,11 @@ describe('checks against the set-ups of issue 9', () => {
   });
 
   describe('5. cause before advice', () => {
-    it('a name server that never answers: tls/ and http/ say Unknown NameServerUnreachable and point at dns/', async () => {
+    it('a name server that never answers: tls/, http/ and redirect/ say Unknown NameServerUnreachable and point at dns/', async () => {
       const dead = ioFor([world.silentNameserver.nameserver]);
       const results = await runChecks(target('example.test', [], 'mail.example.test', { includeHttp: true, nameservers: [world.silentNameserver.nameserver] }), dead);
       assert.equal(row(results, 'dns/autodiscover.example.test').reason, 'QueryTimedOut');
-      for (const name of ['tls/mail.example.test', 'tls/autodiscover.example.test', 'http/mail.example.test', 'http/autodiscover.example.test']) {
+      for (const name of ['tls/mail.example.test', 'tls/autodiscover.example.test', 'http/mail.example.test', 'http/autodiscover.example.test', 'redirect/autodiscover.example.test']) {
         const result = row(results, name);
         assert.deepEqual([result.status, result.reason], ['Unknown', 'NameServerUnreachable'], `${name}: ${result.message}`);
         assert.doesNotMatch(result.message, /publish an A\/AAAA/);

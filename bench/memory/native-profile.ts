@@ -85,11 +85,12 @@ export function summarizeCollapsed(text: string, top = 12): NativeSummary {
   return { totalBytes, bySubsystem: largest(bySubsystem, 'name'), topLeaves: largest(byLeaf, 'frame').slice(0, top) };
 }
 
-/** The newest interval dump in `dir` (op.PID.SEQ.iN.heap) and its time; a dump at exit
- *  (.f.heap) is left out: Node has freed its heap by then. */
-export function newestIntervalDump(dir: string): { file: string; mtimeMs: number } | undefined {
+/** The newest interval dump in `dir` (op.PID.SEQ.iN.heap) written before `beforeMs`, and its
+ *  time; a dump at exit (.f.heap) is left out: Node has freed its heap by then. */
+export function newestIntervalDump(dir: string, beforeMs = Number.POSITIVE_INFINITY): { file: string; mtimeMs: number } | undefined {
   return readdirSync(dir).filter((f) => /\.i\d+\.heap$/.test(f))
     .map((f) => ({ file: path.join(dir, f), mtimeMs: statSync(path.join(dir, f)).mtimeMs }))
+    .filter((d) => d.mtimeMs < beforeMs)
     .sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
 }
 

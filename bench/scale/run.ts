@@ -11,8 +11,8 @@
 //                                             ready, how long every resource Ready may take before the run goes on)
 //                          [--quiet-minutes 15]   (before the raw leg, at most this long for a quiet control plane)
 //                          [--heap-snapshot DIR]   (the operator's heap, written once its leg is measured)
-//                          [--native-prof DIR]   (jemalloc's heap profile of the operator: its last dump before the
-//                                             operator stops, summed by subsystem: bench/memory/native-profile.ts; needs jeprof)
+//                          [--native-prof DIR]   (jemalloc's heap profile of the operator: its last dump at the end
+//                                             of its leg, summed by subsystem: bench/memory/native-profile.ts; needs jeprof)
 //                          [--check-interval 30s]   (the MapiServers' checks.interval; the product's default is 5m)
 //                          [--from-source]   (the operator runs as the image runs it, compiled by `npm run build`,
 //                                             unless this: type stripping adds ~30 MiB of RSS)
@@ -379,14 +379,16 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     }, 200, Date.now() + 300_000);
     const offMs = Date.now() - offT;
     log(`alias reached the access list in ${aliasMs} ms; Mailbox off in ${offMs} ms`);
+    // Writing a heap snapshot allocates natively about as much as the heap holds (1 GiB at
+    // N=5,000): the native profile is read from before it.
+    const measuredAt = Date.now();
     if (heapSnapshotDir) log(`heap snapshot ${await heapSnapshot(op.child.pid!, heapSnapshotDir)}`);
-    const stoppedAt = Date.now();
     await op.stop();
-    // jemalloc's last dump before the stop (one per 256 MiB allocated): what was allocated then.
-    const nativeDump = nativeDir ? newestIntervalDump(nativeDir) : undefined;
+    // jemalloc's last dump (one per 256 MiB allocated) before the snapshot: what was allocated then.
+    const nativeDump = nativeDir ? newestIntervalDump(nativeDir, measuredAt) : undefined;
     const nativeBeforeStop = nativeDump && summarizeDump(process.execPath, nativeDump.file, 8);
-    const native = nativeBeforeStop && nativeDump ? { ...nativeBeforeStop, dump: nativeDump.file, minutesBeforeStop: (stoppedAt - nativeDump.mtimeMs) / 60_000 } : undefined;
-    if (nativeDir) log(native ? `native memory ${fmt(native.minutesBeforeStop)} min before the operator stopped (${native.dump}): ${fmt(native.totalBytes / 1048576)} MiB sampled` : `no native profile summarised (dump: ${nativeDump?.file ?? 'none'}; jeprof installed?)`);
+    const native = nativeBeforeStop && nativeDump ? { ...nativeBeforeStop, dump: nativeDump.file, minutesBeforeStop: (measuredAt - nativeDump.mtimeMs) / 60_000 } : undefined;
+    if (nativeDir) log(native ? `native memory ${fmt(native.minutesBeforeStop)} min before the leg's end (${native.dump}): ${fmt(native.totalBytes / 1048576)} MiB sampled` : `no native profile summarised (dump: ${nativeDump?.file ?? 'none'}; jeprof installed?)`);
 
     // The raw leg starts with cert-manager as the operator's leg did: freshly started. At
     // N=5,000 the one that served the operator's leg had ~10,000 informer notifications
@@ -503,7 +505,7 @@ function table(results: Result[]): string {
     ['operator RSS over the idle window, every 10 s: lowest / median / highest (MiB)', (r) => { const x = r.rssOverIdleWindowMiB as { n: number; min: number; median: number; max: number } | undefined; return x ? `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)} (${x.n} readings)` : 'not read'; }],
     ['memory-reducing collections by reason: at Ready / at the end of the idle window', (r) => { const x = r.atIdleEnd as { heapReleases?: Record<string, number> } | undefined; return `${JSON.stringify(r.heapReleasesAtReady ?? {})} / ${x ? JSON.stringify(x.heapReleases ?? {}) : 'not read'}`; }],
     // jemalloc's sampled heap profile (--native-prof): who holds the memory beside V8's heap.
-    ['native allocations before the operator stopped, by subsystem (MiB, --native-prof)', (r) => { const x = r.nativeBeforeStop as (NativeSummary & { minutesBeforeStop: number }) | undefined; return x ? `${fmt(x.totalBytes / 1048576)} (${fmt(x.minutesBeforeStop)} min before): ${x.bySubsystem.filter((b) => b.bytes >= 524288).map((b) => `${b.name} ${fmt(b.bytes / 1048576)}`).join('; ')}` : 'not profiled'; }],
+    ['native allocations at the end of the operator\'s leg, by subsystem (MiB, --native-prof: the last dump before the heap snapshot)', (r) => { const x = r.nativeBeforeStop as (NativeSummary & { minutesBeforeStop: number }) | undefined; return x ? `${fmt(x.totalBytes / 1048576)} (${fmt(x.minutesBeforeStop)} min before): ${x.bySubsystem.filter((b) => b.bytes >= 524288).map((b) => `${b.name} ${fmt(b.bytes / 1048576)}`).join('; ')}` : 'not profiled'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],
     ['DNS queries per check interval (distinct names; max per name)', (r) => `${fmt(r.dnsQueriesPerInterval as number)} (${r.dnsDistinctNames}; ${fmt(r.dnsMaxPerNamePerInterval as number)})`],
     ['TLS handshakes per check interval (distinct hosts; max per host)', (r) => `${fmt(r.tlsHandshakesPerInterval as number)} (${r.tlsDistinctHosts}; ${fmt(r.tlsMaxPerHostPerInterval as number)})`],

@@ -62,6 +62,9 @@ test('newestIntervalDump takes the latest interval dump, never the one at exit (
   assert.equal(newestIntervalDump(dir)?.file, path.join(dir, 'op.1.1.i1.heap'));
   write('op.1.3.i2.heap', 10);
   assert.equal(newestIntervalDump(dir)?.file, path.join(dir, 'op.1.3.i2.heap'));
+  // Before a moment (a heap snapshot allocates natively as much as the heap holds).
+  assert.equal(newestIntervalDump(dir, Date.now() - 15_000)?.file, path.join(dir, 'op.1.1.i1.heap'));
+  assert.equal(newestIntervalDump(dir, Date.now() - 60_000), undefined);
 });
 
 test('--native-prof turns profiling on in the MALLOC_CONF the operator would have, and only under jemalloc', () => {

@@ -21,7 +21,9 @@ import { parseArgs } from 'node:util';
 /** Subsystems, most specific first: a stack is counted under the first whose frames match
  *  (a TLS read's Buffer is TLS, a scavenge's new page is V8's page bookkeeping). */
 export const NATIVE_SUBSYSTEMS: ReadonlyArray<{ name: string; frame: RegExp }> = [
-  // The measurement's own: a run with --cpu-prof grows its profile tree natively.
+  // The measurement's own: a heap snapshot being written (as much as the heap holds) and a run
+  // with --cpu-prof, whose profile tree grows natively.
+  { name: 'heap snapshot being written', frame: /HeapSnapshot|HeapProfiler|HeapObjectsMap/ },
   { name: "V8's CPU profiler (--cpu-prof)", frame: /SamplingEventsProcessor|CpuProfile|ProfileTree|ProfileNode|ProfilerListener|CodeEntry::/ },
   { name: "V8's page bookkeeping (page metadata, remembered sets)", frame: /MemoryAllocator::|PageMetadata|SlotSet|RememberedSet|TypedSlots/ },
   { name: 'TLS connections (OpenSSL state, socket buffers)', frame: /TLSWrap|NodeBIO|SecureContext::CreateSSL|\bSSL_(?:new|read|write|do_handshake|connect)\b|tls_construct|ssl3_/ },

@@ -22,6 +22,7 @@ test('a stack counts under the first subsystem its frames name, most specific fi
   assert.equal(classifyNativeStack(['node::performance::CreateELDHistogram', 'node::Histogram::Create(node::Histogram::Options const&)', 'hdr_init']), 'histograms (event-loop delay)');
   assert.equal(classifyNativeStack(['v8::Isolate::Initialize', 'v8::internal::Isolate::Init(v8::internal::SnapshotData*)', 'malloc_usable_size']), 'process start-up (isolate, snapshot, static data, package.json reads)');
   assert.equal(classifyNativeStack(['v8::internal::SamplingEventsProcessor::Run()', 'v8::internal::CpuProfile::AddPath', 'malloc_usable_size']), "V8's CPU profiler (--cpu-prof)");
+  assert.equal(classifyNativeStack(['node::heap::WriteSnapshot', 'v8::internal::HeapSnapshotGenerator::GenerateSnapshot()', 'malloc_usable_size']), 'heap snapshot being written');
   assert.equal(classifyNativeStack(['main', 'something_unknown']), OTHER_SUBSYSTEM);
 });
 

@@ -168,6 +168,13 @@ export function withNativeProfiling(conf: string | undefined, dir: string, prelo
   return [conf, 'prof:true', 'lg_prof_sample:19', `lg_prof_interval:${intervalLg}`, `prof_prefix:${path.join(dir, 'op')}`].filter(Boolean).join(',');
 }
 
+/** The operator's environment `env` (its `--operator-env`) with profiling added to the
+ *  MALLOC_CONF it would run with (the image's unless `env` sets one); see withNativeProfiling. */
+export function nativeProfilingEnv(env: Record<string, string>, dir: string): Record<string, string> {
+  const allocator = { ...imageAllocatorEnv(), ...env };
+  return { ...env, MALLOC_CONF: withNativeProfiling(allocator.MALLOC_CONF, dir, allocator.LD_PRELOAD) };
+}
+
 /** `--operator-env KEY=VALUE` values as an environment (an allocator setting under test, say);
  *  NODE_OPTIONS has --node-flags. */
 export function operatorEnv(pairs: readonly string[]): Record<string, string> {

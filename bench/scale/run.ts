@@ -42,7 +42,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, imageAllocatorEnv, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, withNativeProfiling, type OperatorReading,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, nativeProfilingEnv, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -108,11 +108,8 @@ const readyWaitMs = num('ready-wait-minutes', values['ready-wait-minutes'], 20) 
 const quietMs = num('quiet-minutes', values['quiet-minutes'], 15) * 60_000;
 const heapSnapshotDir = values['heap-snapshot'] ? path.resolve(values['heap-snapshot']) : undefined;
 const nativeProfDir = values['native-prof'] ? path.resolve(values['native-prof']) : undefined;
-if (nativeProfDir) {
-  // Refused now rather than after the control plane is up.
-  const allocator = { ...imageAllocatorEnv(), ...operatorEnv(values['operator-env'] ?? []) };
-  withNativeProfiling(allocator.MALLOC_CONF, nativeProfDir, allocator.LD_PRELOAD);
-}
+// Refused now rather than after the control plane is up.
+if (nativeProfDir) nativeProfilingEnv(operatorEnv(values['operator-env'] ?? []), nativeProfDir);
 const compiled = !values['from-source'];
 if (compiled) buildCompiled();
 const checkInterval = values['check-interval']!;
@@ -252,12 +249,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const deadline = t0 + timeoutMs;
     // A directory per leg: the dump read after it is this operator's own.
     const nativeDir = nativeProfDir && path.join(nativeProfDir, `${shape}-${n}`);
-    const legEnv = operatorEnv(values['operator-env'] ?? []);
-    if (nativeDir) {
-      mkdirSync(nativeDir, { recursive: true });
-      const allocator = { ...imageAllocatorEnv(), ...legEnv };
-      legEnv.MALLOC_CONF = withNativeProfiling(allocator.MALLOC_CONF, nativeDir, allocator.LD_PRELOAD);
-    }
+    if (nativeDir) mkdirSync(nativeDir, { recursive: true });
+    const legEnv = nativeDir ? nativeProfilingEnv(operatorEnv(values['operator-env'] ?? []), nativeDir) : operatorEnv(values['operator-env'] ?? []);
     const op = await startBenchOperator(bw, {
       namespaces: [ns], name: `scale-${shape}`, compiled,
       args: ['--https-port', String(tlsRelay.port), '--concurrency', String(concurrency)],

@@ -14,6 +14,8 @@ import { Informer, cacheTransform, stripManagedFields } from '../../src/kube/inf
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
 import { compactMailbox } from '../../src/controllers/mailbox/cached-mailbox.ts';
+import { packedMailboxStore } from '../../src/controllers/mailbox/mailbox-store.ts';
+import type { ObjectStore } from '../../src/kube/informer.ts';
 import { fakeApi, mailbox, MAILBOXES } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
@@ -26,7 +28,7 @@ const api = fakeApi(items);
 items.length = 0; // only the JSON pages stay, as in a response body
 
 /** A Manager stand-in: informers on the fake API, controllers that only record. */
-function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined): { manager: Manager; informers: Informer[] } {
+function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined, store: (() => ObjectStore<KubeObject>) | undefined): { manager: Manager; informers: Informer[] } {
   const informers: Informer[] = [];
   const byKind = new Map<string, Informer>();
   const manager = {
@@ -36,7 +38,7 @@ function fakeManager(transform: ((o: KubeObject) => KubeObject) | undefined): { 
       const id = `${resource.plural}/${JSON.stringify(req.namespaces ?? [])}`;
       let inf = byKind.get(id);
       if (!inf) {
-        inf = new Informer({ client: api.client, resource, ...(transform ? { transform } : {}), watchTimeoutSeconds: 3600 });
+        inf = new Informer({ client: api.client, resource, ...(transform ? { transform } : {}), ...(store ? { store } : {}), watchTimeoutSeconds: 3600 });
         byKind.set(id, inf);
         informers.push(inf);
       }
@@ -62,9 +64,9 @@ async function writeEveryStatus(mailboxes: Informer): Promise<void> {
 /** Per variant: time to take in a status write of every Mailbox and parse what changed. */
 const statusWriteMs: Record<string, number> = {};
 
-async function measure(label: string, transform: ((o: KubeObject) => KubeObject) | undefined): Promise<[string, number]> {
+async function measure(label: string, { transform, store }: Variant): Promise<[string, number]> {
   const base = settledHeapUsed();
-  const { manager, informers } = fakeManager(transform);
+  const { manager, informers } = fakeManager(transform, store);
   let view: ClusterView | undefined;
   let mailboxes: Informer;
   if (values.view) {
@@ -89,14 +91,17 @@ async function measure(label: string, transform: ((o: KubeObject) => KubeObject)
   return [label, Math.round(bytes)];
 }
 
-const VARIANTS = {
-  asListed: (o: KubeObject) => o,
-  withoutManagedFields: stripManagedFields,
-  cacheTransform,
-  // What ClusterView asks of the Mailbox informer now (its `compact`), then the cache's own.
-  compactRecord: (o: KubeObject) => compactMailbox(cacheTransform(o)),
-} as const;
-type Variant = keyof typeof VARIANTS;
+interface Variant { transform?: (o: KubeObject) => KubeObject; store?: () => ObjectStore<KubeObject> }
+const compactRecord = (o: KubeObject) => compactMailbox(cacheTransform(o));
+const VARIANTS: Record<string, Variant> = {
+  asListed: { transform: (o: KubeObject) => o },
+  withoutManagedFields: { transform: stripManagedFields },
+  cacheTransform: { transform: cacheTransform },
+  // The compact record (ClusterView's `compact` for Mailboxes), each kept as an object.
+  compactRecord: { transform: compactRecord },
+  // What ClusterView asks of the Mailbox informer now: the compact record, kept in columns.
+  packedStore: { transform: compactRecord, store: packedMailboxStore },
+};
 
 if (values.variant === undefined) {
   // Each variant in a process of its own (see eachVariantInItsOwnProcess), merged into one line.
@@ -105,6 +110,6 @@ if (values.variant === undefined) {
   process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: merge('bytesPerMailbox'), ...(values['status-writes'] ? { statusWriteMs: merge('statusWriteMs') } : {}) })}\n`);
 } else {
   if (!(values.variant in VARIANTS)) throw new Error(`--variant ${values.variant}: pass one of ${Object.keys(VARIANTS).join(', ')}`);
-  const [label, bytes] = await measure(values.variant, VARIANTS[values.variant as Variant]);
+  const [label, bytes] = await measure(values.variant, VARIANTS[values.variant]!);
   process.stdout.write(`${JSON.stringify({ bytesPerMailbox: { [label]: bytes }, ...(values['status-writes'] ? { statusWriteMs } : {}) })}\n`);
 }

@@ -3,7 +3,8 @@
 // host → claimants). Nothing here writes to the apiserver.
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
 import { Indexer, objectKey } from '../kube/index.ts';
-import { PARSED_SPEC, compactMailbox } from './mailbox/cached-mailbox.ts';
+import { PARSED_SPEC, VALID_AS_IS, compactMailbox, sameFields } from './mailbox/cached-mailbox.ts';
+import { packedMailboxStore } from './mailbox/mailbox-store.ts';
 import { adoptMailDomainRunRows } from './checks/run-row-strings.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
@@ -43,8 +44,6 @@ function memoParse<T>(parse: (o: unknown) => ParseResult<T>): (o: KubeObject) =>
   };
 }
 
-const VALID_AS_IS = Symbol('validAsIs');
-
 /**
  * parseMailboxSpec once per spec, remembered on the cached object itself (and on the next
  * versions that keep the spec: derivedFromSpec, so a status write does not parse it again): at
@@ -66,11 +65,6 @@ export function memoMailboxSpec(o: KubeObject): ParseResult<MailboxSpec> {
   return asIs ? { ok: true, value: o.spec as MailboxSpec } : r;
 }
 
-function sameFields(parsed: object, raw: unknown): boolean {
-  if (raw === null || typeof raw !== 'object') return false;
-  const a = Object.keys(parsed);
-  return a.length === Object.keys(raw).length && a.every((k) => (parsed as Record<string, unknown>)[k] === (raw as Record<string, unknown>)[k]);
-}
 
 export class ClusterView {
   readonly servers: Informer<KubeObject>;
@@ -133,7 +127,7 @@ export class ClusterView {
     // objects, read only for who declared which host: no status (at a hoster's size, every
     // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
     this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: adoptMailDomainRunRows });
-    this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox });
+    this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox, store: packedMailboxStore });
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);
     this.services = owned(SERVICES);

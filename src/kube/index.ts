@@ -7,7 +7,7 @@ export type { ApiStatus, StatusCause } from './errors.ts';
 export { Informer, derivedFromSpec, poolStrings, shareConditions, StringPool } from './informer.ts';
 export { Indexer } from './indexer.ts';
 export type { IndexFunc } from './indexer.ts';
-export type { InformerOptions, EventHandlers, InformerStats, RestartReason } from './informer.ts';
+export type { InformerOptions, EventHandlers, InformerStats, ObjectStore, RestartReason } from './informer.ts';
 export { WorkQueue } from './workqueue.ts';
 export type { WorkQueueOptions, WorkQueueMetrics } from './workqueue.ts';
 export { Controller, ownerKeys, meaningfulUpdate } from './controller.ts';

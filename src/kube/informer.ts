@@ -63,6 +63,26 @@ export interface InformerOptions {
    * repeated strings pooled. Applies before handlers see the object.
    */
   transform?: (obj: KubeObject) => KubeObject;
+  /** Where the objects are kept; default a Map (see ObjectStore). */
+  store?: () => ObjectStore<KubeObject>;
+}
+
+/**
+ * Where an informer keeps its objects, by key (a Map is one). A kind cached by the hundred
+ * thousand may keep them packed and hand out a new object on each read: what a reader keeps
+ * of one is then its own, and two reads of one version are equal, not the same object.
+ */
+export interface ObjectStore<T> {
+  readonly size: number;
+  get(key: string): T | undefined;
+  set(key: string, obj: T): unknown;
+  delete(key: string): boolean;
+  keys(): Iterable<string>;
+  values(): Iterable<T>;
+  entries(): Iterable<[string, T]>;
+  /** The key string the store holds for this key, without reading the object (a store that
+   *  builds objects on reads); absent: objectKey of the object read. */
+  heldKey?(key: string): string | undefined;
 }
 
 /** The object without metadata.managedFields (same object when absent). */
@@ -360,7 +380,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, bookmarks: 0, restarts: { closed: 0, watchdog: 0, error: 0, gone: 0 } };
   readonly #opts: InformerOptions;
   readonly #clock: Clock;
-  readonly #store = new Map<string, T>();
+  readonly #store: ObjectStore<T>;
   readonly #handlers = new Set<EventHandlers<T>>();
   readonly #synced = new Set<string>();
   readonly #scopes: string[];
@@ -372,6 +392,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#opts = opts;
     this.resource = opts.resource;
     this.#clock = opts.clock ?? realClock;
+    this.#store = (opts.store?.() ?? new Map<string, KubeObject>()) as ObjectStore<T>;
     // '' is the all-namespaces scope; cluster-scoped kinds ignore namespaces.
     const nss = opts.resource.namespaced ? [...new Set(opts.namespaces ?? [])].filter(Boolean) : [];
     this.#scopes = nss.length ? nss : [''];
@@ -579,6 +600,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** The key string of the version in the store, if any: one string per object for good. */
   #keyOf(key: string): string {
+    if (this.#store.heldKey) return this.#store.heldKey(key) ?? key;
     const held = this.#store.get(key);
     return held ? objectKey(held) : key;
   }
@@ -591,7 +613,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   #replace(scope: string, items: T[]): void {
     const fresh = new Map(items.map((o) => [objectKey(o), o]));
     for (const [key, obj] of fresh) rememberKey(obj, this.#keyOf(key));
-    for (const [key, old] of [...this.#store]) {
+    for (const [key, old] of [...this.#store.entries()]) {
       if (this.#inScope(scope, old) && !fresh.has(key)) {
         this.#store.delete(key);
         this.#emitDelete(old);

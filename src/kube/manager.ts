@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { loadKubeConfig, type ClusterConfig } from './kubeconfig.ts';
-import { cacheTransform, dropStatus, Informer, type InformerOptions } from './informer.ts';
+import { cacheTransform, dropStatus, Informer, type InformerOptions, type ObjectStore } from './informer.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { LeaderElector, defaultIdentity } from './leader-election.ts';
 import { EventRecorder } from './events.ts';
@@ -69,6 +69,9 @@ export interface InformerRequest {
    *  strings: for a kind cached by the hundred thousand, a compact record of the fields read.
    *  Part of the informer's identity (by the function's name). */
   compact?: (obj: KubeObject) => KubeObject;
+  /** Where the informer keeps the objects (ObjectStore; default a Map). Part of its identity
+   *  (by the function's name). */
+  store?: () => ObjectStore<KubeObject>;
 }
 
 export class Manager {
@@ -114,7 +117,7 @@ export class Manager {
     const namespaces = req.namespaces ?? this.#opts.namespaces ?? [];
     const withoutStatus = req.withoutStatus ?? false;
     const compact = req.compact;
-    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '']);
+    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '', req.store?.name ?? '']);
     let inf = this.#informers.get(id);
     if (!inf) {
       inf = new Informer<KubeObject>({
@@ -123,6 +126,7 @@ export class Manager {
         resource,
         namespaces,
         labelSelector,
+        ...(req.store ? { store: req.store } : {}),
         ...(withoutStatus || compact ? { transform: (o: KubeObject) => {
           const kept = withoutStatus ? dropStatus(o) : o;
           return compact ? compact(cacheTransform(kept)) : cacheTransform(kept);

@@ -1,5 +1,6 @@
 // What the operator keeps of each Mailbox in its cache: the fields its three controllers read,
-// in a record laid out once. A hoster caches 100,000 Mailboxes; the object the apiserver sends
+// in a record laid out once (the Mailbox informer's store packs these into columns and builds
+// one again on each read: mailbox-store.ts). A hoster caches 100,000 Mailboxes; the object the apiserver sends
 // (managedFields dropped) took ~300 B each (a heap snapshot at 5,000 MailDomains): its
 // metadata and the object itself each had a separate property array for the properties added
 // after parsing (the cache key, the parsed spec), and every Mailbox carried its own apiVersion
@@ -10,6 +11,9 @@ import { derivedFromSpec, reserveKeySlot, shareConditions, type KubeObject, type
 /** Where memoMailboxSpec keeps a Mailbox's parsed spec (derivedFromSpec: a version that keeps
  *  the spec keeps its parse). */
 export const PARSED_SPEC = derivedFromSpec(Symbol('parsedMailboxSpec'));
+
+/** What PARSED_SPEC holds for a spec the schema passes unchanged: the spec is its own parse. */
+export const VALID_AS_IS = Symbol('validAsIs');
 
 /** The metadata fields the Mailbox and MapiServer controllers read, and the cache's
  *  bookkeeping (resourceVersion, generation). Labels, annotations, owner references and
@@ -40,10 +44,11 @@ export class CachedMailbox implements KubeObject {
   status: unknown;
   [field: string]: unknown;
 
-  constructor(obj: KubeObject) {
-    this.metadata = keptMetadata(obj.metadata);
-    this.spec = obj.spec;
-    this.status = obj.status;
+  /** `metadata`: what keptMetadata keeps. */
+  constructor(metadata: ObjectMeta, spec: unknown, status: unknown) {
+    this.metadata = metadata;
+    this.spec = spec;
+    this.status = status;
     reserveKeySlot(this);
     Object.defineProperty(this, PARSED_SPEC, { value: undefined, writable: true });
   }
@@ -57,5 +62,13 @@ Object.defineProperties(CachedMailbox.prototype, {
  *  the cache pooled: 100,000 Mailboxes carry a few distinct condition lists between them, so
  *  theirs are shared (shareConditions), one frozen copy each. */
 export function compactMailbox(obj: KubeObject): KubeObject {
-  return shareConditions(new CachedMailbox(obj));
+  return shareConditions(new CachedMailbox(keptMetadata(obj.metadata), obj.spec, obj.status));
+}
+
+/** Whether a parsed spec has exactly the raw spec's fields, each the same value: the spec
+ *  is then its own parse. */
+export function sameFields(parsed: object, raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object') return false;
+  const a = Object.keys(parsed);
+  return a.length === Object.keys(raw).length && a.every((k) => (parsed as Record<string, unknown>)[k] === (raw as Record<string, unknown>)[k]);
 }

@@ -27,11 +27,19 @@ export interface MailboxControllerOptions {
 }
 
 /** Mailboxes by namespace and lower-cased address, kept current from informer events, so a
- *  duplicate check looks at the few Mailboxes sharing an address, not all of them. Nearly
- *  every address has one Mailbox: it is kept as the object itself (a Map per address and a
- *  "namespace/address" key string were ~40 % of this controller's memory per Mailbox). */
+ *  duplicate check looks at the few Mailboxes sharing an address, not all of them. It holds
+ *  their cache keys (the informer's own strings) and reads the Mailboxes from the cache: the
+ *  cache hands out a new object on each read (PackedMailboxStore), which kept here would be
+ *  a copy of every Mailbox. Nearly every address has one Mailbox: its key stands alone (a
+ *  Set per address and a "namespace/address" key string were ~40 % of this controller's
+ *  memory per Mailbox). */
 export class AddressIndex {
-  readonly #byNamespace = new Map<string, Map<string, KubeObject | Map<string, KubeObject>>>();
+  readonly #byNamespace = new Map<string, Map<string, string | Set<string>>>();
+  readonly #get: (key: string) => KubeObject | undefined;
+  /** `get`: the cached Mailbox of a key (the informer's getByKey). */
+  constructor(get: (key: string) => KubeObject | undefined) {
+    this.#get = get;
+  }
   static address(obj: KubeObject): string | undefined {
     const address = (obj.spec as { address?: unknown } | undefined)?.address;
     return typeof address === 'string' ? address.toLowerCase() : undefined;
@@ -46,14 +54,10 @@ export class AddressIndex {
     let byAddress = this.#byNamespace.get(namespace);
     if (!byAddress) this.#byNamespace.set(namespace, (byAddress = new Map()));
     const held = byAddress.get(address);
-    const name = obj.metadata.name ?? '';
-    if (held === undefined || (!(held instanceof Map) && held.metadata.name === name)) {
-      byAddress.set(address, obj);
-    } else if (held instanceof Map) {
-      held.set(name, obj);
-    } else {
-      byAddress.set(address, new Map([[held.metadata.name ?? '', held], [name, obj]]));
-    }
+    const key = keyOf(obj);
+    if (held === undefined || held === key) byAddress.set(address, key);
+    else if (held instanceof Set) held.add(key);
+    else byAddress.set(address, new Set([held, key]));
   }
   remove(obj: KubeObject): void {
     const address = AddressIndex.address(obj);
@@ -61,11 +65,11 @@ export class AddressIndex {
     const byAddress = this.#byNamespace.get(obj.metadata.namespace ?? '');
     const held = byAddress?.get(address);
     if (!byAddress || held === undefined) return;
-    const name = obj.metadata.name ?? '';
-    if (held instanceof Map) {
-      held.delete(name);
-      if (held.size === 1) byAddress.set(address, held.values().next().value as KubeObject);
-    } else if (held.metadata.name === name) {
+    const key = keyOf(obj);
+    if (held instanceof Set) {
+      held.delete(key);
+      if (held.size === 1) byAddress.set(address, held.values().next().value as string);
+    } else if (held === key) {
       byAddress.delete(address);
       if (byAddress.size === 0) this.#byNamespace.delete(obj.metadata.namespace ?? '');
     }
@@ -78,13 +82,20 @@ export class AddressIndex {
    *  string when its spec spells it in lower case), else `address` itself. */
   canonical(namespace: string | undefined, address: string): string {
     const held = this.#byNamespace.get(namespace ?? '')?.get(address);
-    const one = held instanceof Map ? held.values().next().value : held;
-    const spelled = (one?.spec as { address?: unknown } | undefined)?.address;
+    const one = held instanceof Set ? held.values().next().value : held;
+    const spelled = one === undefined ? undefined : (this.#get(one)?.spec as { address?: unknown } | undefined)?.address;
     return spelled === address ? spelled : address;
   }
-  declaring(namespace: string | undefined, address: string): KubeObject[] {
+  /** Keys of the Mailboxes declaring this lower-cased address. */
+  keysDeclaring(namespace: string | undefined, address: string): string[] {
     const held = this.#byNamespace.get(namespace ?? '')?.get(address);
-    return held === undefined ? [] : held instanceof Map ? [...held.values()] : [held];
+    return held === undefined ? [] : held instanceof Set ? [...held] : [held];
+  }
+  declaring(namespace: string | undefined, address: string): KubeObject[] {
+    return this.keysDeclaring(namespace, address).flatMap((k) => {
+      const o = this.#get(k);
+      return o ? [o] : [];
+    });
   }
 }
 
@@ -140,7 +151,7 @@ export function serverViewOfMailboxes(server: KubeObject): string {
 export function registerMailboxController(opts: MailboxControllerOptions) {
   const { manager, view } = opts;
   const now = opts.now ?? (() => new Date());
-  const index = new AddressIndex();
+  const index = new AddressIndex((key) => view.mailboxes.getByKey(key));
   let enqueue: (key: string) => void = () => {};
   view.mailboxes.addHandlers({
     onAdd: (o) => index.add(o),
@@ -325,7 +336,7 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     const changed = new Set<string>();
     for (const [address, value] of current) if (before.get(address) !== value) changed.add(address);
     for (const address of before.keys()) if (!current.has(address)) changed.add(address);
-    return [...changed].flatMap((address) => index.declaring(cm.metadata.namespace, address).map(keyOf));
+    return [...changed].flatMap((address) => index.keysDeclaring(cm.metadata.namespace, address));
   };
   const sameAddress = (m: KubeObject): string[] => index.sharing(m).filter((o) => o.metadata.name !== m.metadata.name).map(keyOf);
 

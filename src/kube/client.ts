@@ -93,6 +93,9 @@ export function apiVersionOf(ref: Pick<ResourceRef, 'group' | 'version'>): strin
 
 /** `namespace/name`, or `name` for cluster-scoped objects: the store and queue key. */
 const CACHED_KEY = Symbol('objectKey');
+/** The symbol under which an object keeps its key (objectKey reads it): for a class whose
+ *  instances give theirs from a getter instead of a property of their own. */
+export const OBJECT_KEY: typeof CACHED_KEY = CACHED_KEY;
 
 /**
  * "namespace/name" (the name alone for a cluster-scoped object). For an object of an

@@ -1,6 +1,6 @@
 // The controller runtime's public surface: what a product controller and `mapi-operator run`
 // import. Everything else in src/kube is an implementation detail.
-export { KubeClient, resourcePath, groupVersionPath, apiVersionOf, objectKey, rememberKey, reserveKeySlot, splitKey, DEFAULT_TIMEOUT_MS } from './client.ts';
+export { KubeClient, resourcePath, groupVersionPath, apiVersionOf, objectKey, OBJECT_KEY, rememberKey, reserveKeySlot, splitKey, DEFAULT_TIMEOUT_MS } from './client.ts';
 export type { ResourceRef, KubeObject, ObjectMeta, OwnerReference, RequestOptions } from './client.ts';
 export { KubeApiError, KubeTimeoutError, isNotFound, isConflict, isAlreadyExists, isGone } from './errors.ts';
 export type { ApiStatus, StatusCause } from './errors.ts';

@@ -12,9 +12,42 @@
 // (VALID_AS_IS), and a read never validates again. Anything else (a spec the apiserver's schema
 // would not pass, a field this layout has no column for) is kept as the object it came as.
 import type { KubeObject, ObjectMeta, ObjectStore } from '../../kube/index.ts';
-import { objectKey, rememberKey } from '../../kube/index.ts';
+import { OBJECT_KEY, objectKey } from '../../kube/index.ts';
+import { API_VERSION } from '../../api/common.ts';
 import { parseMailboxSpec } from '../../api/parse.ts';
-import { CachedMailbox, PARSED_SPEC, VALID_AS_IS, sameFields } from './cached-mailbox.ts';
+import { PARSED_SPEC, VALID_AS_IS, sameFields } from './cached-mailbox.ts';
+
+/**
+ * A Mailbox read from its slot. Built on every read, so nothing costly per instance: its key
+ * (the store's own string) in a private field and its parse (the spec itself) from getters on
+ * the prototype, where a spread or JSON does not see them. Its spec is its own, not frozen:
+ * a reader that changed it would change nobody else's.
+ */
+export class PackedMailbox implements KubeObject {
+  declare readonly apiVersion: typeof API_VERSION;
+  declare readonly kind: 'Mailbox';
+  metadata: ObjectMeta;
+  spec: unknown;
+  status: unknown;
+  readonly #key: string;
+  [field: string]: unknown;
+  constructor(key: string, metadata: ObjectMeta, spec: unknown, status: unknown) {
+    this.metadata = metadata;
+    this.spec = spec;
+    this.status = status;
+    this.#key = key;
+  }
+  get [OBJECT_KEY](): string {
+    return this.#key;
+  }
+  get [PARSED_SPEC](): typeof VALID_AS_IS {
+    return VALID_AS_IS;
+  }
+}
+Object.defineProperties(PackedMailbox.prototype, {
+  apiVersion: { value: API_VERSION },
+  kind: { value: 'Mailbox' },
+});
 
 interface PackedSpec { address: string; domainRef: string; mapiEnabled: boolean }
 
@@ -146,18 +179,15 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
   #read(slot: number): KubeObject {
     const key = this.#key[slot]!;
     const namespace = this.#namespace[slot]!;
-    const deletionTimestamp = this.#deleting.get(slot);
+    const deletionTimestamp = this.#deleting.size === 0 ? undefined : this.#deleting.get(slot);
     const metadata: ObjectMeta = {
       name: key.slice(namespace.length + 1), namespace, resourceVersion: this.#resourceVersion[slot],
       generation: this.#generation[slot], creationTimestamp: this.#created[slot],
-      ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
     };
+    if (deletionTimestamp !== undefined) metadata.deletionTimestamp = deletionTimestamp;
     // The field order the apiserver writes (its JSON sorts map keys).
-    const spec = Object.freeze({ address: this.#address[slot]!, domainRef: this.#domainRef[slot]!, mapiEnabled: this.#mapiEnabled[slot]! });
-    const o = new CachedMailbox(metadata, spec, this.#status[slot]);
-    rememberKey(o, key);
-    (o as unknown as Record<symbol, unknown>)[PARSED_SPEC] = VALID_AS_IS;
-    return o;
+    const spec = { address: this.#address[slot]!, domainRef: this.#domainRef[slot]!, mapiEnabled: this.#mapiEnabled[slot]! };
+    return new PackedMailbox(key, metadata, spec, this.#status[slot]);
   }
 }
 

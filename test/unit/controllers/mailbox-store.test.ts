@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PackedMailboxStore, packedMailboxStore } from '../../../src/controllers/mailbox/mailbox-store.ts';
+import { PackedMailbox, PackedMailboxStore, packedMailboxStore } from '../../../src/controllers/mailbox/mailbox-store.ts';
 import { CachedMailbox, PARSED_SPEC, VALID_AS_IS, compactMailbox } from '../../../src/controllers/mailbox/cached-mailbox.ts';
 import { memoMailboxSpec } from '../../../src/controllers/cluster-view.ts';
 import { Informer, cacheTransform } from '../../../src/kube/informer.ts';
@@ -24,10 +24,12 @@ test('a packed Mailbox reads back equal: metadata, spec, the shared status itsel
   const stored = put(store, cached(mailbox(7)));
   const read = store.get('tenant-a/d0-u7')!;
   assert.equal(store.unpacked, 0, 'packed, not kept as an object');
-  assert.ok(read instanceof CachedMailbox);
+  assert.ok(read instanceof PackedMailbox);
   assert.deepEqual(plain(read), plain(stored));
   assert.equal(read.status, stored.status, 'the status is the pooled object, not a copy');
   assert.equal(objectKey(read), 'tenant-a/d0-u7');
+  assert.deepEqual(Object.keys(read), ['metadata', 'spec', 'status'], 'nothing else of its own');
+  assert.deepEqual(Object.getOwnPropertySymbols({ ...read }), [], 'a spread copies neither its key nor its parse');
   assert.notEqual(store.get('tenant-a/d0-u7'), read, 'a new object per read');
   assert.deepEqual(JSON.parse(JSON.stringify(read)), JSON.parse(JSON.stringify(stored)), 'the same JSON (what a status apply or a log would see)');
 });
@@ -40,7 +42,8 @@ test('a packed Mailbox reads as already parsed: the spec is its own parse and is
   const parsed = memoMailboxSpec(read);
   assert.ok(parsed.ok);
   assert.equal(parsed.value, read.spec);
-  assert.ok(Object.isFrozen(read.spec), 'the cache is read-only');
+  (read.spec as { mapiEnabled: boolean }).mapiEnabled = false;
+  assert.equal((store.get('tenant-a/d0-u3')!.spec as { mapiEnabled: boolean }).mapiEnabled, true, 'a reader that changes its copy changes nobody else\'s');
 });
 
 test('a Mailbox the layout does not fit is kept whole: an invalid address, a missing or extra field; packed again once it fits', () => {

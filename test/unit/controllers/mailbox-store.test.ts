@@ -34,6 +34,17 @@ test('a packed Mailbox reads back equal: metadata, spec, the shared status itsel
   assert.deepEqual(JSON.parse(JSON.stringify(read)), JSON.parse(JSON.stringify(stored)), 'the same JSON (what a status apply or a log would see)');
 });
 
+test('a resourceVersion reads back as the same string, whatever it looks like', () => {
+  const store = new PackedMailboxStore();
+  for (const rv of ['6001', '9007199254740993', '0123', '12a', '1e3', '', ' 7']) {
+    const o = cached(mailbox(9, { rv: 1 }));
+    o.metadata.resourceVersion = rv;
+    put(store, o);
+    assert.equal(store.get(objectKey(o))!.metadata.resourceVersion, rv);
+  }
+  assert.equal(store.unpacked, 0);
+});
+
 test('a packed Mailbox reads as already parsed: the spec is its own parse and is not validated again', () => {
   const store = new PackedMailboxStore();
   put(store, cached(mailbox(3)));

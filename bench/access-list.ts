@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MapiServer } from '../src/api/mapiserver.ts';
 import { parseMapiServerSpec } from '../src/api/parse.ts';
-import { desiredAccessConfigMaps, type AccessListInput } from '../src/builders/access.ts';
+import { desiredAccessConfigMaps, entryAddress, entryMapiEnabled, type AccessListInput } from '../src/builders/access.ts';
 
 export interface BenchRow { name: string; baseline: string; ms: number; baseMs: number }
 
@@ -66,7 +66,7 @@ export function accessListBench(): AccessListFigures {
   const lines = ['mailboxes  ConfigMaps  shards  total KiB  largest ConfigMap KiB  (ConfigMap limit 1024 KiB, shard target < 256 KiB)'];
   for (const n of SIZES) {
     const input = accessInput(n);
-    const flat = Object.fromEntries(input.mailboxes.map((m) => [m.address, m.mapiEnabled]));
+    const flat = Object.fromEntries(input.mailboxes.map((m) => [entryAddress(m), entryMapiEnabled(m)]));
     rows.push({
       name: `access list, ${n.toLocaleString('en')} mailboxes`,
       baseline: 'JSON.stringify(map)',

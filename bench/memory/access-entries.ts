@@ -8,7 +8,7 @@
 //   node --expose-gc bench/memory/access-entries.ts [--mailboxes 100000]
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
-import { desiredAccessConfigMaps } from '../../src/builders/access.ts';
+import { desiredAccessConfigMaps, entryAddress } from '../../src/builders/access.ts';
 import { parseMapiServerSpec } from '../../src/api/parse.ts';
 import { readAccessConfigMap } from '../../src/controllers/mailbox/controller.ts';
 import { accessInput } from '../access-list.ts';
@@ -27,7 +27,7 @@ const input = accessInput(n);
 const built = desiredAccessConfigMaps(server, input);
 const copies = () => built.map((cm) => JSON.parse(JSON.stringify(cm)) as KubeObject);
 // The address strings the Mailbox controller's cache already holds (its Mailboxes' specs).
-const cachedAddresses = new Map(input.mailboxes.map((m) => { const a = m.address.toLowerCase(); return [a, a]; }));
+const cachedAddresses = new Map(input.mailboxes.map((m) => { const a = entryAddress(m).toLowerCase(); return [a, a]; }));
 
 function kept(read: (cm: KubeObject) => unknown): number {
   const configMaps = copies();

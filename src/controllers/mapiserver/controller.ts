@@ -75,9 +75,9 @@ export function registerMapiServerController(opts: MapiServerControllerOptions) 
     for (const [mailboxName, verdict] of mailboxVerdicts(md, views)) {
       const mailbox = byName.get(mailboxName);
       if (!verdict.valid || !mailbox) continue;
-      // The cached spec itself when it says what the list should (MAPI on for the domain, as
-      // nearly always): at 100,000 Mailboxes a pair per Mailbox was ~4 MiB of this memo.
-      mailboxes.push(mailbox.spec.mapiEnabled === verdict.effective ? mailbox.spec : { address: mailbox.spec.address, mapiEnabled: verdict.effective });
+      // The cache's own address string alone when MAPI is on (as nearly always): the cache
+      // builds a new spec object on each read, and one kept per Mailbox was 4.6 MiB here.
+      mailboxes.push(verdict.effective ? mailbox.spec.address : { address: mailbox.spec.address, mapiEnabled: false });
     }
     return {
       uid: md.metadata.uid, generation: md.metadata.generation, mailboxRevision,

@@ -99,6 +99,13 @@ test('stable bytes: the same list in any order, any case, gives the same ConfigM
   assert.deepEqual(keys, [...keys].sort(), 'keys sorted');
 });
 
+test('an address alone stands for MAPI on: the same ConfigMaps as the address with mapiEnabled true', () => {
+  const input = accessInput(2_000);
+  const bare: AccessListInput = { domains: input.domains, mailboxes: input.mailboxes.map((m) => (typeof m !== 'string' && m.mapiEnabled ? m.address : m)) };
+  assert.ok(bare.mailboxes.some((m) => typeof m === 'string') && bare.mailboxes.some((m) => typeof m !== 'string'), 'both forms in one list');
+  assert.deepEqual(desiredAccessConfigMaps(server, bare), desiredAccessConfigMaps(server, input));
+});
+
 test('a duplicate address cannot switch MAPI back on; a domain two MailDomains list resolves the same in any order', () => {
   const cases: { mailboxes: AccessListInput['mailboxes']; value: boolean }[] = [
     { mailboxes: [{ address: 'a@example.com', mapiEnabled: true }, { address: 'A@example.com', mapiEnabled: false }], value: false },

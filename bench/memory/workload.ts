@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { KubeObject, Manager } from '../../src/kube/index.ts';
-import { Informer } from '../../src/kube/informer.ts';
+import { Informer, type ObjectStore } from '../../src/kube/informer.ts';
 import { statusChanged } from '../../src/kube/status-diff.ts';
 import { ClusterView } from '../../src/controllers/cluster-view.ts';
 import { registerMailboxController } from '../../src/controllers/mailbox/controller.ts';
@@ -29,11 +29,11 @@ const byId = new Map<string, Informer>();
 const manager = {
   client: api.client,
   logger: { child: () => manager.logger, info() {}, debug() {}, warn() {}, error() {} },
-  informer(resource: typeof MAILBOXES, req: { namespaces?: string[] } = {}) {
+  informer(resource: typeof MAILBOXES, req: { namespaces?: string[]; store?: () => ObjectStore<KubeObject> } = {}) {
     const id = `${resource.plural}/${JSON.stringify(req.namespaces ?? [])}`;
     let inf = byId.get(id);
     if (!inf) {
-      inf = new Informer({ client: api.client, resource, watchTimeoutSeconds: 3600 });
+      inf = new Informer({ client: api.client, resource, watchTimeoutSeconds: 3600, ...(req.store ? { store: req.store } : {}) });
       byId.set(id, inf);
       informers.push(inf);
     }

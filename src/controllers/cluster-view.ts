@@ -4,7 +4,7 @@
 import type { Informer, KubeObject, Manager } from '../kube/index.ts';
 import { Indexer, objectKey } from '../kube/index.ts';
 import { PARSED_SPEC, VALID_AS_IS, compactMailbox, sameFields } from './mailbox/cached-mailbox.ts';
-import { packedMailboxStore } from './mailbox/mailbox-store.ts';
+import { PackedMailboxStore, mailboxDomainKey, packedMailboxStore } from './mailbox/mailbox-store.ts';
 import { adoptMailDomainRunRows } from './checks/run-row-strings.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
@@ -65,7 +65,6 @@ export function memoMailboxSpec(o: KubeObject): ParseResult<MailboxSpec> {
   return asIs ? { ok: true, value: o.spec as MailboxSpec } : r;
 }
 
-
 export class ClusterView {
   readonly servers: Informer<KubeObject>;
   readonly domains: Informer<KubeObject>;
@@ -97,7 +96,8 @@ export class ClusterView {
   readonly parseMailboxSpec = memoMailboxSpec;
 
   readonly #domainsByServer: Indexer<KubeObject>;
-  readonly #mailboxesByDomain: Indexer<KubeObject>;
+  /** The Mailbox informer's store: its Mailboxes, and which declare a domain or an address. */
+  readonly #mailboxStore: PackedMailboxStore;
   // Per MailDomain key, a number that changes whenever its Mailboxes do (one added, removed,
   // its spec changed or its deletion started; not a status write): what a server derived
   // from a domain's Mailboxes at one revision still holds while it stays. One counter for
@@ -150,16 +150,16 @@ export class ClusterView {
     });
     const domainOfMailbox = (o: KubeObject): string | undefined => {
       const ref = spec(o).domainRef;
-      return typeof ref === 'string' ? `${o.metadata.namespace}/${ref}` : undefined;
+      return typeof ref === 'string' ? mailboxDomainKey(o.metadata.namespace, ref) : undefined;
     };
-    this.#mailboxesByDomain = new Indexer(this.mailboxes, (o) => {
-      const d = domainOfMailbox(o);
-      return d ? [d] : [];
-    });
+    // The store indexes its Mailboxes by domain itself (before any handler sees an event).
+    const mailboxStore = this.mailboxes.store;
+    if (!(mailboxStore instanceof PackedMailboxStore)) throw new Error('ClusterView: the Mailbox informer must keep its Mailboxes in a PackedMailboxStore (the informer request\'s store)');
+    this.#mailboxStore = mailboxStore;
     const bump = (o: KubeObject) => {
       const d = domainOfMailbox(o);
       if (d === undefined) return;
-      if (this.#mailboxesByDomain.count(d) === 0) this.#mailboxRevisions.delete(d);
+      if (mailboxStore.countOfDomain(d) === 0) this.#mailboxRevisions.delete(d);
       else this.#mailboxRevisions.set(d, ++this.#lastMailboxRevision);
     };
     this.mailboxes.addHandlers({
@@ -217,8 +217,13 @@ export class ClusterView {
     return this.#domainsByServer.valuesOf(domainKey);
   }
 
+  /** The Mailbox informer's store, for lookups by domain and by address. */
+  get mailboxStore(): PackedMailboxStore {
+    return this.#mailboxStore;
+  }
+
   mailboxKeysOf(domainKey: string): string[] {
-    return this.#mailboxesByDomain.keys(domainKey);
+    return this.#mailboxStore.keysOfDomain(domainKey);
   }
 
   /** Changes whenever the Mailboxes of this MailDomain do (see #mailboxRevisions); 0: none. */

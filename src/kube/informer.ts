@@ -398,6 +398,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#scopes = nss.length ? nss : [''];
   }
 
+  /** Where the objects are kept (InformerOptions.store): for readers of a store that answers
+   *  more than lookups by key. Only the informer writes to it. */
+  get store(): ObjectStore<T> {
+    return this.#store;
+  }
+
   get #name(): string {
     const r = this.resource;
     return r.group ? `${r.plural}.${r.group}` : r.plural;

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { KubeClient, KubeObject, Manager, ResourceRef } from '../../src/kube/index.ts';
-import { Informer, cacheTransform } from '../../src/kube/informer.ts';
+import { Informer, cacheTransform, type ObjectStore } from '../../src/kube/informer.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 import { OWNED_KINDS } from '../../src/controllers/resources.ts';
 import { ISSUERS, MAILBOXES, MAILDOMAINS, MAPISERVERS } from '../../src/controllers/resources.ts';
@@ -137,11 +137,11 @@ export function fakeKube(): FakeKube {
     client,
     logger,
     metrics: { registry: new Registry() },
-    informer(resource: ResourceRef, req: { namespaces?: string[] } = {}) {
+    informer(resource: ResourceRef, req: { namespaces?: string[]; store?: () => ObjectStore<KubeObject> } = {}) {
       const id = `${resource.plural}/${JSON.stringify(req.namespaces ?? [])}`;
       let inf = byId.get(id);
       if (!inf) {
-        inf = new Informer({ client, resource, transform: cacheTransform, watchTimeoutSeconds: 3600 });
+        inf = new Informer({ client, resource, transform: cacheTransform, watchTimeoutSeconds: 3600, ...(req.store ? { store: req.store } : {}) });
         byId.set(id, inf);
         informers.push(inf);
       }

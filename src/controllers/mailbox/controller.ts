@@ -12,6 +12,7 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
+import type { PackedMailboxStore } from './mailbox-store.ts';
 import {
   decideMailbox, domainPasses, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, serverHeldForDomains, serverRolloutInProgress, UNTIL_DOMAIN_CHANGES,
   type DomainState, type FirstStatusHold,
@@ -26,19 +27,14 @@ export interface MailboxControllerOptions {
   now?: () => Date;
 }
 
-/** Mailboxes by namespace and lower-cased address, kept current from informer events, so a
- *  duplicate check looks at the few Mailboxes sharing an address, not all of them. It holds
- *  their cache keys (the informer's own strings) and reads the Mailboxes from the cache: the
- *  cache hands out a new object on each read (PackedMailboxStore), which kept here would be
- *  a copy of every Mailbox. Nearly every address has one Mailbox: its key stands alone (a
- *  Set per address and a "namespace/address" key string were ~40 % of this controller's
- *  memory per Mailbox). */
+/** Mailboxes by namespace and lower-cased address, as the Mailbox informer's store indexes them
+ *  (PackedMailboxStore.keysDeclaring): a duplicate check looks at the few Mailboxes sharing an
+ *  address, not all of them. The store answers with keys and slot numbers; the Mailboxes are
+ *  read from it when asked for. */
 export class AddressIndex {
-  readonly #byNamespace = new Map<string, Map<string, string | Set<string>>>();
-  readonly #get: (key: string) => KubeObject | undefined;
-  /** `get`: the cached Mailbox of a key (the informer's getByKey). */
-  constructor(get: (key: string) => KubeObject | undefined) {
-    this.#get = get;
+  readonly #store: PackedMailboxStore;
+  constructor(store: PackedMailboxStore) {
+    this.#store = store;
   }
   static address(obj: KubeObject): string | undefined {
     const address = (obj.spec as { address?: unknown } | undefined)?.address;
@@ -47,53 +43,23 @@ export class AddressIndex {
   static sameKey(a: KubeObject, b: KubeObject): boolean {
     return a.metadata.namespace === b.metadata.namespace && AddressIndex.address(a) === AddressIndex.address(b);
   }
-  add(obj: KubeObject): void {
-    const address = AddressIndex.address(obj);
-    if (address === undefined) return;
-    const namespace = obj.metadata.namespace ?? '';
-    let byAddress = this.#byNamespace.get(namespace);
-    if (!byAddress) this.#byNamespace.set(namespace, (byAddress = new Map()));
-    const held = byAddress.get(address);
-    const key = keyOf(obj);
-    if (held === undefined || held === key) byAddress.set(address, key);
-    else if (held instanceof Set) held.add(key);
-    else byAddress.set(address, new Set([held, key]));
-  }
-  remove(obj: KubeObject): void {
-    const address = AddressIndex.address(obj);
-    if (address === undefined) return;
-    const byAddress = this.#byNamespace.get(obj.metadata.namespace ?? '');
-    const held = byAddress?.get(address);
-    if (!byAddress || held === undefined) return;
-    const key = keyOf(obj);
-    if (held instanceof Set) {
-      held.delete(key);
-      if (held.size === 1) byAddress.set(address, held.values().next().value as string);
-    } else if (held === key) {
-      byAddress.delete(address);
-      if (byAddress.size === 0) this.#byNamespace.delete(obj.metadata.namespace ?? '');
-    }
-  }
+  /** The cached Mailboxes declaring the address `obj` declares (itself included, if cached). */
   sharing(obj: KubeObject): KubeObject[] {
     const address = AddressIndex.address(obj);
     return address === undefined ? [] : this.declaring(obj.metadata.namespace, address);
   }
-  /** The address string a cached Mailbox already holds for this lower-cased address (the same
-   *  string when its spec spells it in lower case), else `address` itself. */
+  /** The address string a cached Mailbox already holds for this address (spelled the same),
+   *  else `address` itself: a reader keeps that one string instead of a copy. */
   canonical(namespace: string | undefined, address: string): string {
-    const held = this.#byNamespace.get(namespace ?? '')?.get(address);
-    const one = held instanceof Set ? held.values().next().value : held;
-    const spelled = one === undefined ? undefined : (this.#get(one)?.spec as { address?: unknown } | undefined)?.address;
-    return spelled === address ? spelled : address;
+    return this.#store.heldAddress(namespace ?? '', address) ?? address;
   }
   /** Keys of the Mailboxes declaring this lower-cased address. */
   keysDeclaring(namespace: string | undefined, address: string): string[] {
-    const held = this.#byNamespace.get(namespace ?? '')?.get(address);
-    return held === undefined ? [] : held instanceof Set ? [...held] : [held];
+    return this.#store.keysDeclaring(namespace ?? '', address);
   }
   declaring(namespace: string | undefined, address: string): KubeObject[] {
     return this.keysDeclaring(namespace, address).flatMap((k) => {
-      const o = this.#get(k);
+      const o = this.#store.get(k);
       return o ? [o] : [];
     });
   }
@@ -151,19 +117,13 @@ export function serverViewOfMailboxes(server: KubeObject): string {
 export function registerMailboxController(opts: MailboxControllerOptions) {
   const { manager, view } = opts;
   const now = opts.now ?? (() => new Date());
-  const index = new AddressIndex((key) => view.mailboxes.getByKey(key));
+  const index = new AddressIndex(view.mailboxStore);
   let enqueue: (key: string) => void = () => {};
   view.mailboxes.addHandlers({
-    onAdd: (o) => index.add(o),
+    // A Mailbox left an address: a duplicate of its old address may now be the first.
     onUpdate: (o, n) => {
-      // The same address (every status write): the entry is replaced where it is. A delete and
-      // a set left a deleted slot per write in the Map's table until its next rehash.
-      if (!AddressIndex.sameKey(o, n)) index.remove(o);
-      index.add(n);
-      // A Mailbox left an address: a duplicate of its old address may now be the first.
       if (!AddressIndex.sameKey(o, n)) for (const peer of index.sharing(o)) enqueue(keyOf(peer));
     },
-    onDelete: (o) => index.remove(o),
   });
 
   function domainState(namespace: string, name: string): { state: DomainState; md?: MailDomain; server?: MapiServer } {

@@ -7,6 +7,12 @@
 // creation second, status: pooled by the cache's transform). Each read builds the object
 // again (~1 µs); readers keep what they need of it, and nearly all keep nothing.
 //
+// The store also answers the two lookups the controllers make across Mailboxes: a domain's
+// Mailboxes (a list through the slots) and the Mailboxes declaring an address (a hash table of
+// slot numbers, slot-hash-table.ts). As maps of key sets beside the cache, with the store's own
+// key → slot map, those took ~115 B a Mailbox of JS heap; in typed arrays they take ~30 (a cached
+// Mailbox with the structures on top: 309 → 192 B at 100,000, `bench/memory/cache.ts --view`).
+//
 // Only a Mailbox whose spec the schema passes unchanged is packed (every Mailbox the apiserver
 // admitted and defaulted): what a packed Mailbox's spec parses to is then the spec itself
 // (VALID_AS_IS), and a read never validates again. Anything else (a spec the apiserver's schema
@@ -16,6 +22,7 @@ import { OBJECT_KEY, objectKey } from '../../kube/index.ts';
 import { API_VERSION } from '../../api/common.ts';
 import { parseMailboxSpec } from '../../api/parse.ts';
 import { PARSED_SPEC, VALID_AS_IS, sameFields } from './cached-mailbox.ts';
+import { SlotHashTable, hashString } from './slot-hash-table.ts';
 
 /**
  * A Mailbox read from its slot. Built on every read, so nothing costly per instance: its key
@@ -69,12 +76,26 @@ function regularMetadata(key: string, m: ObjectMeta): boolean {
     (m.deletionTimestamp === undefined || typeof m.deletionTimestamp === 'string');
 }
 
+/** A domain's Mailboxes in the store: a list through the slots, in the order they came. */
+interface DomainList { first: number; last: number; count: number }
+
+/** The key ClusterView indexes a Mailbox's domain under: `namespace/domainRef`. */
+export function mailboxDomainKey(namespace: string | undefined, domainRef: string): string {
+  return `${namespace}/${domainRef}`;
+}
+
 export class PackedMailboxStore implements ObjectStore<KubeObject> {
-  readonly #slots = new Map<string, number>();
-  /** Mailboxes this layout does not fit, as they came (rare). */
+  /** key → slot. */
+  readonly #byKey = new SlotHashTable();
+  /** namespace and lower-cased address → slots (two Mailboxes may declare one address). */
+  readonly #byAddress = new SlotHashTable();
+  #packed = 0;
+  /** Mailboxes this layout does not fit, as they came (rare), and their index entries. */
   readonly #asObjects = new Map<string, KubeObject>();
+  readonly #unpackedByDomain = new Map<string, Set<string>>();
+  readonly #unpackedByAddress = new Map<string, Set<string>>();
   readonly #free: number[] = [];
-  // The columns, by slot. The key is the Map's own string (the informer's key of the object).
+  // The columns, by slot. The key is the informer's key string of the object.
   readonly #key: (string | undefined)[] = [];
   readonly #namespace: (string | undefined)[] = [];
   // A number where the string is one written in decimal (etcd's revisions): a small integer
@@ -84,13 +105,18 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
   readonly #created: (string | undefined)[] = [];
   readonly #address: (string | undefined)[] = [];
   readonly #domainRef: (string | undefined)[] = [];
-  readonly #mapiEnabled: boolean[] = [];
+  #mapiEnabled = new Uint8Array(0);
   readonly #status: unknown[] = [];
   /** Rare (a Mailbox being deleted): by slot. */
   readonly #deleting = new Map<number, string>();
+  // Each domain's Mailboxes as a list through the slots (slot + 1; 0: none), in place of an
+  // index of key sets (~36 B a Mailbox).
+  #next = new Int32Array(0);
+  #prev = new Int32Array(0);
+  readonly #domains = new Map<string, DomainList>();
 
   get size(): number {
-    return this.#slots.size + this.#asObjects.size;
+    return this.#packed + this.#asObjects.size;
   }
 
   /** How many Mailboxes are kept as objects (this layout did not fit them). */
@@ -99,78 +125,190 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
   }
 
   get(key: string): KubeObject | undefined {
-    const slot = this.#slots.get(key);
-    return slot === undefined ? this.#asObjects.get(key) : this.#read(slot);
+    const slot = this.#slotOf(key);
+    return slot === -1 ? this.#asObjects.get(key) : this.#read(slot);
   }
 
   heldKey(key: string): string | undefined {
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) return this.#key[slot];
+    const slot = this.#slotOf(key);
+    if (slot !== -1) return this.#key[slot];
     const o = this.#asObjects.get(key);
     return o === undefined ? undefined : objectKey(o);
   }
 
   set(key: string, obj: KubeObject): this {
-    const slot = this.#slots.get(key);
+    const found = this.#slotOf(key);
+    const slot = found === -1 ? undefined : found;
     const spec = packable(obj.spec);
     if (spec && regularMetadata(key, obj.metadata) && (this.#sameSpec(slot, spec) || validAsIs(spec))) {
-      this.#asObjects.delete(key);
+      this.#forgetObject(key);
       this.#write(slot ?? this.#newSlot(key), obj.metadata, spec, obj.status);
     } else {
-      if (slot !== undefined) this.#release(key, slot);
+      if (slot !== undefined) this.#release(slot);
+      this.#forgetObject(key);
       this.#asObjects.set(key, obj);
+      const { domain, address } = objectIndexValues(obj);
+      if (domain !== undefined) addTo(this.#unpackedByDomain, domain, key);
+      if (address !== undefined) addTo(this.#unpackedByAddress, address, key);
     }
     return this;
   }
 
   delete(key: string): boolean {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return this.#asObjects.delete(key);
-    this.#release(key, slot);
+    const slot = this.#slotOf(key);
+    if (slot === -1) return this.#forgetObject(key);
+    this.#release(slot);
     return true;
   }
 
   *keys(): IterableIterator<string> {
-    yield* this.#slots.keys();
+    for (let slot = 0; slot < this.#key.length; slot++) if (this.#key[slot] !== undefined) yield this.#key[slot]!;
     yield* this.#asObjects.keys();
   }
 
   *values(): IterableIterator<KubeObject> {
-    for (const slot of this.#slots.values()) yield this.#read(slot);
+    for (let slot = 0; slot < this.#key.length; slot++) if (this.#key[slot] !== undefined) yield this.#read(slot);
     yield* this.#asObjects.values();
   }
 
   *entries(): IterableIterator<[string, KubeObject]> {
-    for (const [key, slot] of this.#slots) yield [key, this.#read(slot)];
+    for (let slot = 0; slot < this.#key.length; slot++) if (this.#key[slot] !== undefined) yield [this.#key[slot]!, this.#read(slot)];
     yield* this.#asObjects.entries();
   }
 
+  /** Keys of the Mailboxes whose spec.domainRef names `domainKey` (mailboxDomainKey), in the
+   *  order they came (those kept as objects last). */
+  keysOfDomain(domainKey: string): string[] {
+    const out: string[] = [];
+    const list = this.#domains.get(domainKey);
+    for (let cell = list ? list.first + 1 : 0; cell !== 0; cell = this.#next[cell - 1]!) out.push(this.#key[cell - 1]!);
+    const objects = this.#unpackedByDomain.get(domainKey);
+    if (objects) out.push(...objects);
+    return out;
+  }
+
+  /** How many Mailboxes name `domainKey`. */
+  countOfDomain(domainKey: string): number {
+    return (this.#domains.get(domainKey)?.count ?? 0) + (this.#unpackedByDomain.get(domainKey)?.size ?? 0);
+  }
+
+  /** Keys of the Mailboxes of `namespace` whose spec.address is `lowerAddress` in lower case. */
+  keysDeclaring(namespace: string, lowerAddress: string): string[] {
+    const out = this.#byAddress.findAll(addressHash(namespace, lowerAddress), (slot) => this.#declares(slot, namespace, lowerAddress)).map((slot) => this.#key[slot]!);
+    const objects = this.#unpackedByAddress.get(addressIndexKey(namespace, lowerAddress));
+    if (objects) out.push(...objects);
+    return out;
+  }
+
+  /** The address string a cached Mailbox of `namespace` holds that equals `address`, if one does
+   *  (so that a reader keeps that string instead of a copy). */
+  heldAddress(namespace: string, address: string): string | undefined {
+    const lower = address.toLowerCase();
+    const slot = this.#byAddress.find(addressHash(namespace, lower), (s) => this.#address[s] === address && this.#namespace[s] === namespace);
+    if (slot !== -1) return this.#address[slot];
+    for (const key of this.#unpackedByAddress.get(addressIndexKey(namespace, lower)) ?? []) {
+      const held = (this.#asObjects.get(key)?.spec as { address?: unknown } | undefined)?.address;
+      if (held === address) return held;
+    }
+    return undefined;
+  }
+
+  #slotOf(key: string): number {
+    return this.#byKey.find(hashString(key), (slot) => this.#key[slot] === key);
+  }
+
+  #declares(slot: number, namespace: string, lowerAddress: string): boolean {
+    return this.#namespace[slot] === namespace && this.#address[slot]!.toLowerCase() === lowerAddress;
+  }
+
+  #forgetObject(key: string): boolean {
+    const obj = this.#asObjects.get(key);
+    if (obj === undefined) return false;
+    this.#asObjects.delete(key);
+    const { domain, address } = objectIndexValues(obj);
+    if (domain !== undefined) removeFrom(this.#unpackedByDomain, domain, key);
+    if (address !== undefined) removeFrom(this.#unpackedByAddress, address, key);
+    return true;
+  }
+
   #sameSpec(slot: number | undefined, spec: PackedSpec): boolean {
-    return slot !== undefined && this.#address[slot] === spec.address && this.#domainRef[slot] === spec.domainRef && this.#mapiEnabled[slot] === spec.mapiEnabled;
+    return slot !== undefined && this.#address[slot] === spec.address && this.#domainRef[slot] === spec.domainRef && this.#mapiEnabled[slot] === Number(spec.mapiEnabled);
   }
 
   #newSlot(key: string): number {
     const slot = this.#free.pop() ?? this.#key.length;
-    this.#slots.set(key, slot);
+    if (slot >= this.#next.length) this.#grow(slot + 1);
     this.#key[slot] = key;
+    this.#byKey.insert(slot, hashString(key));
+    this.#packed++;
     return slot;
   }
 
+  #grow(atLeast: number): void {
+    const length = Math.max(atLeast, Math.ceil(this.#next.length * 1.5), 16);
+    const grow = <A extends Int32Array | Uint8Array>(a: A, make: (n: number) => A): A => {
+      const b = make(length);
+      b.set(a);
+      return b;
+    };
+    this.#next = grow(this.#next, (n) => new Int32Array(n));
+    this.#prev = grow(this.#prev, (n) => new Int32Array(n));
+    this.#mapiEnabled = grow(this.#mapiEnabled, (n) => new Uint8Array(n));
+  }
+
   #write(slot: number, m: ObjectMeta, spec: PackedSpec, status: unknown): void {
+    const moved = this.#namespace[slot] !== m.namespace || this.#domainRef[slot] !== spec.domainRef;
+    const readdressed = moved || this.#address[slot] !== spec.address;
+    if (moved && this.#namespace[slot] !== undefined) this.#unlink(slot);
+    if (readdressed && this.#address[slot] !== undefined) this.#byAddress.remove(slot);
     this.#namespace[slot] = m.namespace;
     this.#resourceVersion[slot] = asNumber(m.resourceVersion!);
     this.#generation[slot] = m.generation!;
     this.#created[slot] = m.creationTimestamp;
     this.#address[slot] = spec.address;
     this.#domainRef[slot] = spec.domainRef;
-    this.#mapiEnabled[slot] = spec.mapiEnabled;
+    this.#mapiEnabled[slot] = Number(spec.mapiEnabled);
     this.#status[slot] = status;
     if (m.deletionTimestamp === undefined) this.#deleting.delete(slot);
     else this.#deleting.set(slot, m.deletionTimestamp);
+    if (moved) this.#link(slot);
+    if (readdressed) this.#byAddress.insert(slot, addressHash(m.namespace!, spec.address.toLowerCase()));
   }
 
-  #release(key: string, slot: number): void {
-    this.#slots.delete(key);
+  /** Appends the slot to its domain's list. */
+  #link(slot: number): void {
+    const domainKey = mailboxDomainKey(this.#namespace[slot], this.#domainRef[slot]!);
+    const list = this.#domains.get(domainKey);
+    this.#next[slot] = 0;
+    if (list === undefined) {
+      this.#prev[slot] = 0;
+      this.#domains.set(domainKey, { first: slot, last: slot, count: 1 });
+      return;
+    }
+    this.#prev[slot] = list.last + 1;
+    this.#next[list.last] = slot + 1;
+    list.last = slot;
+    list.count++;
+  }
+
+  #unlink(slot: number): void {
+    const domainKey = mailboxDomainKey(this.#namespace[slot], this.#domainRef[slot]!);
+    const list = this.#domains.get(domainKey)!;
+    const prev = this.#prev[slot]!;
+    const next = this.#next[slot]!;
+    if (prev === 0) list.first = next - 1;
+    else this.#next[prev - 1] = next;
+    if (next === 0) list.last = prev - 1;
+    else this.#prev[next - 1] = prev;
+    this.#next[slot] = this.#prev[slot] = 0;
+    if (--list.count === 0) this.#domains.delete(domainKey);
+  }
+
+  #release(slot: number): void {
+    this.#unlink(slot);
+    this.#byAddress.remove(slot);
+    this.#byKey.remove(slot);
+    this.#packed--;
     this.#deleting.delete(slot);
     // Nothing of the Mailbox stays reachable from a free slot.
     this.#key[slot] = this.#namespace[slot] = this.#resourceVersion[slot] = this.#created[slot] = undefined;
@@ -188,9 +326,40 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
     };
     if (deletionTimestamp !== undefined) metadata.deletionTimestamp = deletionTimestamp;
     // The field order the apiserver writes (its JSON sorts map keys).
-    const spec = { address: this.#address[slot]!, domainRef: this.#domainRef[slot]!, mapiEnabled: this.#mapiEnabled[slot]! };
+    const spec = { address: this.#address[slot]!, domainRef: this.#domainRef[slot]!, mapiEnabled: this.#mapiEnabled[slot] === 1 };
     return new PackedMailbox(key, metadata, spec, this.#status[slot]);
   }
+}
+
+function addressIndexKey(namespace: string, lowerAddress: string): string {
+  return `${namespace}\n${lowerAddress}`;
+}
+
+function addressHash(namespace: string, lowerAddress: string): number {
+  return hashString(lowerAddress, hashString(namespace));
+}
+
+/** What a Mailbox kept as an object is indexed under (nothing for a field of the wrong type). */
+function objectIndexValues(obj: KubeObject): { domain?: string; address?: string } {
+  const spec = obj.spec as { domainRef?: unknown; address?: unknown } | null | undefined;
+  const namespace = obj.metadata.namespace ?? '';
+  return {
+    ...(typeof spec?.domainRef === 'string' ? { domain: mailboxDomainKey(obj.metadata.namespace, spec.domainRef) } : {}),
+    ...(typeof spec?.address === 'string' ? { address: addressIndexKey(namespace, spec.address.toLowerCase()) } : {}),
+  };
+}
+
+function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
+  let keys = index.get(value);
+  if (!keys) index.set(value, (keys = new Set()));
+  keys.add(key);
+}
+
+function removeFrom(index: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = index.get(value);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) index.delete(value);
 }
 
 /** The resourceVersion as a number when that number prints as the same string. */

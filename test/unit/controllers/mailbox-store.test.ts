@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PackedMailbox, PackedMailboxStore, packedMailboxStore } from '../../../src/controllers/mailbox/mailbox-store.ts';
+import { PackedMailbox, PackedMailboxStore, mailboxDomainKey, packedMailboxStore } from '../../../src/controllers/mailbox/mailbox-store.ts';
 import { CachedMailbox, PARSED_SPEC, VALID_AS_IS, compactMailbox } from '../../../src/controllers/mailbox/cached-mailbox.ts';
 import { memoMailboxSpec } from '../../../src/controllers/cluster-view.ts';
 import { Informer, cacheTransform } from '../../../src/kube/informer.ts';
@@ -137,4 +137,82 @@ test('through the real Informer: listed, changed (old and new versions to the ha
   } finally {
     await Promise.all([packed.stop(), asMap.stop()]);
   }
+});
+
+test('the store indexes its Mailboxes by domain: in the order they came, moved on a domainRef change, gone on delete, both layouts', () => {
+  const store = new PackedMailboxStore();
+  const withSpec = (i: number, spec: Record<string, unknown>) => {
+    const o = cached(mailbox(i));
+    return { ...o, spec: { ...(o.spec as object), ...spec } } as KubeObject;
+  };
+  const d0 = mailboxDomainKey('tenant-a', 'd0');
+  const d1 = mailboxDomainKey('tenant-a', 'd1');
+  for (const i of [3, 1, 2]) put(store, cached(mailbox(i)));
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u3', 'tenant-a/d0-u1', 'tenant-a/d0-u2'], 'in the order they came');
+  assert.equal(store.countOfDomain(d0), 3);
+  put(store, cached(mailbox(1, { rv: 9000 })));
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u3', 'tenant-a/d0-u1', 'tenant-a/d0-u2'], 'a new version (a status write) keeps its place');
+
+  put(store, withSpec(1, { domainRef: 'd1', address: 'u1@d1.test' }));
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u3', 'tenant-a/d0-u2'], 'moved out of its old domain');
+  assert.deepEqual(store.keysOfDomain(d1), ['tenant-a/d0-u1'], 'and into the new one');
+
+  // A spec the layout does not fit, kept as an object, is found by its domain too.
+  put(store, withSpec(2, { address: 'not an address' }));
+  assert.equal(store.unpacked, 1);
+  assert.deepEqual(store.keysOfDomain(d0).sort(), ['tenant-a/d0-u2', 'tenant-a/d0-u3']);
+  assert.equal(store.countOfDomain(d0), 2);
+  put(store, withSpec(2, { domainRef: 'd1', address: 'not an address' }));
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u3']);
+  assert.deepEqual(store.keysOfDomain(d1).sort(), ['tenant-a/d0-u1', 'tenant-a/d0-u2']);
+  put(store, withSpec(2, { domainRef: 7 }));
+  assert.deepEqual(store.keysOfDomain(d1), ['tenant-a/d0-u1'], 'a domainRef that is no string is indexed nowhere');
+  put(store, cached(mailbox(2)));
+  assert.equal(store.unpacked, 0);
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u3', 'tenant-a/d0-u2'], 'packed again, back in its domain');
+
+  // Deletes, from the head, the middle and the tail of a list; a freed slot reused elsewhere.
+  for (const i of [4, 5, 6]) put(store, cached(mailbox(i)));
+  store.delete('tenant-a/d0-u3');
+  store.delete('tenant-a/d0-u5');
+  store.delete('tenant-a/d0-u6');
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u2', 'tenant-a/d0-u4']);
+  put(store, cached(mailbox(25)));
+  assert.deepEqual(store.keysOfDomain(d1), ['tenant-a/d0-u1', 'tenant-a/d1-u5'], 'a reused slot joins its own domain');
+  assert.deepEqual(store.keysOfDomain(d0), ['tenant-a/d0-u2', 'tenant-a/d0-u4']);
+  for (const key of [...store.keys()]) store.delete(key);
+  assert.deepEqual(store.keysOfDomain(d0), []);
+  assert.equal(store.countOfDomain(d1), 0);
+  assert.equal(store.size, 0);
+});
+
+test('the store, at 1,500 Mailboxes under churn, answers as a Map of the same Mailboxes', () => {
+  const store = new PackedMailboxStore();
+  const reference = new Map<string, KubeObject>();
+  let seed = 11;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (let step = 0; step < 6000; step++) {
+    const i = Math.floor(next() * 1500);
+    const o = cached(mailbox(i, { rv: 7000 + step }));
+    const key = objectKey(o);
+    if (next() < 0.3) {
+      assert.equal(store.delete(key), reference.delete(key), `step ${step}: delete ${key}`);
+    } else {
+      put(store, o);
+      reference.set(key, o);
+    }
+  }
+  assert.equal(store.size, reference.size);
+  for (const [key, o] of reference) assert.deepEqual(plain(store.get(key)), plain(o), key);
+  const byDomain = new Map<string, string[]>();
+  for (const [key, o] of reference) {
+    const d = mailboxDomainKey(o.metadata.namespace, (o.spec as { domainRef: string }).domainRef);
+    byDomain.set(d, [...(byDomain.get(d) ?? []), key]);
+  }
+  for (const [d, keys] of byDomain) assert.deepEqual(store.keysOfDomain(d).sort(), keys.sort(), d);
+  for (const [key, o] of reference) {
+    const address = (o.spec as { address: string }).address;
+    assert.deepEqual(store.keysDeclaring(o.metadata.namespace!, address.toLowerCase()), [key], `${key} by address`);
+  }
+  assert.deepEqual([...store.keys()].sort(), [...reference.keys()].sort());
 });

@@ -73,7 +73,7 @@ export async function runChecks(target: CheckTarget, io: CheckIO, options: RunCh
   const dnsChecks = autodiscover.map((entry) => run(dnsCheckName(entry.host), { entry, externalHost, servedHosts }, async () =>
     checkAutodiscoverDns({ entry, externalHost, servedHosts, external: await resolutionOf(externalHost) }, io.dns)));
   // A host's tls/ probe is keyed by the certificate it should serve (when the caller knows it).
-  const issuedFor = new Map(Object.entries(target.servedCertificates ?? {}).map(([host, revision]) => [normalizeHost(host), revision]));
+  const issuedFor = new Map((target.servedCertificates ?? []).map(([host, revision]) => [normalizeHost(host), revision]));
   const issued = (host: string) => (issuedFor.has(host) ? { certificate: issuedFor.get(host) } : {});
   const unissued = new Set((target.unissuedHosts ?? []).map(normalizeHost));
   const tlsChecks = servedHosts.map((host) => (unissued.has(host) ? Promise.resolve(certificateNotIssued(host)) : run(tlsCheckName(host), { host, ...issued(host) }, async () =>

@@ -3,6 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { KubeObject } from '../kube/index.ts';
 import type { RunningDeployment } from '../rollout/decision.ts';
 import { APPLIED_HASH_ANNOTATION } from './drift.ts';
+import type { ServedCertificates } from '../checks/types.ts';
 
 export interface CertificateObserved {
   /** cert-manager's Ready condition on our Certificate, if cert-manager wrote one yet. */
@@ -22,29 +23,29 @@ interface CertificateObject extends KubeObject {
   status?: { revision?: number; lastFailureTime?: string; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] };
 }
 
-const NOTHING_SERVED: Readonly<Record<string, string>> = Object.freeze({});
+const NOTHING_SERVED: ServedCertificates = Object.freeze([]);
 // Per cached Certificate version (the informer replaces an object on each change): the server's
 // Certificate is read by every MailDomain's check target, and each built its own revision
 // string (5,001 copies of one string at 5,000 MailDomains).
-const servedByCertificate = new WeakMap<object, Readonly<Record<string, string>>>();
+const servedByCertificate = new WeakMap<object, ServedCertificates>();
 
 /**
  * Each of the Certificate's names with the revision of the certificate cert-manager issued for
  * it, once Ready (nothing before): what the tls/ checks of those hosts must see served. Frozen:
- * every caller of the same Certificate version gets the same record.
+ * every caller of the same Certificate version gets the same pairs.
  */
-export function servedCertificates(obj: KubeObject | undefined): Readonly<Record<string, string>> {
+export function servedCertificates(obj: KubeObject | undefined): ServedCertificates {
   if (!obj) return NOTHING_SERVED;
   let served = servedByCertificate.get(obj);
   if (!served) servedByCertificate.set(obj, (served = servedCertificatesOf(obj as CertificateObject)));
   return served;
 }
 
-function servedCertificatesOf(cert: CertificateObject): Readonly<Record<string, string>> {
+function servedCertificatesOf(cert: CertificateObject): ServedCertificates {
   const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return NOTHING_SERVED;
   const revision = `${cert.metadata.uid ?? ''}/${cert.status?.revision ?? 0}`;
-  return Object.freeze(Object.fromEntries((cert.spec?.dnsNames ?? []).map((host) => [host, revision])));
+  return Object.freeze((cert.spec?.dnsNames ?? []).map((host) => Object.freeze([host, revision] as const)));
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { MailDomainSpec } from '../api/maildomain.ts';
 import type { MapiServerSpec } from '../api/mapiserver.ts';
 import { autodiscoverHosts } from '../builders/hosts.ts';
-import type { CheckTarget, ProbeCredentials } from '../checks/types.ts';
+import type { CheckTarget, ProbeCredentials, ServedCertificates } from '../checks/types.ts';
 
 /** What the caller knows beyond the specs: secrets it read, and whether pods exist yet. */
 export interface CheckTargetExtras {
@@ -17,7 +17,7 @@ export interface CheckTargetExtras {
   /** spec.checks.probeCredentials, read by the caller. */
   probeCredentials?: ProbeCredentials;
   /** By served host, the revision of the certificate it should present (see CheckTarget). */
-  servedCertificates?: Record<string, string>;
+  servedCertificates?: ServedCertificates;
   /** Served hosts whose certificate was never issued (see CheckTarget). */
   unissuedHosts?: string[];
 }
@@ -32,7 +32,7 @@ function common(server: ServerChecks, extras: CheckTargetExtras): Pick<CheckTarg
     ...(extras.release ? { release: extras.release } : {}),
     ...(extras.caBundlePem ? { caBundlePem: extras.caBundlePem } : {}),
     ...(extras.probeCredentials ? { probeCredentials: extras.probeCredentials } : {}),
-    ...(extras.servedCertificates && Object.keys(extras.servedCertificates).length > 0 ? { servedCertificates: extras.servedCertificates } : {}),
+    ...(extras.servedCertificates && extras.servedCertificates.length > 0 ? { servedCertificates: extras.servedCertificates } : {}),
     ...(extras.unissuedHosts && extras.unissuedHosts.length > 0 ? { unissuedHosts: [...extras.unissuedHosts].sort() } : {}),
   };
 }

@@ -157,7 +157,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     // checked at once, instead of failing on the handshake made before it for an interval.
     const serverCertificate = view.certificates.get(namespace, serverChildNames(server).certificate);
     const domainCertificate = view.certificates.get(namespace, domainChildNames(md).certificate);
-    const served = { ...servedCertificates(serverCertificate), ...servedCertificates(domainCertificate) };
+    const served = [...servedCertificates(serverCertificate), ...servedCertificates(domainCertificate)];
     // Hosts whose certificate was never issued are not handshaken until it is (see
     // CERTIFICATE_NOT_ISSUED): at a hoster's onboarding that is most hosts, for most of an hour.
     const unissued = [...unissuedHosts(serverCertificate, [server.spec.externalHost]), ...unissuedHosts(domainCertificate, ownedHosts)];

@@ -23,23 +23,24 @@ const cert = (ready: 'True' | 'False', revision?: number): KubeObject => ({
 
 describe('servedCertificates', () => {
   it('names each host of a Ready Certificate with its revision, and nothing before it is Ready', () => {
-    assert.deepEqual(servedCertificates(cert('False')), {});
-    assert.deepEqual(servedCertificates(undefined), {});
-    assert.deepEqual(servedCertificates(cert('True', 1)), { [HOST]: 'uid-1/1' });
+    assert.deepEqual(servedCertificates(cert('False')), []);
+    assert.deepEqual(servedCertificates(undefined), []);
+    assert.deepEqual(servedCertificates(cert('True', 1)), [[HOST, 'uid-1/1']]);
     assert.notDeepEqual(servedCertificates(cert('True', 2)), servedCertificates(cert('True', 1)), 'a renewal is a new certificate to check');
   });
 
-  it('gives every reader of one Certificate version the same frozen record (one revision string for all MailDomains)', () => {
+  it('gives every reader of one Certificate version the same frozen pairs (one revision string for all MailDomains)', () => {
     const server = { ...cert('True', 1), spec: { dnsNames: [EXTERNAL] } };
     const first = servedCertificates(server);
     assert.equal(servedCertificates(server), first);
-    assert.ok(Object.isFrozen(first));
-    // The MailDomain controller spreads it with the domain's own: the revision is the same string.
-    const domains = Array.from({ length: 3 }, () => ({ ...servedCertificates(server), ...servedCertificates(cert('True', 1)) }));
-    assert.deepEqual(domains[0], { [EXTERNAL]: 'uid-1/1', [HOST]: 'uid-1/1' });
+    assert.ok(Object.isFrozen(first) && first.every((pair) => Object.isFrozen(pair)));
+    // The MailDomain controller joins it with the domain's own: the server's pair is the same object.
+    const domains = Array.from({ length: 3 }, () => [...servedCertificates(server), ...servedCertificates(cert('True', 1))]);
+    assert.deepEqual(domains[0], [[EXTERNAL, 'uid-1/1'], [HOST, 'uid-1/1']]);
+    assert.equal(domains[0]![0], domains[2]![0]);
     // A new version of the object (the informer replaces it on each change) is read afresh.
     const renewed = { ...cert('True', 2), spec: { dnsNames: [EXTERNAL] } };
-    assert.deepEqual(servedCertificates(renewed), { [EXTERNAL]: 'uid-1/2' });
+    assert.deepEqual(servedCertificates(renewed), [[EXTERNAL, 'uid-1/2']]);
   });
 });
 
@@ -92,7 +93,7 @@ describe('a MailDomain\'s http/ and redirect/ rows once its certificate is issue
     const target = (certificateObject?: KubeObject): CheckTarget => domainCheckTarget(
       { domain: 'd0.example', aliases: [], autodiscover: { require: 'Any', hosts: [] } } as unknown as Parameters<typeof domainCheckTarget>[0],
       { externalHost: EXTERNAL, checks: { nameservers: [] } } as unknown as Parameters<typeof domainCheckTarget>[1],
-      { includeHttp: true, servedCertificates: { [EXTERNAL]: Object.keys(external)[0]!, ...servedCertificates(certificateObject) } });
+      { includeHttp: true, servedCertificates: [[EXTERNAL, Object.keys(external)[0]!], ...servedCertificates(certificateObject)] });
     const requestsTo = (host: string) => http.requests.filter((r) => r.host === host).length;
     const redirect = async (t: CheckTarget) => (await runChecks(t, io, { cache })).find((r) => r.name === `redirect/${HOST}`)!;
 

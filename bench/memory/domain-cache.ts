@@ -1,16 +1,18 @@
 // Bytes of JS heap per cached MailDomain (run with --expose-gc), Ready ones as a hoster's
 // operator leaves them: the namespaced cache the controllers read, then — as the operator
 // has it with --namespace / watchNamespaces — a second, cluster-wide cache of the same objects
-// for host claims across namespaces, kept whole (before) or without status (now). The second
+// for host claims across namespaces, kept whole, without status, or without status and sharing
+// each version's metadata and spec with the first (now). The second
 // cache is measured on top of the first, so strings and condition lists the first already
 // pooled are not counted twice, as in the operator.
 // Each variant of the second cache is measured in a process of its own. Prints one JSON line:
-// { domains, bytesPerMailDomain: { variant: bytes } }.
+// { domains, bytesPerMailDomain: { namespaced: bytes, variant: bytes the second cache adds } }.
 //
 //   node --expose-gc bench/memory/domain-cache.ts [--domains 5000] [--variant NAME]
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
+import { adoptMailDomainRunRows } from '../../src/controllers/checks/run-row-strings.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
@@ -31,24 +33,33 @@ async function cache(transform: (o: KubeObject) => KubeObject, namespaces: strin
 }
 
 const SECOND_CACHE = {
-  clusterWideWhole: cacheTransform,
-  clusterWideWithoutStatus: (o: KubeObject) => cacheTransform(dropStatus(o)),
+  clusterWideWhole: { first: cacheTransform, second: cacheTransform },
+  clusterWideWithoutStatus: { first: cacheTransform, second: (o: KubeObject) => cacheTransform(dropStatus(o)) },
+  // What ClusterView asks for: both caches through the MailDomain compact transform, the second
+  // to take in a version sharing the first's metadata and spec (VersionTwins).
+  clusterWideTwins: { first: (o: KubeObject) => adoptMailDomainRunRows(cacheTransform(o)), second: (o: KubeObject) => adoptMailDomainRunRows(cacheTransform(dropStatus(o))) },
 } as const;
 
 if (values.variant === undefined) {
   // Each variant in a process of its own (see eachVariantInItsOwnProcess), merged into one line.
-  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(SECOND_CACHE));
-  const out = Object.assign({}, ...lines.map((l) => l.bytesPerMailDomain)) as Record<string, number>;
+  // What the second cache adds is what both hold less what the namespaced cache holds alone
+  // (measured where it takes the plain transform): with twins, the first cache holds each
+  // version's parts for the second until it takes them, so its own figure counts them.
+  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(SECOND_CACHE)) as Array<{ bytesPerMailDomain: Record<string, number>; bothCaches: Record<string, number> }>;
+  const namespaced = lines.find((l) => 'clusterWideWithoutStatus' in l.bytesPerMailDomain)!.bytesPerMailDomain.namespaced!;
+  const out: Record<string, number> = { namespaced };
+  for (const l of lines) for (const [variant, both] of Object.entries(l.bothCaches)) out[variant] = both - namespaced;
   process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);
 } else {
-  const transform = SECOND_CACHE[values.variant as keyof typeof SECOND_CACHE];
-  if (!transform) throw new Error(`--variant ${values.variant}: pass one of ${Object.keys(SECOND_CACHE).join(', ')}`);
+  const transforms = SECOND_CACHE[values.variant as keyof typeof SECOND_CACHE];
+  if (!transforms) throw new Error(`--variant ${values.variant}: pass one of ${Object.keys(SECOND_CACHE).join(', ')}`);
   const base = settledHeapUsed();
-  const namespaced = await cache(cacheTransform, ['tenant-a']);
+  const namespaced = await cache(transforms.first, ['tenant-a']);
   const withFirst = settledHeapUsed();
-  const second = await cache(transform, []);
-  const out = { namespaced: Math.round((withFirst - base) / n), [values.variant]: Math.round((settledHeapUsed() - withFirst) / n) };
+  const second = await cache(transforms.second, []);
+  const both = settledHeapUsed();
+  const out = { namespaced: Math.round((withFirst - base) / n), [values.variant]: Math.round((both - withFirst) / n) };
   await second.stop();
   await namespaced.stop();
-  process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);
+  process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out, bothCaches: { [values.variant]: Math.round((both - base) / n) } })}\n`);
 }

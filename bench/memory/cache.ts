@@ -105,7 +105,9 @@ const VARIANTS: Record<string, Variant> = {
 
 if (values.variant === undefined) {
   // Each variant in a process of its own (see eachVariantInItsOwnProcess), merged into one line.
-  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(VARIANTS));
+  // With the operator's structures on top, only the packed store: ClusterView's indexes of
+  // Mailboxes (by domain, by address) are the store's own now, and no other store has them.
+  const lines = eachVariantInItsOwnProcess(import.meta.filename, Object.keys(VARIANTS).filter((v) => !values.view || VARIANTS[v]!.store !== undefined));
   const merge = (field: string) => Object.assign({}, ...lines.map((l) => l[field] ?? {})) as Record<string, number>;
   process.stdout.write(`${JSON.stringify({ mailboxes: n, view: values.view, bytesPerMailbox: merge('bytesPerMailbox'), ...(values['status-writes'] ? { statusWriteMs: merge('statusWriteMs') } : {}) })}\n`);
 } else {

@@ -70,7 +70,9 @@ if (sections.includes('cache')) {
   for (const view of [false, true]) {
     const r = JSON.parse(node(['--expose-gc', 'bench/memory/cache.ts', '--mailboxes', values.mailboxes!, ...(view ? ['--view'] : [])])) as { bytesPerMailbox: Record<string, number> };
     const b = r.bytesPerMailbox;
-    process.stdout.write(`| ${view ? 'informer + ClusterView indexes + Mailbox controller' : 'informer store only'} | ${b.asListed} | ${b.withoutManagedFields} | ${b.cacheTransform} (${((b.cacheTransform! / b.withoutManagedFields!) * 100).toFixed(0)} %) | ${b.compactRecord} (${((b.compactRecord! / b.withoutManagedFields!) * 100).toFixed(0)} %) | ${b.packedStore} (${((b.packedStore! / b.withoutManagedFields!) * 100).toFixed(0)} %) |\n`);
+    // With the view, only the packed store runs (ClusterView's Mailbox indexes are the store's).
+    const cell = (x: number | undefined) => (x === undefined ? '—' : b.withoutManagedFields === undefined || x === b.withoutManagedFields ? String(x) : `${x} (${((x / b.withoutManagedFields) * 100).toFixed(0)} %)`);
+    process.stdout.write(`| ${view ? 'informer + ClusterView + Mailbox controller (their indexes in the store)' : 'informer store only'} | ${cell(b.asListed)} | ${cell(b.withoutManagedFields)} | ${cell(b.cacheTransform)} | ${cell(b.compactRecord)} | ${cell(b.packedStore)} |\n`);
   }
 }
 

@@ -10,8 +10,9 @@
 // The store also answers the two lookups the controllers make across Mailboxes: a domain's
 // Mailboxes (a list through the slots) and the Mailboxes declaring an address (a hash table of
 // slot numbers, slot-hash-table.ts). As maps of key sets beside the cache, with the store's own
-// key → slot map, those took ~115 B a Mailbox of JS heap; in typed arrays they take ~30 (a cached
-// Mailbox with the structures on top: 309 → 192 B at 100,000, `bench/memory/cache.ts --view`).
+// key → slot map, those took ~115 B a Mailbox of JS heap; in typed arrays they take ~40, in
+// buffers outside it (a cached Mailbox with the structures on top, the buffers counted: 309 →
+// 232 B at 100,000, `bench/memory/cache.ts --view --status-writes`).
 //
 // Only a Mailbox whose spec the schema passes unchanged is packed (every Mailbox the apiserver
 // admitted and defaulted): what a packed Mailbox's spec parses to is then the spec itself

@@ -334,6 +334,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       await delay(idleMinutes * 60_000);
       clearInterval(sampler);
       idleRss = spread(readings);
+      // Logged as measured, as the figures below: the raw leg after it may not be waited for.
+      if (idleRss) log(`RSS over the idle window (${idleRss.n} readings, 10 s apart): lowest ${fmt(idleRss.min)}, median ${fmt(idleRss.median)}, highest ${fmt(idleRss.max)} MiB`);
       const to = Date.now();
       // The footprint once converged (checks still run on their interval): at Ready the last
       // statuses and certificates are still being handled, and V8 holds their garbage.

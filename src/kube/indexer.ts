@@ -3,6 +3,7 @@
 // this server" then cost one map read instead of a scan and a parse of every object.
 import { StringPool, type Informer } from './informer.ts';
 import { objectKey, type KubeObject } from './client.ts';
+import { KeySets } from './key-sets.ts';
 
 export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
 
@@ -11,7 +12,7 @@ export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
 const keyOf = (o: KubeObject): string => objectKey(o);
 
 export class Indexer<T extends KubeObject = KubeObject> {
-  readonly #byValue = new Map<string, Set<string>>();
+  readonly #byValue = new KeySets();
   readonly #informer: Informer<T>;
   readonly #fn: IndexFunc<T>;
   // Index values repeat (every Mailbox of a domain yields the same `namespace/domain`), but
@@ -36,13 +37,12 @@ export class Indexer<T extends KubeObject = KubeObject> {
 
   /** Keys of the objects whose index function returned `value`. */
   keys(value: string): string[] {
-    const set = this.#byValue.get(value);
-    return set ? [...set] : [];
+    return this.#byValue.keys(value);
   }
 
   /** How many objects are indexed under `value`. */
   count(value: string): number {
-    return this.#byValue.get(value)?.size ?? 0;
+    return this.#byValue.count(value);
   }
 
   /** The values the cached object of `key` is indexed under (empty once it is gone). */
@@ -61,15 +61,7 @@ export class Indexer<T extends KubeObject = KubeObject> {
 
   #change(key: string, before: string[], after: string[]): void {
     if (before.length === after.length && before.every((v, i) => v === after[i])) return;
-    for (const v of before) {
-      const set = this.#byValue.get(v);
-      set?.delete(key);
-      if (set?.size === 0) this.#byValue.delete(v);
-    }
-    for (const v of after) {
-      let set = this.#byValue.get(v);
-      if (!set) this.#byValue.set(v, (set = new Set()));
-      set.add(key);
-    }
+    for (const v of before) this.#byValue.remove(v, key);
+    for (const v of after) this.#byValue.add(v, key);
   }
 }

@@ -12,7 +12,7 @@ import type { Condition } from '../../api/conditions.ts';
 import { ACCESS_INDEX_KEY, serverChildNames, shardOf } from '../../builders/index.ts';
 import { keyOf, type ClusterView } from '../cluster-view.ts';
 import { mailboxVerdicts, type MailboxView } from './verdict.ts';
-import type { PackedMailboxStore } from './mailbox-store.ts';
+import { lowerCaseAddress, type PackedMailboxStore } from './mailbox-store.ts';
 import {
   decideMailbox, domainPasses, domainVerdictInProgress, domainVerdictPending, firstStatusDelay, firstStatusHold, heldMailboxesNeedALook, rolloutSummary, serverHeldForDomains, serverRolloutInProgress, UNTIL_DOMAIN_CHANGES,
   type DomainState, type FirstStatusHold,
@@ -37,8 +37,7 @@ export class AddressIndex {
     this.#store = store;
   }
   static address(obj: KubeObject): string | undefined {
-    const address = (obj.spec as { address?: unknown } | undefined)?.address;
-    return typeof address === 'string' ? address.toLowerCase() : undefined;
+    return lowerCaseAddress(obj);
   }
   static sameKey(a: KubeObject, b: KubeObject): boolean {
     return a.metadata.namespace === b.metadata.namespace && AddressIndex.address(a) === AddressIndex.address(b);

@@ -20,6 +20,7 @@
 // would not pass, a field this layout has no column for) is kept as the object it came as.
 import type { KubeObject, ObjectMeta, ObjectStore } from '../../kube/index.ts';
 import { OBJECT_KEY, objectKey } from '../../kube/index.ts';
+import { KeySets } from '../../kube/key-sets.ts';
 import { API_VERSION } from '../../api/common.ts';
 import { parseMailboxSpec } from '../../api/parse.ts';
 import { PARSED_SPEC, VALID_AS_IS, sameFields } from './cached-mailbox.ts';
@@ -80,6 +81,13 @@ function regularMetadata(key: string, m: ObjectMeta): boolean {
 /** A domain's Mailboxes in the store: a list through the slots, in the order they came. */
 interface DomainList { first: number; last: number; count: number }
 
+/** The address a Mailbox declares, in lower case as both address lookups compare it (undefined
+ *  when spec.address is not a string). */
+export function lowerCaseAddress(obj: KubeObject): string | undefined {
+  const address = (obj.spec as { address?: unknown } | null | undefined)?.address;
+  return typeof address === 'string' ? address.toLowerCase() : undefined;
+}
+
 /** The key ClusterView indexes a Mailbox's domain under: `namespace/domainRef`. */
 export function mailboxDomainKey(namespace: string | undefined, domainRef: string): string {
   return `${namespace}/${domainRef}`;
@@ -93,8 +101,8 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
   #packed = 0;
   /** Mailboxes this layout does not fit, as they came (rare), and their index entries. */
   readonly #asObjects = new Map<string, KubeObject>();
-  readonly #unpackedByDomain = new Map<string, Set<string>>();
-  readonly #unpackedByAddress = new Map<string, Set<string>>();
+  readonly #unpackedByDomain = new KeySets();
+  readonly #unpackedByAddress = new KeySets();
   readonly #free: number[] = [];
   // The columns, by slot. The key is the informer's key string of the object.
   readonly #key: (string | undefined)[] = [];
@@ -149,8 +157,8 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
       this.#forgetObject(key);
       this.#asObjects.set(key, obj);
       const { domain, address } = objectIndexValues(obj);
-      if (domain !== undefined) addTo(this.#unpackedByDomain, domain, key);
-      if (address !== undefined) addTo(this.#unpackedByAddress, address, key);
+      if (domain !== undefined) this.#unpackedByDomain.add(domain, key);
+      if (address !== undefined) this.#unpackedByAddress.add(address, key);
     }
     return this;
   }
@@ -183,21 +191,19 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
     const out: string[] = [];
     const list = this.#domains.get(domainKey);
     for (let cell = list ? list.first + 1 : 0; cell !== 0; cell = this.#next[cell - 1]!) out.push(this.#key[cell - 1]!);
-    const objects = this.#unpackedByDomain.get(domainKey);
-    if (objects) out.push(...objects);
+    out.push(...this.#unpackedByDomain.keys(domainKey));
     return out;
   }
 
   /** How many Mailboxes name `domainKey`. */
   countOfDomain(domainKey: string): number {
-    return (this.#domains.get(domainKey)?.count ?? 0) + (this.#unpackedByDomain.get(domainKey)?.size ?? 0);
+    return (this.#domains.get(domainKey)?.count ?? 0) + this.#unpackedByDomain.count(domainKey);
   }
 
   /** Keys of the Mailboxes of `namespace` whose spec.address is `lowerAddress` in lower case. */
   keysDeclaring(namespace: string, lowerAddress: string): string[] {
     const out = this.#byAddress.findAll(addressHash(namespace, lowerAddress), (slot) => this.#declares(slot, namespace, lowerAddress)).map((slot) => this.#key[slot]!);
-    const objects = this.#unpackedByAddress.get(addressIndexKey(namespace, lowerAddress));
-    if (objects) out.push(...objects);
+    out.push(...this.#unpackedByAddress.keys(addressIndexKey(namespace, lowerAddress)));
     return out;
   }
 
@@ -207,7 +213,7 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
     const lower = address.toLowerCase();
     const slot = this.#byAddress.find(addressHash(namespace, lower), (s) => this.#address[s] === address && this.#namespace[s] === namespace);
     if (slot !== -1) return this.#address[slot];
-    for (const key of this.#unpackedByAddress.get(addressIndexKey(namespace, lower)) ?? []) {
+    for (const key of this.#unpackedByAddress.keys(addressIndexKey(namespace, lower))) {
       const held = (this.#asObjects.get(key)?.spec as { address?: unknown } | undefined)?.address;
       if (held === address) return held;
     }
@@ -227,8 +233,8 @@ export class PackedMailboxStore implements ObjectStore<KubeObject> {
     if (obj === undefined) return false;
     this.#asObjects.delete(key);
     const { domain, address } = objectIndexValues(obj);
-    if (domain !== undefined) removeFrom(this.#unpackedByDomain, domain, key);
-    if (address !== undefined) removeFrom(this.#unpackedByAddress, address, key);
+    if (domain !== undefined) this.#unpackedByDomain.remove(domain, key);
+    if (address !== undefined) this.#unpackedByAddress.remove(address, key);
     return true;
   }
 
@@ -342,25 +348,12 @@ function addressHash(namespace: string, lowerAddress: string): number {
 
 /** What a Mailbox kept as an object is indexed under (nothing for a field of the wrong type). */
 function objectIndexValues(obj: KubeObject): { domain?: string; address?: string } {
-  const spec = obj.spec as { domainRef?: unknown; address?: unknown } | null | undefined;
-  const namespace = obj.metadata.namespace ?? '';
+  const domainRef = (obj.spec as { domainRef?: unknown } | null | undefined)?.domainRef;
+  const address = lowerCaseAddress(obj);
   return {
-    ...(typeof spec?.domainRef === 'string' ? { domain: mailboxDomainKey(obj.metadata.namespace, spec.domainRef) } : {}),
-    ...(typeof spec?.address === 'string' ? { address: addressIndexKey(namespace, spec.address.toLowerCase()) } : {}),
+    ...(typeof domainRef === 'string' ? { domain: mailboxDomainKey(obj.metadata.namespace, domainRef) } : {}),
+    ...(address !== undefined ? { address: addressIndexKey(obj.metadata.namespace ?? '', address) } : {}),
   };
-}
-
-function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
-  let keys = index.get(value);
-  if (!keys) index.set(value, (keys = new Set()));
-  keys.add(key);
-}
-
-function removeFrom(index: Map<string, Set<string>>, value: string, key: string): void {
-  const keys = index.get(value);
-  if (!keys) return;
-  keys.delete(key);
-  if (keys.size === 0) index.delete(value);
 }
 
 /** The resourceVersion as a number when that number prints as the same string. */

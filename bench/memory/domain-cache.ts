@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
-import { adoptMailDomainRunRows } from '../../src/controllers/checks/run-row-strings.ts';
+import { compactMailDomain } from '../../src/controllers/cluster-view.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
@@ -37,7 +37,7 @@ const SECOND_CACHE = {
   clusterWideWithoutStatus: { first: cacheTransform, second: (o: KubeObject) => cacheTransform(dropStatus(o)) },
   // What ClusterView asks for: both caches through the MailDomain compact transform, the second
   // to take in a version sharing the first's metadata and spec (VersionTwins).
-  clusterWideTwins: { first: (o: KubeObject) => adoptMailDomainRunRows(cacheTransform(o)), second: (o: KubeObject) => adoptMailDomainRunRows(cacheTransform(dropStatus(o))) },
+  clusterWideTwins: { first: (o: KubeObject) => compactMailDomain(cacheTransform(o)), second: (o: KubeObject) => compactMailDomain(cacheTransform(dropStatus(o))) },
 } as const;
 
 if (values.variant === undefined) {

@@ -8,7 +8,6 @@
 // strings a status adopted stay those the runs hold while nothing changes.
 import type { CheckResult } from '../../checks/types.ts';
 import { poolStrings, type KubeObject, type StringPool } from '../../kube/index.ts';
-import { VersionTwins } from '../../kube/version-twins.ts';
 
 /** By `<kind>/<namespace>/<name>`: the rows of the resource's last run, and whose run it was
  *  (the check runs hold the rows too; CheckRuns.forget and stop drop the entries). */
@@ -93,13 +92,7 @@ function adoptRunRowStrings<T extends KubeObject>(kind: string, obj: T): T {
   return obj;
 }
 
-// Watching some namespaces, the operator caches their MailDomains twice (with and without status).
-const mailDomainTwins = new VersionTwins();
-
-/** The MailDomain informers' compact transform (ClusterView). Named: the manager tells
- *  informers apart by it, and both MailDomain caches must take the same one to stay one cache
- *  when every namespace is watched. When they are two, the second to take in a version shares
- *  the first's metadata and spec (VersionTwins). */
+/** A cached MailDomain with its check rows' strings adopted from its last run. */
 export function adoptMailDomainRunRows<T extends KubeObject>(obj: T): T {
-  return mailDomainTwins.adopt(adoptRunRowStrings('MailDomain', obj));
+  return adoptRunRowStrings('MailDomain', obj);
 }

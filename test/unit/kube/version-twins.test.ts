@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { VersionTwins } from '../../../src/kube/version-twins.ts';
 import { Informer, cacheTransform, dropStatus } from '../../../src/kube/informer.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
-import { adoptMailDomainRunRows } from '../../../src/controllers/checks/run-row-strings.ts';
+import { compactMailDomain } from '../../../src/controllers/cluster-view.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from '../../../bench/memory/fixtures.ts';
 
 const parsed = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o)) as KubeObject;
@@ -47,8 +47,8 @@ test('the second copy of a version takes the first one\'s metadata and spec; ano
 
 test('through two real Informers, as the manager builds them (one without status): every MailDomain\'s metadata and spec held once', async () => {
   const api = fakeApi(Array.from({ length: 30 }, (_, i) => mailDomain(i)), 500, MAILDOMAINS.plural);
-  const withStatus = new Informer({ client: api.client, resource: MAILDOMAINS, transform: (o) => adoptMailDomainRunRows(cacheTransform(o)), watchTimeoutSeconds: 3600 });
-  const withoutStatus = new Informer({ client: api.client, resource: MAILDOMAINS, namespaces: [], transform: (o) => adoptMailDomainRunRows(cacheTransform(dropStatus(o))), watchTimeoutSeconds: 3600 });
+  const withStatus = new Informer({ client: api.client, resource: MAILDOMAINS, transform: (o) => compactMailDomain(cacheTransform(o)), watchTimeoutSeconds: 3600 });
+  const withoutStatus = new Informer({ client: api.client, resource: MAILDOMAINS, namespaces: [], transform: (o) => compactMailDomain(cacheTransform(dropStatus(o))), watchTimeoutSeconds: 3600 });
   withStatus.start();
   withoutStatus.start();
   try {

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { JitteredBackoff } from './backoff.ts';
 import { realClock, sleep, type Clock } from './clock.ts';
 import { WeakValueMap } from './weak-value-map.ts';
+import { GenerationalMap } from './generational-map.ts';
 import { objectKey, rememberKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { isGone } from './errors.ts';
 import { runWatch, type WatchEnd, type WatchEvent } from './watch.ts';
@@ -130,37 +131,21 @@ export function dropStatus(obj: KubeObject): KubeObject {
  * soak, a bound of 50,000); now it holds what arrived in the last one or two generations.
  */
 export class StringPool {
-  #current = new Map<string, string>();
-  #previous = new Map<string, string>();
-  #generationStarted: number;
-  readonly #max: number;
-  readonly #generationMs: number;
-  readonly #now: () => number;
+  readonly #strings: GenerationalMap<string, string>;
   constructor(max = 50_000, opts: { generationMs?: number; now?: () => number } = {}) {
-    this.#max = max;
-    this.#generationMs = opts.generationMs ?? 10 * 60_000;
-    this.#now = opts.now ?? Date.now;
-    this.#generationStarted = this.#now();
+    this.#strings = new GenerationalMap({ generationMs: opts.generationMs ?? 10 * 60_000, maxPerGeneration: max / 2, keyOf: (pooled) => pooled, ...(opts.now ? { now: opts.now } : {}) });
   }
   get size(): number {
-    return this.#current.size + this.#previous.size;
+    return this.#strings.size;
   }
   has(s: string): boolean {
-    return this.#current.has(s) || this.#previous.has(s);
+    return this.#strings.has(s);
   }
   intern(s: string): string {
-    const hit = this.#current.get(s);
-    if (hit !== undefined) return hit;
-    const kept = this.#previous.get(s);
-    if (kept !== undefined) this.#previous.delete(s);
-    const pooled = kept ?? s;
-    if (this.#current.size >= this.#max / 2 || this.#now() - this.#generationStarted >= this.#generationMs) {
-      this.#previous = this.#current;
-      this.#current = new Map();
-      this.#generationStarted = this.#now();
-    }
-    this.#current.set(pooled, pooled);
-    return pooled;
+    const kept = this.#strings.keep(s);
+    if (kept !== undefined) return kept;
+    this.#strings.set(s, s);
+    return s;
   }
 }
 

@@ -6,27 +6,22 @@
 // the same stored object, whatever each cache then drops (the status).
 //
 // Only recent versions are remembered: both watches deliver a change within moments of each
-// other, so two generations of a minute each bound what is kept, as the string pool's do.
+// other, so two generations of a minute each bound what is kept (GenerationalMap).
 import type { KubeObject, ObjectMeta } from './client.ts';
+import { GenerationalMap } from './generational-map.ts';
 
 interface Parts { metadata: ObjectMeta; spec: unknown }
 
 export class VersionTwins {
-  #current = new Map<string, Parts>();
-  #previous = new Map<string, Parts>();
-  #generationStarted: number;
-  readonly #generationMs: number;
-  readonly #now: () => number;
+  readonly #versions: GenerationalMap<string, Parts>;
 
   constructor(opts: { generationMs?: number; now?: () => number } = {}) {
-    this.#generationMs = opts.generationMs ?? 60_000;
-    this.#now = opts.now ?? Date.now;
-    this.#generationStarted = this.#now();
+    this.#versions = new GenerationalMap({ generationMs: opts.generationMs ?? 60_000, ...(opts.now ? { now: opts.now } : {}) });
   }
 
   /** How many versions are remembered. */
   get size(): number {
-    return this.#current.size + this.#previous.size;
+    return this.#versions.size;
   }
 
   /**
@@ -37,20 +32,14 @@ export class VersionTwins {
   adopt<T extends KubeObject>(obj: T): T {
     const { uid, resourceVersion } = obj.metadata ?? {};
     if (!uid || !resourceVersion || obj.spec === undefined) return obj;
-    if (this.#now() - this.#generationStarted >= this.#generationMs) {
-      this.#previous = this.#current;
-      this.#current = new Map();
-      this.#generationStarted = this.#now();
-    }
     const id = `${uid}/${resourceVersion}`;
-    const twin = this.#current.get(id) ?? this.#previous.get(id);
+    const twin = this.#versions.get(id);
     if (twin === undefined) {
-      this.#current.set(id, { metadata: obj.metadata, spec: obj.spec });
+      this.#versions.set(id, { metadata: obj.metadata, spec: obj.spec });
       return obj;
     }
     // Two caches, one twin each: nothing more to wait for.
-    this.#current.delete(id);
-    this.#previous.delete(id);
+    this.#versions.delete(id);
     obj.metadata = twin.metadata;
     (obj as KubeObject & { spec?: unknown }).spec = twin.spec;
     return obj;

@@ -2,6 +2,11 @@
 // with backoff, after a failure; always with jitter so a fleet does not probe in lock-step),
 // and wakes the controller only when a result changed. Reconcile reads the latest snapshot
 // and never waits on the network itself.
+//
+// A check that passed and now fails is confirmed by a retry before its snapshot says so, as a
+// kubelet probe's failureThreshold confirms a failure: at 5,000 MailDomains one DNS question
+// lost on a loaded machine turned a passing domain Ready=False and back 6 s later (status
+// writes, Events, the server's gate message; docs/benchmarks.md, twenty-seventh attempt).
 import type { CheckResult } from '../../checks/types.ts';
 import { stableDigest } from '../../api/stable-json.ts';
 import { CERTIFICATE_NOT_ISSUED } from '../../checks/tls-check.ts';
@@ -43,6 +48,9 @@ interface Entry<R> {
   nextRunAt: number;
   running: boolean;
   failures: number;
+  /** Its last run turned a passing row into a failure: the retry under way confirms it before
+   *  the snapshot shows it. */
+  confirming: boolean;
   /** Bumped whenever the entry is queued again: an older queued slot of it is stale. */
   queued: number;
   /** Order of registration: among entries due at the same time, the older goes first. */
@@ -67,6 +75,12 @@ function urgency<R>(e: Entry<R>): number {
   if (!e.snapshot || e.snapshot.request !== e.target) return 0;
   return e.failures > 0 ? 1 : 2;
 }
+/** Whether a row that passed in `before` does not in `after`. */
+function demotes(before: CheckResult[], after: CheckResult[]): boolean {
+  const passed = new Set(before.filter((r) => r.status === 'Passed').map((r) => r.name));
+  return passed.size > 0 && after.some((r) => unhealthy(r) && passed.has(r.name));
+}
+
 const essence = (results: CheckResult[]) => results.map((r) => `${r.name}\u0000${r.status}\u0000${r.reason}\u0000${r.message}`).join('\n');
 
 /** R: what a run needs (the target, plus references to secrets the run itself reads). */
@@ -96,7 +110,7 @@ export class CheckScheduler<R> {
     const fingerprint = stableDigest(target);
     const entry = this.#entries.get(key);
     if (!entry) {
-      const created: Entry<R> = { target, fingerprint, targetSince: this.#opts.now(), intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0, queued: 0, seq: this.#registered++ };
+      const created: Entry<R> = { target, fingerprint, targetSince: this.#opts.now(), intervalMs, nextRunAt: this.#opts.now(), running: false, failures: 0, confirming: false, queued: 0, seq: this.#registered++ };
       this.#entries.set(key, created);
       this.#enqueue(key, created);
     } else if (entry.fingerprint !== fingerprint || entry.intervalMs !== intervalMs) {
@@ -106,6 +120,7 @@ export class CheckScheduler<R> {
       entry.intervalMs = intervalMs;
       entry.nextRunAt = this.#opts.now();
       entry.failures = 0;
+      entry.confirming = false;
       // A running entry is queued again when its run ends.
       if (!entry.running) this.#enqueue(key, entry);
     } else {
@@ -222,6 +237,15 @@ export class CheckScheduler<R> {
       this.#active--;
       e.running = false;
       if (this.#stopped || this.#entries.get(key) !== e) return;
+      if (results && !e.confirming && e.target === target && e.snapshot?.request === target && demotes(e.snapshot.results, results)) {
+        // Held, not reported (neither the controller nor onRun sees it): the retry tells.
+        e.confirming = true;
+        e.failures++;
+        e.nextRunAt = this.#opts.now() + this.#confirmDelay();
+        this.#enqueue(key, e);
+        return;
+      }
+      e.confirming = false;
       const failing = !results || results.some(unhealthy);
       e.failures = failing ? e.failures + 1 : 0;
       e.nextRunAt = this.#opts.now() + this.#delay(e);
@@ -244,6 +268,12 @@ export class CheckScheduler<R> {
       this.#schedule();
     });
     this.#inflight.add(p);
+  }
+
+  /** The confirming retry: never before the probe cache lets go of the failure it confirms
+   *  (FAILURE_TTL_MS, the first retry's delay), so it probes again. */
+  #confirmDelay(): number {
+    return Math.round(this.#opts.retryBaseMs * (1 + this.#opts.jitter * this.#opts.random()));
   }
 
   #delay(e: Entry<R>): number {

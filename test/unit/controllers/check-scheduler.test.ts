@@ -148,3 +148,84 @@ test('supersededSince: from a target change until the first run of the new targe
   assert.equal(changes.length, 2, 'same rows, new target: the controller looks again');
   await scheduler.stop();
 });
+
+test('a passing check that fails once is retried before anyone hears of it: a failure its retry does not confirm changes nothing', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let answer = passed;
+  const ran: number[] = [];
+  const scheduler = new CheckScheduler<string>({
+    run: async () => { ran.push(Date.now()); return answer; },
+    onChange: (key) => changes.push(key),
+    onRun: () => reported.push(Date.now()),
+    random: () => 0.5,
+  });
+  const changes: string[] = [];
+  const reported: number[] = [];
+  scheduler.ensure('k', 't', 60_000);
+  await flush();
+  assert.deepEqual(changes, ['k']);
+  answer = failed; // one lost answer
+  await advance(60_000);
+  assert.equal(ran.length, 2);
+  assert.deepEqual(changes, ['k'], 'the failure is held');
+  assert.deepEqual(scheduler.snapshot('k')?.results, passed, 'the snapshot still says what was confirmed');
+  assert.equal(reported.length, 1, 'a held run is not reported to onRun either (metrics, the rows the status adopts)');
+  answer = passed;
+  for (let i = 0; i < 24; i++) { // 6 s in steps of 250 ms
+    mock.timers.tick(250);
+    await flush();
+  }
+  assert.equal(ran.length, 3);
+  assert.equal(ran[2]! - ran[1]!, 5_250, 'the retry comes after the probe cache let go of the failure (5 s, plus jitter, never minus)');
+  assert.deepEqual(changes, ['k'], 'passing again: nothing to report');
+  assert.deepEqual(scheduler.snapshot('k')?.results, passed);
+  await advance(60_000);
+  assert.equal(ran.length, 4, 'back on its interval');
+  await scheduler.stop();
+});
+
+test('a failure its retry confirms is reported then, and backs off from there; a check failing from the start is reported at once', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let answer = passed;
+  const { scheduler, runs, changes } = setup(() => answer);
+  scheduler.ensure('k', 't', 60_000);
+  await flush();
+  answer = failed;
+  await advance(60_000);
+  assert.deepEqual(changes, ['k']);
+  await advance(6_000);
+  assert.equal(runs.length, 3);
+  assert.deepEqual(changes, ['k', 'k'], 'confirmed: the controller hears of it');
+  assert.deepEqual(scheduler.snapshot('k')?.results, failed);
+  await advance(9_000);
+  assert.equal(runs.length, 3, 'not held again: the next retry backs off (10 s)');
+  await advance(1_000);
+  assert.equal(runs.length, 4);
+  assert.deepEqual(changes, ['k', 'k', 'k'], 'still failing: reported as before');
+
+  const fresh = setup(() => failed);
+  fresh.scheduler.ensure('new', 't', 60_000);
+  await flush();
+  assert.deepEqual(fresh.changes, ['new'], 'never passed: nothing to confirm');
+  assert.deepEqual(fresh.scheduler.snapshot('new')?.results, failed);
+  await fresh.scheduler.stop();
+  await scheduler.stop();
+});
+
+test('a changed target is not held: its first run is reported whatever it says', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  let answer = passed;
+  const { scheduler, changes } = setup(() => answer);
+  scheduler.ensure('k', 't1', 60_000);
+  await flush();
+  answer = failed;
+  scheduler.ensure('k', 't2', 60_000);
+  await flush();
+  await advance(1_000);
+  assert.deepEqual(changes, ['k', 'k']);
+  assert.deepEqual(scheduler.snapshot('k')?.results, failed);
+  await scheduler.stop();
+});

@@ -21,12 +21,14 @@ async function advance(ms: number): Promise<void> {
 function setup(answers: () => CheckResult[], random = () => 0.5) {
   const runs: { at: number; request: string }[] = [];
   const changes: string[] = [];
+  const reported: number[] = [];
   const scheduler = new CheckScheduler<string>({
     run: async (_key, request) => { runs.push({ at: Date.now(), request }); return answers(); },
     onChange: (key) => changes.push(key),
+    onRun: () => reported.push(Date.now()),
     random,
   });
-  return { scheduler, runs, changes };
+  return { scheduler, runs, changes, reported };
 }
 
 test('runs at once, then every interval; an unchanged healthy result wakes nobody', async (t) => {
@@ -153,21 +155,13 @@ test('a passing check that fails once is retried before anyone hears of it: a fa
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   t.after(() => mock.timers.reset());
   let answer = passed;
-  const ran: number[] = [];
-  const scheduler = new CheckScheduler<string>({
-    run: async () => { ran.push(Date.now()); return answer; },
-    onChange: (key) => changes.push(key),
-    onRun: () => reported.push(Date.now()),
-    random: () => 0.5,
-  });
-  const changes: string[] = [];
-  const reported: number[] = [];
+  const { scheduler, runs, changes, reported } = setup(() => answer);
   scheduler.ensure('k', 't', 60_000);
   await flush();
   assert.deepEqual(changes, ['k']);
   answer = failed; // one lost answer
   await advance(60_000);
-  assert.equal(ran.length, 2);
+  assert.equal(runs.length, 2);
   assert.deepEqual(changes, ['k'], 'the failure is held');
   assert.deepEqual(scheduler.snapshot('k')?.results, passed, 'the snapshot still says what was confirmed');
   assert.equal(reported.length, 1, 'a held run is not reported to onRun either (metrics, the rows the status adopts)');
@@ -176,12 +170,12 @@ test('a passing check that fails once is retried before anyone hears of it: a fa
     mock.timers.tick(250);
     await flush();
   }
-  assert.equal(ran.length, 3);
-  assert.equal(ran[2]! - ran[1]!, 5_250, 'the retry comes after the probe cache let go of the failure (5 s, plus jitter, never minus)');
+  assert.equal(runs.length, 3);
+  assert.equal(runs[2]!.at - runs[1]!.at, 5_250, 'the retry comes after the probe cache let go of the failure (5 s, plus jitter, never minus)');
   assert.deepEqual(changes, ['k'], 'passing again: nothing to report');
   assert.deepEqual(scheduler.snapshot('k')?.results, passed);
   await advance(60_000);
-  assert.equal(ran.length, 4, 'back on its interval');
+  assert.equal(runs.length, 4, 'back on its interval');
   await scheduler.stop();
 });
 

@@ -374,6 +374,47 @@ export function cpuSecondsOrZero(pid: number): number {
   }
 }
 
+/** The CPU seconds each named process had used at one moment (processes sharing a name, such
+ *  as a restarted component's, are summed). */
+export interface CpuReading {
+  atMs: number;
+  seconds: Record<string, number>;
+}
+
+export function readCpu(procs: ReadonlyArray<{ name: string; pid: number }>, read: (pid: number) => number = cpuSecondsOrZero, now: () => number = Date.now): CpuReading {
+  const seconds: Record<string, number> = {};
+  for (const p of procs) seconds[p.name] = (seconds[p.name] ?? 0) + read(p.pid);
+  return { atMs: now(), seconds };
+}
+
+/**
+ * What each process used between two readings, and the cores all of them kept busy together.
+ * A process first read in `to` started in between (its whole time counts); one that is gone by
+ * `to` reads 0 there and counts 0, not a negative. On this 2-core machine both of the scale
+ * benchmark's legs keep both cores busy, so the ratio of the legs' totals is the ratio of their
+ * times: this is where the overhead goes.
+ */
+export function cpuBetween(from: CpuReading, to: CpuReading): { byProcess: Record<string, number>; total: number; cores: number } {
+  const byProcess: Record<string, number> = {};
+  for (const [name, s] of Object.entries(to.seconds)) byProcess[name] = Math.max(0, s - (from.seconds[name] ?? 0));
+  const total = Object.values(byProcess).reduce((a, b) => a + b, 0);
+  const seconds = (to.atMs - from.atMs) / 1000;
+  return { byProcess, total, cores: seconds > 0 ? total / seconds : NaN };
+}
+
+export type LegCpu = ReturnType<typeof cpuBetween>;
+
+/** The two legs' CPU side by side, the busiest process of the operator's leg first; processes
+ *  under half a CPU-second in both legs are left out. */
+export function legCpuCell(operatorLeg: LegCpu, rawLeg: LegCpu): string {
+  const names = [...new Set([...Object.keys(operatorLeg.byProcess), ...Object.keys(rawLeg.byProcess)])]
+    .filter((name) => (operatorLeg.byProcess[name] ?? 0) >= 0.5 || (rawLeg.byProcess[name] ?? 0) >= 0.5)
+    .sort((x, y) => (operatorLeg.byProcess[y] ?? 0) - (operatorLeg.byProcess[x] ?? 0) || x.localeCompare(y));
+  const cell = (x: number | undefined) => (x === undefined ? '–' : fmt(x, 0));
+  const parts = names.map((name) => `${name} ${cell(operatorLeg.byProcess[name])} / ${cell(rawLeg.byProcess[name])}`);
+  return `${parts.join('; ')}; total ${fmt(operatorLeg.total, 0)} / ${fmt(rawLeg.total, 0)} (${fmt(operatorLeg.cores, 2)} / ${fmt(rawLeg.cores, 2)} cores; ${fmt(operatorLeg.total / rawLeg.total, 2)}×)`;
+}
+
 /**
  * Whether a set of processes has gone quiet: `samples` are [time ms, their CPU seconds
  * together], oldest first; quiet when, over the last `windowMs`, they used less than

@@ -42,7 +42,7 @@ import { e2eDomain, e2eMailbox } from '../../src/dev/world.ts';
 import { applyObject, KubeClient, loadKubeConfig, type KubeObject } from '../../src/kube/index.ts';
 import { AUDIT_FLUSH_MS, auditCounts, auditWrites, isWriteKey } from '../../src/dev/audit-log.ts';
 import {
-  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, fmt, histogramQuantile, nativeProfilingEnv, operatorEnv, peakRssMiB, pool, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type OperatorReading,
+  AUDITED_OPERATOR, AUDITED_RAW, buildCompiled, cpuBetween, fmt, histogramQuantile, legCpuCell, nativeProfilingEnv, operatorEnv, peakRssMiB, pool, readCpu, readOperator, rssNowMiB, scrape, spread, startAuditedBenchWorld, startBenchOperator, sum, waitQuiet, type LegCpu, type OperatorReading,
 } from './harness.ts';
 import { startDnsRelay, startTlsRelay } from './relays.ts';
 import { SIZES, shapeObjects, type Shape } from './shapes.ts';
@@ -230,6 +230,15 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
   const rawClient = new KubeClient(loadKubeConfig(bw.audit.kubeconfigs[AUDITED_RAW]!));
   const k = bw.world.k;
   const log = (s: string) => process.stdout.write(`[${shape} N=${n}] ${s}\n`);
+  // Every process a leg's time goes to: the control plane's (cert-manager's among them), BIND,
+  // this benchmark (the front and relays answering the probes, the readiness watches) and, in
+  // its leg, the operator.
+  const legProcesses = (operatorPid?: number) => [
+    ...bw.env.controlPlane.processes(),
+    { name: 'named', pid: bw.world.dns.pid },
+    { name: 'benchmark', pid: process.pid },
+    ...(operatorPid !== undefined ? [{ name: 'operator', pid: operatorPid }] : []),
+  ];
   if (values['trace-handles']) {
     log(`servers of this process: DNS relay ${dns.nameserver}, TLS relay :${tlsRelay.port}, front https :${bw.world.front.httpsPort} http :${bw.world.front.httpPort}`);
   }
@@ -245,6 +254,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     log(`created ${objs.servers.length} MapiServers, ${objs.domains.length} MailDomains, ${objs.mailboxes.length} Mailboxes in ${((Date.now() - createStart) / 1000).toFixed(1)} s`);
 
     // --- the operator
+    const cpuAtStart = readCpu(legProcesses());
     const t0 = Date.now();
     const deadline = t0 + timeoutMs;
     // A directory per leg: the dump read after it is this operator's own.
@@ -279,7 +289,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     }, 30_000);
     const watch = new ReadinessWatch(admin, ns);
     const tChildren = await until('children ready (operator)', async () => (watch.childrenReady(objs.expectedCertificates, serverCount) ? Date.now() - t0 : undefined), 1_000, deadline);
-    log(`children ready after ${(tChildren / 1000).toFixed(1)} s`);
+    const cpuOperatorLeg = cpuBetween(cpuAtStart, readCpu(legProcesses(op.child.pid!)));
+    log(`children ready after ${(tChildren / 1000).toFixed(1)} s; CPU-seconds by process: ${JSON.stringify(cpuOperatorLeg)}`);
     const operatorTimeline = await timeline(admin, ns, t0, 'operator');
     log(`operator timeline: ${JSON.stringify(operatorTimeline)}`);
     const readyDeadline = Math.min(deadline, Date.now() + readyWaitMs);
@@ -406,11 +417,13 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         metadata: { name: md.name, namespace: rawNs, ...(md.labels ? { labels: md.labels } : {}), ...(md.annotations ? { annotations: md.annotations } : {}) },
       } as KubeObject;
     });
+    const cpuAtRawStart = readCpu(legProcesses());
     const r0 = Date.now();
     await pool(copies, concurrency, async (o) => { await applyObject(rawClient, o, { fieldManager: 'raw-baseline' }); });
     const rawApplied = Date.now() - r0;
     const rawWatch = new ReadinessWatch(admin, rawNs);
     const rawReady = await until('children ready (raw)', async () => (rawWatch.childrenReady(objs.expectedCertificates, serverCount) ? Date.now() - r0 : undefined), 1_000, Date.now() + timeoutMs);
+    const cpuRawLeg = cpuBetween(cpuAtRawStart, readCpu(legProcesses()));
     await rawWatch.stop();
     await delay(AUDIT_FLUSH_MS);
     const rawRequests = [...(await requests(AUDITED_RAW)).values()].reduce((a, b) => a + b, 0);
@@ -433,6 +446,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       ...(notReady ? { notReadyWhenGivenUp: notReady, readyGivenUpAfterS: (readyDeadline - t0) / 1000 } : {}),
       rawAppliedS: rawApplied / 1000, rawStartedQuiet: settled.quiet, quietWaitS: settled.waitedMs / 1000, rawReadyS: rawReady / 1000, rawRequests,
       overheadChildren: tChildren / rawReady, overheadAllReady: tReady / rawReady,
+      cpuOperatorLeg, cpuRawLeg,
       operatorTimeline, rawTimeline,
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
@@ -475,6 +489,9 @@ function table(results: Result[]): string {
     ['raw baseline: same children ready (s)', (r) => fmt(r.rawReadyS as number)],
     ['overhead, children ready (goal ≤ 1.3)', (r) => `${fmt(r.overheadChildren as number, 2)}×`],
     ['overhead, every resource Ready', (r) => `${fmt(r.overheadAllReady as number, 2)}×`],
+    // Both legs keep this machine's cores busy: the ratio of their CPU is that of their times,
+    // and the processes say where the operator's leg spends more.
+    ['CPU-seconds until children ready, operator / raw leg, by process', (r) => legCpuCell(r.cpuOperatorLeg as LegCpu, r.cpuRawLeg as LegCpu)],
     ['timeline, operator / raw (s): last child created', (r) => phase(r, 'lastChildCreatedS')],
     ['… first / last Certificate issued', (r) => `${phase(r, 'firstCertificateReadyS')}; ${phase(r, 'lastCertificateReadyS')}`],
     ['… every server\'s first rollout released (the last gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],

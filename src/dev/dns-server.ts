@@ -24,6 +24,8 @@ export interface TestDnsServer {
   port: number;
   /** "127.0.0.1:<port>", the form CheckTarget.nameservers and `--nameserver` take. */
   nameserver: string;
+  /** named's process id (the scale benchmark reads its CPU time). */
+  pid: number;
   /** Serves new zones from now on (like an operator publishing a DNS change): rewrites the
    *  zone files with a higher serial and reloads named (SIGHUP). */
   update(zones: Record<string, string[]>): Promise<void>;
@@ -159,6 +161,7 @@ async function startOnce(options: DnsServerOptions): Promise<TestDnsServer> {
     address: '127.0.0.1',
     port,
     nameserver: `127.0.0.1:${port}`,
+    pid: child.pid!,
     update,
     stop: () => stopChild(child, dir),
   };

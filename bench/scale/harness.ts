@@ -104,6 +104,23 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
+/**
+ * The V8 flags the image puts on node's command line (its `ENTRYPOINT`, between node and the
+ * script): those Node refuses in NODE_OPTIONS. Read from the Dockerfile as imageNodeOptions is.
+ */
+export function imageNodeArgv(dockerfile = new URL('../../Dockerfile', import.meta.url)): string[] {
+  const m = /^ENTRYPOINT (\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
+  if (!m) throw new Error(`${dockerfile.pathname}: no ENTRYPOINT ["node", ..., "<script>"] line; the benchmark reads the image's command-line V8 flags from it`);
+  const argv = JSON.parse(m[1]!) as unknown;
+  if (!Array.isArray(argv) || argv.length < 2 || !argv.every((a) => typeof a === 'string') || !/(^|\/)node$/.test(argv[0] as string)) {
+    throw new Error(`${dockerfile.pathname}: ENTRYPOINT ${m[1]} is not ["<path>/node", <V8 flags>..., "<script>"]`);
+  }
+  const flags = (argv as string[]).slice(1, -1);
+  const notFlag = flags.find((a) => !a.startsWith('--'));
+  if (notFlag !== undefined) throw new Error(`${dockerfile.pathname}: ENTRYPOINT has ${JSON.stringify(notFlag)} between node and the script; only V8 flags belong there`);
+  return flags;
+}
+
 /** Where Debian keeps shared libraries, for the architectures the image is built for. */
 const HOST_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/local/lib', '/usr/lib'];
 
@@ -145,7 +162,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
         env: { ...imageAllocatorEnv(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
-        ...(o.v8Argv?.length ? { v8Argv: o.v8Argv } : {}),
+        v8Argv: [...imageNodeArgv(), ...(o.v8Argv ?? [])],
       });
       started.add(op.child.pid!);
       return op;
@@ -286,6 +303,8 @@ export interface OperatorReading {
   heapSpaces: Record<string, { totalMiB: number; usedMiB: number }>;
   /** Memory-reducing collections the operator ran so far, by reason (shrunk, crept). */
   heapReleases: Record<string, number>;
+  /** Time those collections took, all reasons (s). */
+  heapReleaseSeconds: number;
 }
 
 /** V8's heap spaces from prom-client's nodejs_heap_space_size_{total,used}_bytes (MiB). */
@@ -314,6 +333,7 @@ export async function readOperator(op: OperatorProcess): Promise<OperatorReading
     handles: sum(s, 'nodejs_active_handles_total'),
     heapSpaces: heapSpaces(s),
     heapReleases: Object.fromEntries(s.filter((x) => x.name === 'mapi_operator_heap_releases_total').map((x) => [x.labels.reason ?? '', x.value])),
+    heapReleaseSeconds: sum(s, 'mapi_operator_heap_release_seconds_total'),
   };
 }
 

@@ -451,8 +451,8 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       childrenPerSecondOperator: createdPerSecond, childrenPerSecondRaw: copies.length / (rawApplied / 1000),
       requestsPerDomain: perDomain, requestsTotal: Object.fromEntries(convergenceCounts),
       idleMinutes, idleWrites: Object.fromEntries(idleWrites), idleWritesFile,
-      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
-      atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases },
+      rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, heapReleaseSecondsAtReady: atReady.heapReleaseSeconds, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
+      atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases, heapReleaseSeconds: atIdleEnd.heapReleaseSeconds },
       rssOverIdleWindowMiB: idleRss,
       ...(native ? { nativeBeforeStop: native } : {}),
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
@@ -515,7 +515,11 @@ function table(results: Result[]): string {
     // The operator's memory-reducing collections (src/observability/heap-release.ts) by reason:
     // whether the RSS read at the idle window's end is before or after one.
     ['operator RSS over the idle window, every 10 s: lowest / median / highest (MiB)', (r) => { const x = r.rssOverIdleWindowMiB as { n: number; min: number; median: number; max: number } | undefined; return x ? `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)} (${x.n} readings)` : 'not read'; }],
-    ['memory-reducing collections by reason: at Ready / at the end of the idle window', (r) => { const x = r.atIdleEnd as { heapReleases?: Record<string, number> } | undefined; return `${JSON.stringify(r.heapReleasesAtReady ?? {})} / ${x ? JSON.stringify(x.heapReleases ?? {}) : 'not read'}`; }],
+    ['memory-reducing collections by reason (the time they took): at Ready / at the end of the idle window', (r) => {
+      const x = r.atIdleEnd as { heapReleases?: Record<string, number>; heapReleaseSeconds?: number } | undefined;
+      const took = (s: unknown) => (typeof s === 'number' ? ` (${fmt(s)} s)` : '');
+      return `${JSON.stringify(r.heapReleasesAtReady ?? {})}${took(r.heapReleaseSecondsAtReady)} / ${x ? `${JSON.stringify(x.heapReleases ?? {})}${took(x.heapReleaseSeconds)}` : 'not read'}`;
+    }],
     // jemalloc's sampled heap profile (--native-prof): who holds the memory beside V8's heap.
     ['native allocations at the end of the operator\'s leg, by subsystem (MiB, --native-prof: the last dump before the heap snapshot)', (r) => { const x = r.nativeBeforeStop as (NativeSummary & { minutesBeforeStop: number }) | undefined; return x ? `${fmt(x.totalBytes / 1048576)} (${fmt(x.minutesBeforeStop)} min before): ${x.bySubsystem.filter((b) => b.bytes >= 524288).map((b) => `${b.name} ${fmt(b.bytes / 1048576)}`).join('; ')}` : 'not profiled'; }],
     ['operator peak RSS (kernel high-water mark) / heap (30 s samples), MiB', (r) => `${fmt(r.peakRssMiB as number)} / ${fmt(r.peakHeapMiB as number)}`],

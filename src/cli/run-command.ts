@@ -252,9 +252,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       : probeReach(probePolicy));
     // Needs --expose-gc (the image and the chart set it): without it the pages stay pooled.
     const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk"), stood below its peak after a burst ("settled") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [manager.metrics.registry] });
+    // What they cost: each is a full, compacting collection of the whole heap, on the main thread.
+    const releaseSeconds = new Counter({ name: 'mapi_operator_heap_release_seconds_total', help: 'Time spent in the memory-reducing collections of mapi_operator_heap_releases_total (each a full, compacting collection that pauses the process)', labelNames: ['reason'], registers: [manager.metrics.registry] });
     const heapRelease = startHeapRelease({
       onRelease: (r) => {
         releases.inc({ reason: r.reason });
+        releaseSeconds.inc({ reason: r.reason }, r.tookMs / 1000);
         logger.debug({ reason: r.reason, heapMiB: [mib(r.committedBefore), mib(r.committedAfter)], rssMiB: [mib(r.rssBefore), mib(r.rssAfter)], tookMs: r.tookMs }, 'gave freed heap pages back to the OS');
       },
     });

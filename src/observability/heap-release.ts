@@ -12,14 +12,21 @@
 // heap in use (its code and trusted spaces: code compiled and bytecode kept as paths warm up),
 // with nothing shrinking to trigger the release above. So the release also runs when the
 // committed heap stands well above the lowest heap in use of the last 5-10 minutes (about the
-// live heap: the heap in use just after a collection), at most every half hour; like Go's
-// scavenger, it keeps a long-running process near what it holds.
+// live heap: the heap in use just after a collection); like Go's scavenger, it keeps a
+// long-running process near what it holds.
 //
 // Between the two, a burst that ends with a smaller shrink: at 5,000 MailDomains the heap fell
 // 18 MiB after the last certificates were issued and stayed there, and ~60 MiB of anonymous
 // memory stood beside V8's heap ten minutes later. So once the committed heap has stood at least
-// 8 MiB below its high-water mark for two minutes (the burst is over, not a collection's dip
-// between two allocations), the release runs too, at most every ten minutes.
+// 8 MiB below its high-water mark for a minute (the burst is over, not a collection's dip
+// between two allocations), the release runs too.
+//
+// How often: a release is one full, compacting collection, ~0.1-0.5 s of one core at a
+// hoster's ~120 MiB heap (mapi_operator_heap_release_seconds_total says what it took), so one
+// every few minutes costs well under 1 % of a core, while each returned 30-60 MiB of RSS at
+// 5,000 MailDomains. At most every 2 minutes after a shrink, 3 after a settled burst and 5 for
+// a creep; at first it was 5, 10 and 30, and the RSS at that size swung 210-255 MiB at rest
+// with the 5-minute check cycle, as V8's pool filled between releases (docs/benchmarks.md).
 import v8 from 'node:v8';
 
 export interface HeapReleaseSettings {
@@ -45,11 +52,12 @@ export interface HeapReleaseSettings {
 const MiB = 1024 * 1024;
 
 export const DEFAULT_HEAP_RELEASE: HeapReleaseSettings = {
-  minShrinkBytes: 32 * MiB, minGapMs: 5 * 60_000,
-  // V8 sizes its heap at ~1.3-1.5x the live heap after a collection: above 1.5x it holds pages
-  // it does not need.
-  maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 30 * 60_000,
-  settledShrinkBytes: 8 * MiB, settledAfterMs: 2 * 60_000, settledGapMs: 10 * 60_000,
+  minShrinkBytes: 16 * MiB, minGapMs: 2 * 60_000,
+  // The image lets V8's old generation grow 20 % past what survived a full collection
+  // (--heap-growing-percent=20), and the young generation takes up to 16 MiB beside it: above
+  // 1.3x the live heap and 8 MiB, V8 holds pages it does not need.
+  maxSlackRatio: 0.3, minSlackBytes: 8 * MiB, slackGapMs: 5 * 60_000,
+  settledShrinkBytes: 8 * MiB, settledAfterMs: 60_000, settledGapMs: 3 * 60_000,
 };
 
 export interface HeapWatermark {

@@ -75,10 +75,5 @@ COPY --from=build /src/dist/src ./dist/src
 COPY package.json LICENSE ./
 USER 65532:65532
 EXPOSE 8080 8081
-# V8 lets the old generation grow only 20 % past what survived its last full collection (it
-# picks 1.1-4x by itself, and at a hoster's onboarding it picked the top of that range): at
-# 5,000 MailDomains / 100,000 Mailboxes the RSS high-water mark 314 -> 292 MiB and the RSS at
-# Ready 263 -> 246 MiB, for ~15-20 % more of the operator's own CPU (docs/benchmarks.md). Node
-# refuses this flag in NODE_OPTIONS, so it is on node's command line.
-ENTRYPOINT ["/nodejs/bin/node", "--heap-growing-percent=20", "dist/src/cli/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "dist/src/cli/main.js"]
 CMD ["run", "--leader-elect"]

@@ -104,23 +104,6 @@ export function imageNodeOptions(dockerfile = new URL('../../Dockerfile', import
   return m[1]!.split(/\s+/).filter(Boolean);
 }
 
-/**
- * The V8 flags the image puts on node's command line (its `ENTRYPOINT`, between node and the
- * script): those Node refuses in NODE_OPTIONS. Read from the Dockerfile as imageNodeOptions is.
- */
-export function imageNodeArgv(dockerfile = new URL('../../Dockerfile', import.meta.url)): string[] {
-  const m = /^ENTRYPOINT (\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
-  if (!m) throw new Error(`${dockerfile.pathname}: no ENTRYPOINT ["node", ..., "<script>"] line; the benchmark reads the image's command-line V8 flags from it`);
-  const argv = JSON.parse(m[1]!) as unknown;
-  if (!Array.isArray(argv) || argv.length < 2 || !argv.every((a) => typeof a === 'string') || !/(^|\/)node$/.test(argv[0] as string)) {
-    throw new Error(`${dockerfile.pathname}: ENTRYPOINT ${m[1]} is not ["<path>/node", <V8 flags>..., "<script>"]`);
-  }
-  const flags = (argv as string[]).slice(1, -1);
-  const notFlag = flags.find((a) => !a.startsWith('--'));
-  if (notFlag !== undefined) throw new Error(`${dockerfile.pathname}: ENTRYPOINT has ${JSON.stringify(notFlag)} between node and the script; only V8 flags belong there`);
-  return flags;
-}
-
 /** Where Debian keeps shared libraries, for the architectures the image is built for. */
 const HOST_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/local/lib', '/usr/lib'];
 
@@ -162,7 +145,7 @@ export async function startBenchOperator(bw: BenchWorld, o: { namespaces: string
         args: [...bw.world.operatorArgs, '--log-level', 'info', ...(o.args ?? [])],
         env: { ...imageAllocatorEnv(), ...o.env, NODE_OPTIONS: withNodeFlags(imageNodeOptions(), o.nodeArgs ?? []).join(' ') },
         ...(o.compiled ? { compiled: true } : {}),
-        v8Argv: [...imageNodeArgv(), ...(o.v8Argv ?? [])],
+        ...(o.v8Argv?.length ? { v8Argv: o.v8Argv } : {}),
       });
       started.add(op.child.pid!);
       return op;

@@ -12,8 +12,7 @@ import { parseFlags, positiveInt, UsageError, envName, aliasedFlag, findKubeConf
 import type { LevelWithSilent } from 'pino';
 import { TENANCIES, type Tenancy } from '../policy/grants.ts';
 import { parseProbeNetwork, type ProbePolicy } from '../policy/probe-policy.ts';
-import { startHeapRelease } from '../observability/heap-release.ts';
-import { Counter } from 'prom-client';
+import { heapReleaseMetrics, startHeapRelease } from '../observability/heap-release.ts';
 
 const mib = (bytes: number): number => Math.round(bytes / 1048576);
 
@@ -251,13 +250,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       ? 'probes may reach loopback (--probe-loopback): for tests and local development only'
       : probeReach(probePolicy));
     // Needs --expose-gc (the image and the chart set it): without it the pages stay pooled.
-    const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk"), stood below its peak after a burst ("settled") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [manager.metrics.registry] });
-    // What they cost: each is a full, compacting collection of the whole heap, on the main thread.
-    const releaseSeconds = new Counter({ name: 'mapi_operator_heap_release_seconds_total', help: 'Time spent in the memory-reducing collections of mapi_operator_heap_releases_total (each a full, compacting collection that pauses the process)', labelNames: ['reason'], registers: [manager.metrics.registry] });
+    const countRelease = heapReleaseMetrics(manager.metrics.registry);
     const heapRelease = startHeapRelease({
       onRelease: (r) => {
-        releases.inc({ reason: r.reason });
-        releaseSeconds.inc({ reason: r.reason }, r.tookMs / 1000);
+        countRelease(r);
         logger.debug({ reason: r.reason, heapMiB: [mib(r.committedBefore), mib(r.committedAfter)], rssMiB: [mib(r.rssBefore), mib(r.rssAfter)], tookMs: r.tookMs }, 'gave freed heap pages back to the OS');
       },
     });

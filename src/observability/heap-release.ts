@@ -12,22 +12,16 @@
 // heap in use (its code and trusted spaces: code compiled and bytecode kept as paths warm up),
 // with nothing shrinking to trigger the release above. So the release also runs when the
 // committed heap stands well above the lowest heap in use of the last 5-10 minutes (about the
-// live heap: the heap in use just after a collection); like Go's scavenger, it keeps a
-// long-running process near what it holds.
+// live heap: the heap in use just after a collection), at most every half hour; like Go's
+// scavenger, it keeps a long-running process near what it holds.
 //
 // Between the two, a burst that ends with a smaller shrink: at 5,000 MailDomains the heap fell
 // 18 MiB after the last certificates were issued and stayed there, and ~60 MiB of anonymous
 // memory stood beside V8's heap ten minutes later. So once the committed heap has stood at least
-// 8 MiB below its high-water mark for a minute (the burst is over, not a collection's dip
-// between two allocations), the release runs too.
-//
-// How often: a release is one full, compacting collection, ~0.1-0.5 s of one core at a
-// hoster's ~120 MiB heap (mapi_operator_heap_release_seconds_total says what it took), so one
-// every few minutes costs well under 1 % of a core, while each returned 30-60 MiB of RSS at
-// 5,000 MailDomains. At most every 2 minutes after a shrink, 3 after a settled burst and 5 for
-// a creep; at first it was 5, 10 and 30, and the RSS at that size swung 210-255 MiB at rest
-// with the 5-minute check cycle, as V8's pool filled between releases (docs/benchmarks.md).
+// 8 MiB below its high-water mark for two minutes (the burst is over, not a collection's dip
+// between two allocations), the release runs too, at most every ten minutes.
 import v8 from 'node:v8';
+import { Counter, type Registry } from 'prom-client';
 
 export interface HeapReleaseSettings {
   /** How far below its high-water mark the committed heap must be (the pool's size, about). */
@@ -52,12 +46,11 @@ export interface HeapReleaseSettings {
 const MiB = 1024 * 1024;
 
 export const DEFAULT_HEAP_RELEASE: HeapReleaseSettings = {
-  minShrinkBytes: 16 * MiB, minGapMs: 2 * 60_000,
-  // The image lets V8's old generation grow 20 % past what survived a full collection
-  // (--heap-growing-percent=20), and the young generation takes up to 16 MiB beside it: above
-  // 1.3x the live heap and 8 MiB, V8 holds pages it does not need.
-  maxSlackRatio: 0.3, minSlackBytes: 8 * MiB, slackGapMs: 5 * 60_000,
-  settledShrinkBytes: 8 * MiB, settledAfterMs: 60_000, settledGapMs: 3 * 60_000,
+  minShrinkBytes: 32 * MiB, minGapMs: 5 * 60_000,
+  // V8 sizes its heap at ~1.3-1.5x the live heap after a collection: above 1.5x it holds pages
+  // it does not need.
+  maxSlackRatio: 0.5, minSlackBytes: 8 * MiB, slackGapMs: 30 * 60_000,
+  settledShrinkBytes: 8 * MiB, settledAfterMs: 2 * 60_000, settledGapMs: 10 * 60_000,
 };
 
 export interface HeapWatermark {
@@ -193,4 +186,18 @@ export function startHeapRelease(options: HeapReleaseOptions = {}): HeapRelease 
   }, options.sampleMs ?? 5_000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+export type HeapReleaseInfo = Parameters<NonNullable<HeapReleaseOptions['onRelease']>>[0];
+
+/** The releases as metrics in `registry`: how many, by reason, and the time they took (each a
+ *  full, compacting collection that pauses the process: its rate is the share of a core the
+ *  releases cost). Returns the onRelease to pass to startHeapRelease. */
+export function heapReleaseMetrics(registry: Registry): (info: HeapReleaseInfo) => void {
+  const releases = new Counter({ name: 'mapi_operator_heap_releases_total', help: 'Memory-reducing collections run after the heap shrank (reason "shrunk"), stood below its peak after a burst ("settled") or crept well above the heap in use ("crept"), giving the pages V8 kept back to the OS', labelNames: ['reason'], registers: [registry] });
+  const seconds = new Counter({ name: 'mapi_operator_heap_release_seconds_total', help: 'Time spent in the memory-reducing collections of mapi_operator_heap_releases_total (each a full, compacting collection that pauses the process)', labelNames: ['reason'], registers: [registry] });
+  return (info) => {
+    releases.inc({ reason: info.reason });
+    seconds.inc({ reason: info.reason }, info.tookMs / 1000);
+  };
 }

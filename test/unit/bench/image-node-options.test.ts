@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { imageAllocatorEnv, imageNodeArgv, imageNodeOptions, operatorEnv } from '../../../bench/scale/harness.ts';
+import { imageAllocatorEnv, imageNodeOptions, operatorEnv } from '../../../bench/scale/harness.ts';
 
 test('the image sets V8 flags and this Node accepts every one of them', () => {
   const flags = imageNodeOptions();
@@ -22,34 +22,6 @@ test('a Dockerfile without NODE_OPTIONS is named in the error', () => {
   const file = path.join(dir, 'Dockerfile');
   writeFileSync(file, 'FROM scratch\n');
   assert.throws(() => imageNodeOptions(new URL(`file://${file}`)), new RegExp(`${file}: no ENV NODE_OPTIONS`));
-});
-
-test('the image puts V8 flags on node\'s command line, and this Node accepts them there', () => {
-  const argv = imageNodeArgv();
-  assert.ok(argv.includes('--heap-growing-percent=20'), `the ENTRYPOINT bounds the old generation's growth: ${JSON.stringify(argv)}`);
-  const run = spawnSync(process.execPath, [...argv, '-e', 'process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit > 0))'], { encoding: 'utf8' });
-  assert.equal(run.status, 0, `node refused ${argv.join(' ')}: ${run.stderr}`);
-  assert.equal(run.stdout, 'true');
-  // Why they are on the command line: Node refuses them in NODE_OPTIONS, so the image would not start.
-  const refused = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: argv.join(' ') }, encoding: 'utf8' });
-  assert.notEqual(refused.status, 0);
-  assert.match(refused.stderr, /is not allowed in NODE_OPTIONS/);
-});
-
-test('an ENTRYPOINT without flags gives none; a missing or malformed one is named', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockerfile-'));
-  const file = path.join(dir, 'Dockerfile');
-  const url = new URL(`file://${file}`);
-  writeFileSync(file, 'FROM scratch\nENTRYPOINT ["/nodejs/bin/node", "dist/src/cli/main.js"]\nCMD ["run"]\n');
-  assert.deepEqual(imageNodeArgv(url), []);
-  writeFileSync(file, 'FROM scratch\nENTRYPOINT ["/nodejs/bin/node", "--a=1", "--b", "dist/src/cli/main.js"]\n');
-  assert.deepEqual(imageNodeArgv(url), ['--a=1', '--b']);
-  writeFileSync(file, 'FROM scratch\n');
-  assert.throws(() => imageNodeArgv(url), new RegExp(`${file}: no ENTRYPOINT`));
-  writeFileSync(file, 'FROM scratch\nENTRYPOINT ["/bin/sh", "-c", "node main.js"]\n');
-  assert.throws(() => imageNodeArgv(url), /is not \["<path>\/node"/);
-  writeFileSync(file, 'FROM scratch\nENTRYPOINT ["/nodejs/bin/node", "--a", "other.js", "dist/src/cli/main.js"]\n');
-  assert.throws(() => imageNodeArgv(url), /"other\.js" between node and the script/);
 });
 
 test('--operator-env takes NAME=VALUE pairs, keeps "=" in a value, and names a bad one', () => {

@@ -123,6 +123,10 @@ export interface HeapRelease {
   stop(): void;
 }
 
+/** One release: why, the committed heap and the RSS before and after it (bytes), and how long
+ *  the collection took. */
+export interface HeapReleaseInfo { reason: HeapReleaseReason; committedBefore: number; committedAfter: number; rssBefore: number; rssAfter: number; tookMs: number }
+
 export interface HeapReleaseOptions {
   /** The memory-reducing collection; default: globalThis.gc (the process runs with --expose-gc),
    *  as a last-resort major GC. Without one, nothing is started. */
@@ -133,7 +137,7 @@ export interface HeapReleaseOptions {
   /** How often the heap is looked at (default 5 s: reading the statistics costs microseconds). */
   sampleMs?: number;
   settings?: HeapReleaseSettings;
-  onRelease?: (info: { reason: HeapReleaseReason; committedBefore: number; committedAfter: number; rssBefore: number; rssAfter: number; tookMs: number }) => void;
+  onRelease?: (info: HeapReleaseInfo) => void;
 }
 
 /** The collection V8 runs as a last resort: it compacts and returns the pooled pages. */
@@ -187,8 +191,6 @@ export function startHeapRelease(options: HeapReleaseOptions = {}): HeapRelease 
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
-
-export type HeapReleaseInfo = Parameters<NonNullable<HeapReleaseOptions['onRelease']>>[0];
 
 /** The releases as metrics in `registry`: how many, by reason, and the time they took (each a
  *  full, compacting collection that pauses the process: its rate is the share of a core the

@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { Informer, cacheTransform, dropStatus } from '../../src/kube/informer.ts';
 import { compactMailDomain } from '../../src/controllers/cluster-view.ts';
+import { requestTransform } from '../../src/kube/manager.ts';
+import { mailDomainStatusPacker } from '../../src/controllers/maildomain/packed-status.ts';
 import { fakeApi, mailDomain, MAILDOMAINS } from './fixtures.ts';
 import { positiveInteger } from '../measure.ts';
 import { eachVariantInItsOwnProcess, settledHeapUsed } from './settled-heap.ts';
@@ -38,6 +40,9 @@ const SECOND_CACHE = {
   // What ClusterView asks for: both caches through the MailDomain compact transform, the second
   // to take in a version sharing the first's metadata and spec (VersionTwins).
   clusterWideTwins: { first: (o: KubeObject) => compactMailDomain(cacheTransform(o)), second: (o: KubeObject) => compactMailDomain(cacheTransform(dropStatus(o))) },
+  // The same, each status in the namespaced cache kept deflated (StatusPacker): the informer
+  // requests' own transforms.
+  packedStatus: { first: requestTransform({ compact: compactMailDomain, packStatus: mailDomainStatusPacker }), second: requestTransform({ withoutStatus: true, compact: compactMailDomain }) },
 } as const;
 
 if (values.variant === undefined) {
@@ -49,6 +54,10 @@ if (values.variant === undefined) {
   const namespaced = lines.find((l) => 'clusterWideWithoutStatus' in l.bytesPerMailDomain)!.bytesPerMailDomain.namespaced!;
   const out: Record<string, number> = { namespaced };
   for (const l of lines) for (const [variant, both] of Object.entries(l.bothCaches)) out[variant] = both - namespaced;
+  // With the status packed the namespaced cache itself is smaller: its own figure, and both.
+  const packed = lines.find((l) => 'packedStatus' in l.bytesPerMailDomain)!;
+  out.namespacedPacked = packed.bytesPerMailDomain.namespaced!;
+  out.bothPacked = packed.bothCaches.packedStatus!;
   process.stdout.write(`${JSON.stringify({ domains: n, bytesPerMailDomain: out })}\n`);
 } else {
   const transforms = SECOND_CACHE[values.variant as keyof typeof SECOND_CACHE];

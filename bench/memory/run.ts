@@ -84,7 +84,9 @@ if (sections.includes('domains')) {
   process.stdout.write(`| the controllers' (namespaced) | ${b.namespaced} | ${mibAt(b.namespaced!)} |\n`);
   process.stdout.write(`| + cluster-wide for host claims (--namespace set), whole (before) | ${b.clusterWideWhole} | ${mibAt(b.clusterWideWhole!)} |\n`);
   process.stdout.write(`| + cluster-wide for host claims, without status | ${b.clusterWideWithoutStatus} (${((b.clusterWideWithoutStatus! / b.clusterWideWhole!) * 100).toFixed(0)} %) | ${mibAt(b.clusterWideWithoutStatus!)} |\n`);
-  process.stdout.write(`| + cluster-wide for host claims, without status, each version's metadata and spec shared with the namespaced cache (now) | ${b.clusterWideTwins} | ${mibAt(b.clusterWideTwins!)} |\n`);
+  process.stdout.write(`| + cluster-wide for host claims, without status, each version's metadata and spec shared with the namespaced cache | ${b.clusterWideTwins} | ${mibAt(b.clusterWideTwins!)} |\n`);
+  process.stdout.write(`| the controllers' (namespaced), each status packed (now) | ${b.namespacedPacked} (${((b.namespacedPacked! / b.namespaced!) * 100).toFixed(0)} %) | ${mibAt(b.namespacedPacked!)} |\n`);
+  process.stdout.write(`| both caches, the namespaced one's statuses packed (now) | ${b.bothPacked} | ${mibAt(b.bothPacked!)} |\n`);
 }
 
 if (sections.includes('checks')) {

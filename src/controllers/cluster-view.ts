@@ -5,7 +5,7 @@ import type { Informer, KubeObject, Manager } from '../kube/index.ts';
 import { Indexer, objectKey } from '../kube/index.ts';
 import { PARSED_SPEC, VALID_AS_IS, compactMailbox, sameFields } from './mailbox/cached-mailbox.ts';
 import { PackedMailboxStore, mailboxDomainKey, packedMailboxStore } from './mailbox/mailbox-store.ts';
-import { adoptMailDomainRunRows } from './checks/run-row-strings.ts';
+import { mailDomainStatusPacker } from './maildomain/packed-status.ts';
 import { VersionTwins } from '../kube/version-twins.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
@@ -31,13 +31,13 @@ export const keyOf = (o: KubeObject): string => objectKey(o);
 // Watching some namespaces, the operator caches their MailDomains twice (with and without status).
 const mailDomainTwins = new VersionTwins();
 
-/** The MailDomain informers' compact transform: the check rows' strings adopted from the last
- *  run and, when the MailDomains are cached twice, the second to take in a version shares the
- *  first's metadata and spec (VersionTwins). Named and shared: the manager tells informers apart
- *  by their transform, and both MailDomain caches must take the same one to stay one cache
- *  when every namespace is watched. */
+/** The MailDomain informers' compact transform: when the MailDomains are cached twice, the
+ *  second to take in a version shares the first's metadata and spec (VersionTwins). Named and
+ *  shared: the manager tells informers apart by their transform, and both MailDomain caches
+ *  must take the same one to stay one cache when every namespace is watched. (The status is
+ *  kept apart, deflated: mailDomainStatusPacker.) */
 export function compactMailDomain<T extends KubeObject>(obj: T): T {
-  return mailDomainTwins.adopt(adoptMailDomainRunRows(obj));
+  return mailDomainTwins.adopt(obj);
 }
 
 const claimantOf = (o: KubeObject): Claimant => ({
@@ -134,12 +134,12 @@ export class ClusterView {
     const grantList = (): Grant[] => (this.grants?.list() ?? []).flatMap((o) => { const p = parseGrant(o); return p.ok ? [p.value] : []; });
     this.grantPolicy = { tenancy: options.tenancy ?? 'Open', grants: grantList };
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
-    this.domains = manager.informer(MAILDOMAINS, { compact: compactMailDomain });
+    this.domains = manager.informer(MAILDOMAINS, { compact: compactMailDomain, packStatus: mailDomainStatusPacker });
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
     // Watching some namespaces, the cluster-wide MailDomains are a second cache of the same
     // objects, read only for who declared which host: no status (at a hoster's size, every
     // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
-    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: compactMailDomain });
+    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: compactMailDomain, packStatus: mailDomainStatusPacker });
     this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox, store: packedMailboxStore });
     const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
     this.deployments = owned(DEPLOYMENTS);

@@ -8,6 +8,7 @@ import { KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { loadKubeConfig, type ClusterConfig } from './kubeconfig.ts';
 import { cacheTransform, dropStatus, Informer, type InformerOptions, type ObjectStore } from './informer.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
+import type { StatusPacker } from './packed-status.ts';
 import { LeaderElector, defaultIdentity } from './leader-election.ts';
 import { EventRecorder } from './events.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -72,6 +73,22 @@ export interface InformerRequest {
   /** Where the informer keeps the objects (ObjectStore; default a Map). Part of its identity
    *  (by the function's name). */
   store?: () => ObjectStore<KubeObject>;
+  /** Keep each object's status deflated (StatusPacker), taken off before the cache's transform
+   *  so its strings are never pooled. Part of the informer's identity (by the packer's name). */
+  packStatus?: StatusPacker;
+}
+
+/** What an informer asked for with `req` keeps of each object: the cache's own transform
+ *  (cacheTransform), then the request's (no status, compact, the status packed). */
+export function requestTransform(req: Pick<InformerRequest, 'withoutStatus' | 'compact' | 'packStatus'>): (o: KubeObject) => KubeObject {
+  const { withoutStatus = false, compact } = req;
+  const packer = withoutStatus ? undefined : req.packStatus;
+  return (o) => {
+    const status = packer ? (o as KubeObject & { status?: unknown }).status : undefined;
+    const kept = withoutStatus || status !== undefined ? dropStatus(o) : o;
+    const out = compact ? compact(cacheTransform(kept)) : cacheTransform(kept);
+    return status !== undefined ? packer!.attach(out, status) : out;
+  };
 }
 
 export class Manager {
@@ -117,7 +134,8 @@ export class Manager {
     const namespaces = req.namespaces ?? this.#opts.namespaces ?? [];
     const withoutStatus = req.withoutStatus ?? false;
     const compact = req.compact;
-    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '', req.store?.name ?? '']);
+    const packer = withoutStatus ? undefined : req.packStatus;
+    const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '', req.store?.name ?? '', packer?.name ?? '']);
     let inf = this.#informers.get(id);
     if (!inf) {
       inf = new Informer<KubeObject>({
@@ -127,10 +145,7 @@ export class Manager {
         namespaces,
         labelSelector,
         ...(req.store ? { store: req.store } : {}),
-        ...(withoutStatus || compact ? { transform: (o: KubeObject) => {
-          const kept = withoutStatus ? dropStatus(o) : o;
-          return compact ? compact(cacheTransform(kept)) : cacheTransform(kept);
-        } } : {}),
+        ...(withoutStatus || compact || packer ? { transform: requestTransform(req) } : {}),
         logger: this.logger.child({ component: 'informer' }),
         metrics: this.metrics.informer(),
       });

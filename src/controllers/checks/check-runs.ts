@@ -4,8 +4,7 @@
 // same ConfigMap or Secret: one read of it is shared for a short while (ReferenceReads).
 import type { CheckResult, CheckTarget, ProbeCredentials } from '../../checks/types.ts';
 import type { KubeClient } from '../../kube/index.ts';
-import { isNotFound, type StringPool } from '../../kube/index.ts';
-import { forgetRunRows, forgetRunRowsOf, rememberRunRows, shareLastRunStrings } from './run-row-strings.ts';
+import { isNotFound, poolStrings, type StringPool } from '../../kube/index.ts';
 import type { Logger } from 'pino';
 import { CheckScheduler } from './check-scheduler.ts';
 import { CONFIGMAPS, SECRETS } from '../resources.ts';
@@ -123,17 +122,14 @@ export class CheckRuns {
         // probes still run without it, so the rest of the status stays current.
         const { target, problems } = await this.#withReferences(req, signal);
         // Status goes to the tenant: no other server's certificate names or redirect tokens.
-        // A row keeps the strings of the same row in the last run where they are equal, the
-        // rest goes through the pool the cache parses objects with: the cache's status then
-        // shares its strings with the runs (shareLastRunStrings, adoptMailDomainRunRows).
+        // The rows' strings go through the pool the cache parses objects with: a MapiServer's
+        // cached status then shares them with its runs (a MailDomain's is kept packed).
         const rows = [...redactResults(await opts.runChecks(target, signal, req.intervalMs)), ...problems];
-        return shareLastRunStrings(...split(runKey), rows, opts.stringPool);
+        return poolStrings(rows, opts.stringPool);
       },
       onChange: (k) => opts.onChange(...split(k)),
       onRun: (k, snapshot, ms) => {
         const [kind, key] = split(k);
-        // What the status the run leads to will come back with, for the cache to share.
-        rememberRunRows(this, kind, key, snapshot.results);
         opts.onRun?.(kind, key, snapshot.results, ms, snapshot.request.target);
       },
       onError: (k, err) => opts.log.warn({ key: k, err }, 'check run failed'),
@@ -158,17 +154,11 @@ export class CheckRuns {
   }
 
   forget(kind: CheckKind, key: string): void {
-    forgetRunRows(kind, key);
     if (this.#scheduler.forget(checkKey(kind, key))) this.#onForget?.(kind, key);
   }
 
   async stop(): Promise<void> {
-    try {
-      await this.#scheduler.stop();
-    } finally {
-      // After the runs in flight: their rows would be remembered again.
-      forgetRunRowsOf(this);
-    }
+    await this.#scheduler.stop();
   }
 
   async #withReferences(req: CheckRequest, signal: AbortSignal): Promise<{ target: CheckTarget; problems: CheckResult[] }> {

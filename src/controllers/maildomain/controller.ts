@@ -119,14 +119,17 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     // per MailDomain for nothing. The status waits for that run, STATUS_HOLD_MS at most; a new
     // generation or a stall goes out at once.
     const supersededSince = request ? checks.supersededSince('MailDomain', key) : undefined;
-    const holdMs = supersededSince !== undefined && !plan.stalled && (raw.status as MailDomain['status'] | undefined)?.observedGeneration === md.metadata.generation
+    // The owner's status, not the cached object's: the cache keeps it packed and each read of
+    // it builds it again (src/kube/packed-status.ts); the owner was built from it once.
+    const status = owner.status as MailDomain['status'] | undefined;
+    const holdMs = supersededSince !== undefined && !plan.stalled && status?.observedGeneration === md.metadata.generation
       ? STATUS_HOLD_MS - (now().getTime() - supersededSince)
       : 0;
-    const previous = (raw.status as MailDomain['status'] | undefined)?.conditions;
+    const previous = status?.conditions;
     await applyPlan({
       manager, owner, liveOf, ctx,
       plan: holdMs > 0
-        ? { ...plan, status: raw.status }
+        ? { ...plan, status }
         : { ...plan, events: [...plan.events, ...transitionEvents(previous, plan.status.conditions)] },
     });
 

@@ -109,8 +109,7 @@ export function withoutServerRows(results: CheckResult[], externalHost: string):
  * them: a rollout waits for this process's own results. Not inherited: rows of another
  * generation, and an SRV-only answer (its row does not keep the SRV target the verdict reads).
  */
-export function inheritedResults(md: MailDomain): CheckResult[] | undefined {
-  const status = md.status;
+export function inheritedResults(md: MailDomain, status = md.status): CheckResult[] | undefined {
   if (!status?.checks?.length || status.observedGeneration === undefined || status.observedGeneration !== md.metadata.generation) return undefined;
   const rows = status.checks.filter((r) => r.name !== 'certificate');
   if (!rows.some((r) => r.name.startsWith('dns/')) || rows.some((r) => r.reason === 'SrvRecordOnly')) return undefined;
@@ -120,7 +119,9 @@ export function inheritedResults(md: MailDomain): CheckResult[] | undefined {
 export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const { md, server, now } = inputs;
   const generation = md.metadata.generation;
-  const previous = md.status?.conditions as Condition[] | undefined;
+  // Read once: a cached MailDomain's status is built again on each read (packed-status.ts).
+  const mdStatus = md.status;
+  const previous = mdStatus?.conditions as Condition[] | undefined;
   const names = domainChildNames(md);
   const conditionsOf = (list: ConditionInput[]) => setConditions(previous, list, generation, now);
 
@@ -140,7 +141,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     ]);
     return {
       apply: [], prune: [], verdict: undefined, accepted: false, judgedByLastRun: false,
-      status: { ...(generation !== undefined ? { observedGeneration: generation } : {}), conditions, ...(md.status?.checks ? { checks: md.status.checks } : {}) },
+      status: { ...(generation !== undefined ? { observedGeneration: generation } : {}), conditions, ...(mdStatus?.checks ? { checks: mdStatus.checks } : {}) },
       events: [],
     };
   }
@@ -153,7 +154,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const hostNames = ownHosts.map((h) => h.host);
 
   const cert = certificateCheck(names.certificate, inputs.certificate);
-  const inherited = inputs.checks ? undefined : inheritedResults(md);
+  const inherited = inputs.checks ? undefined : inheritedResults(md, mdStatus);
   const rows = inputs.checks ? domainRows(inputs.checks.results, server.spec.externalHost) : inherited ?? [];
   const judged = inputs.checks !== undefined || inherited !== undefined;
   const verdictInput = { require: md.spec.autodiscover.require, autodiscoverHosts: ownHosts, domains: mailDomainNames(md.spec), certificate: cert };
@@ -177,7 +178,7 @@ export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
     autodiscoverURLs: autodiscoverURLs(hostNames),
-    checks: checkRows(md.status?.checks, [cert, ...rows], now),
+    checks: checkRows(mdStatus?.checks, [cert, ...rows], now),
   };
   return {
     // Condition transitions become Events in the caller (transitionEvents), once for both kinds.

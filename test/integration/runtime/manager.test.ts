@@ -7,6 +7,8 @@ import { isNotFound } from '../../../src/kube/errors.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import type { Lease } from '../../../src/kube/leader-election.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
+import { StatusPacker } from '../../../src/kube/index.ts';
+import { hasPackedStatus } from '../../../src/kube/packed-status.ts';
 import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
 import { createNamespace, deleteNamespace, ensureWidgetCrd, sharedClient, testLogger, waitFor, widgets } from './helpers.ts';
 import { addWidgetController, type Widget } from './widget-controller.ts';
@@ -113,6 +115,29 @@ describe('manager and controller on the real apiserver', { timeout: 120_000 }, (
     assert.equal('status' in clusterWide.get(ns, 'wide')!, false);
     const everywhere = new Manager({ kubeConfig: loadKubeConfig(sharedKubeconfigPath()), metricsAddr: '0', healthAddr: '0', handleSignals: false, logger: testLogger, metrics: new Metrics() });
     assert.equal(everywhere.watchesAllNamespaces, true);
+  });
+
+  it('a cache that keeps each status packed reads every version\'s status back as the apiserver sent it', async () => {
+    const packer = new StatusPacker('test-widget-status', 'observedGeneration child');
+    const packed = mgr.informer<Widget>(widgets, { packStatus: packer });
+    assert.notEqual(packed, mgr.informer<Widget>(widgets), 'a cache of its own');
+    assert.equal(mgr.informer<Widget>(widgets, { packStatus: packer }), packed, 'asked the same way twice: the same informer');
+    await packed.waitForSync();
+    await widget('packed', { size: 5 });
+    for (const generation of [1, 2]) {
+      if (generation === 2) await widget('packed', { size: 6 });
+      const served = await waitFor(`status.observedGeneration ${generation}`, async () => {
+        const w = await get<Widget>(`/apis/${widgets.group}/v1/namespaces/${ns}/widgets/packed`);
+        return w.status?.observedGeneration === generation ? w : undefined;
+      });
+      const cached = await waitFor('the same version in the packed cache', () => {
+        const w = packed.get(ns, 'packed');
+        return w?.metadata.resourceVersion === served.metadata.resourceVersion ? w : undefined;
+      });
+      assert.ok(hasPackedStatus(cached), 'kept packed');
+      assert.deepEqual(cached.status, served.status);
+      assert.deepEqual(cached.spec, served.spec);
+    }
   });
 
   it('stops gracefully and releases the lease', async () => {

@@ -8,6 +8,7 @@ import type { Manager, ResourceRef } from '../../../src/kube/index.ts';
 import type { InformerRequest } from '../../../src/kube/manager.ts';
 import { ClusterView } from '../../../src/controllers/cluster-view.ts';
 import { fakeKube } from '../../support/fake-kube.ts';
+import { mailDomainStatusPacker } from '../../../src/controllers/maildomain/packed-status.ts';
 
 function requestsOf(watchesAllNamespaces: boolean): Array<{ plural: string; req: InformerRequest }> {
   const kube = fakeKube();
@@ -40,6 +41,7 @@ describe('ClusterView: the cluster-wide caches for host claims', () => {
     const own = requests.filter((r) => r.plural === 'maildomains' && r.req.namespaces === undefined);
     assert.equal(own.length, 1);
     assert.notEqual(own[0]!.req.withoutStatus, true);
+    assert.equal(own[0]!.req.packStatus, mailDomainStatusPacker, 'its statuses kept packed');
   });
 
   it('watching every namespace: the same request as the controllers\' cache (one informer)', () => {
@@ -47,5 +49,6 @@ describe('ClusterView: the cluster-wide caches for host claims', () => {
     const domains = clusterWide(requests, 'maildomains');
     assert.equal(domains.length, 1);
     assert.equal(domains[0]!.req.withoutStatus, false);
+    assert.equal(domains[0]!.req.packStatus, mailDomainStatusPacker, 'the same packer: the same informer');
   });
 });

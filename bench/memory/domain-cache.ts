@@ -40,9 +40,9 @@ const SECOND_CACHE = {
   // What ClusterView asks for: both caches through the MailDomain compact transform, the second
   // to take in a version sharing the first's metadata and spec (VersionTwins).
   clusterWideTwins: { first: (o: KubeObject) => compactMailDomain(cacheTransform(o)), second: (o: KubeObject) => compactMailDomain(cacheTransform(dropStatus(o))) },
-  // The same, each status in the namespaced cache kept deflated (StatusPacker): the informer
+  // The same, each status in the namespaced cache kept deflated (FieldPacker): the informer
   // requests' own transforms.
-  packedStatus: { first: requestTransform({ compact: compactMailDomain, packStatus: mailDomainStatusPacker }), second: requestTransform({ withoutStatus: true, compact: compactMailDomain }) },
+  packedStatus: { first: requestTransform({ compact: compactMailDomain, pack: mailDomainStatusPacker }), second: requestTransform({ withoutStatus: true, compact: compactMailDomain }) },
 } as const;
 
 if (values.variant === undefined) {

@@ -141,3 +141,47 @@ export function fakeApi(items: KubeObject[], pageSize = 500, plural: string = MA
 
 export const MAILBOXES = { group: 'mapi-operator.io', version: 'v1alpha2', plural: 'mailboxes', kind: 'Mailbox', namespaced: true } as const;
 export const MAILDOMAINS = { group: 'mapi-operator.io', version: 'v1alpha2', plural: 'maildomains', kind: 'MailDomain', namespaced: true } as const;
+
+const childLabels = (domain: string) => ({ 'app.kubernetes.io/managed-by': 'mapi-operator', 'app.kubernetes.io/part-of': 'mapi-operator', 'mapi-operator.io/maildomain': domain, 'mapi-operator.io/mapiserver': 's0' });
+const childMeta = (i: number, created: string, annotations: Record<string, string>) => ({
+  annotations, creationTimestamp: created, generation: 1, labels: childLabels(`d${i}`), name: `d${i}-autodiscover`, namespace: NS,
+  ownerReferences: [{ apiVersion: 'mapi-operator.io/v1alpha2', blockOwnerDeletion: true, controller: true, kind: 'MailDomain', name: `d${i}`, uid: uid(i) }],
+  resourceVersion: String(400_000 + i), uid: uid(1_000_000 + i),
+});
+
+/** A MailDomain's autodiscover Certificate, issued (copied from a bench:scale run). */
+export function autodiscoverCertificate(i: number): KubeObject {
+  const host = `autodiscover.d${i}.test`;
+  const created = iso(T0 + Math.floor(i / 30) * 1000);
+  const issued = iso(T0 + 900_000 + Math.floor(i / 2) * 1000);
+  return {
+    apiVersion: 'cert-manager.io/v1', kind: 'Certificate',
+    metadata: childMeta(i, created, { 'mapi-operator.io/applied-hash': `4f77df29932837${i.toString(16).padStart(6, '0')}` }),
+    spec: { dnsNames: [host], issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'mapi-test-ca' }, privateKey: { rotationPolicy: 'Always' }, secretName: `d${i}-autodiscover-tls`, secretTemplate: { labels: childLabels(`d${i}`) } },
+    status: {
+      conditions: [{ lastTransitionTime: issued, message: 'Certificate is up to date and has not expired', observedGeneration: 1, reason: 'Ready', status: 'True', type: 'Ready' }],
+      notAfter: iso(T0 + 90 * 86_400_000), notBefore: issued, renewalTime: iso(T0 + 60 * 86_400_000), revision: 1,
+    },
+  } as KubeObject;
+}
+
+/** A MailDomain's autodiscover Ingress for ingress-nginx (copied from a bench:scale run). */
+export function autodiscoverIngress(i: number): KubeObject {
+  const host = `autodiscover.d${i}.test`;
+  const created = iso(T0 + Math.floor(i / 30) * 1000);
+  return {
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
+    metadata: childMeta(i, created, {
+      'mapi-operator.io/applied-hash': `e08031de2c30${i.toString(16).padStart(8, '0')}`,
+      'nginx.ingress.kubernetes.io/backend-protocol': 'HTTP', 'nginx.ingress.kubernetes.io/proxy-buffering': 'off', 'nginx.ingress.kubernetes.io/proxy-http-version': '1.1',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '600', 'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '600',
+      'nginx.org/proxy-buffering': 'False', 'nginx.org/proxy-read-timeout': '600s', 'nginx.org/proxy-send-timeout': '600s',
+    }),
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [{ host, http: { paths: [{ backend: { service: { name: 's0-mapi', port: { name: 'http' } } }, path: '/autodiscover', pathType: 'Prefix' }] } }],
+      tls: [{ hosts: [host], secretName: `d${i}-autodiscover-tls` }],
+    },
+    status: { loadBalancer: {} },
+  } as KubeObject;
+}

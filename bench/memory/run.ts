@@ -1,7 +1,7 @@
 // Memory benchmark (issue 14), no cluster needed; every figure is measured in this run and
 // V8 flags are compared with a baseline measured in the same run (ratios, not absolutes).
 //
-//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|checks|metrics|access|flags|allocator]
+//   npm run bench:memory -- [--mailboxes 20000] [--events 60000] [--rounds 2] [--domains 5000] [--section all|modules|cache|domains|children|checks|metrics|access|flags|allocator]
 //
 // 1. modules: RSS and JS heap of a process that loaded the operator's `run` command, against
 //    an empty Node process and against @kubernetes/client-node alone (what it would add).
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     section: { type: 'string', default: 'all' },
   },
 });
-const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'checks', 'metrics', 'access', 'flags', 'allocator'] : [values.section!];
+const sections = values.section === 'all' ? ['modules', 'cache', 'domains', 'children', 'checks', 'metrics', 'access', 'flags', 'allocator'] : [values.section!];
 
 /** The flags the image and the chart set (Dockerfile NODE_OPTIONS), with the old-space cap
  *  as it works out for the chart's default 384 MiB limit (70 %: ~269 MiB). */
@@ -87,6 +87,16 @@ if (sections.includes('domains')) {
   process.stdout.write(`| + cluster-wide for host claims, without status, each version's metadata and spec shared with the namespaced cache | ${b.clusterWideTwins} | ${mibAt(b.clusterWideTwins!)} |\n`);
   process.stdout.write(`| the controllers' (namespaced), each status packed (now) | ${b.namespacedPacked} (${((b.namespacedPacked! / b.namespaced!) * 100).toFixed(0)} %) | ${mibAt(b.namespacedPacked!)} |\n`);
   process.stdout.write(`| both caches, the namespaced one's statuses packed (now) | ${b.bothPacked} | ${mibAt(b.bothPacked!)} |\n`);
+}
+
+if (sections.includes('children')) {
+  const r = JSON.parse(node(['--expose-gc', 'bench/memory/children-cache.ts', '--children', values.domains!])) as { bytesPerObject: Record<string, number> };
+  const b = r.bytesPerObject;
+  const mibAt = (bytes: number) => ((bytes * Number(values.domains)) / 1048576).toFixed(1);
+  process.stdout.write(`\n## A MailDomain's children in the caches (${values.domains} of each, JS heap bytes per object after full GCs)\n\n| cache | whole | spec and status packed (now) | MiB at ${values.domains}, whole → packed |\n|---|---|---|---|\n`);
+  for (const [label, whole, packed] of [['Certificates (issued)', b.certificate!, b.certificatePacked!], ['Ingresses', b.ingress!, b.ingressPacked!]] as const) {
+    process.stdout.write(`| ${label} | ${whole} | ${packed} (${((packed / whole) * 100).toFixed(0)} %) | ${mibAt(whole)} → ${mibAt(packed)} |\n`);
+  }
 }
 
 if (sections.includes('checks')) {

@@ -50,7 +50,7 @@ function parseObject<T extends { spec: unknown }>(obj: unknown, kind: Kind, pars
   const value = isDeepStrictEqual(spec.value, o.spec) ? deepFreeze(o.spec as T['spec']) : spec.value;
   const metadata = (o.metadata as { namespace?: string }).namespace !== undefined ? o.metadata : { namespace: 'default', ...o.metadata };
   // The object's own properties as they are, not read: a status the cache keeps packed stays
-  // packed in the parse it keeps beside it (src/kube/packed-status.ts).
+  // packed in the parse it keeps beside it (src/kube/packed-fields.ts).
   const parsed = Object.defineProperties({}, Object.getOwnPropertyDescriptors(o)) as T;
   const own = { enumerable: true, writable: true, configurable: true };
   Object.defineProperties(parsed, { apiVersion: { ...own, value: API_VERSION }, kind: { ...own, value: kind }, metadata: { ...own, value: metadata }, spec: { ...own, value } });

@@ -1,11 +1,12 @@
 // What the three controllers read, gathered in one place: the informer caches, the objects
 // parsed once per version, and the reverse indexes (server → domains, domain → mailboxes,
 // host → claimants). Nothing here writes to the apiserver.
-import type { Informer, KubeObject, Manager } from '../kube/index.ts';
+import type { FieldPacker, Informer, KubeObject, Manager } from '../kube/index.ts';
 import { Indexer, objectKey } from '../kube/index.ts';
 import { PARSED_SPEC, VALID_AS_IS, compactMailbox, sameFields } from './mailbox/cached-mailbox.ts';
 import { PackedMailboxStore, mailboxDomainKey, packedMailboxStore } from './mailbox/mailbox-store.ts';
 import { mailDomainStatusPacker } from './maildomain/packed-status.ts';
+import { certificatePacker, httpRoutePacker, ingressPacker } from './packed-children.ts';
 import { VersionTwins } from '../kube/version-twins.ts';
 import type { MapiServer } from '../api/mapiserver.ts';
 import type { MailDomain } from '../api/maildomain.ts';
@@ -134,25 +135,26 @@ export class ClusterView {
     const grantList = (): Grant[] => (this.grants?.list() ?? []).flatMap((o) => { const p = parseGrant(o); return p.ok ? [p.value] : []; });
     this.grantPolicy = { tenancy: options.tenancy ?? 'Open', grants: grantList };
     this.servers = manager.informer(MAPISERVERS, { useLabelSelector: true });
-    this.domains = manager.informer(MAILDOMAINS, { compact: compactMailDomain, packStatus: mailDomainStatusPacker });
+    this.domains = manager.informer(MAILDOMAINS, { compact: compactMailDomain, pack: mailDomainStatusPacker });
     this.allServers = manager.informer(MAPISERVERS, { namespaces: [] });
     // Watching some namespaces, the cluster-wide MailDomains are a second cache of the same
     // objects, read only for who declared which host: no status (at a hoster's size, every
     // check row of every MailDomain twice otherwise). Watching all, it is the same informer.
-    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: compactMailDomain, packStatus: mailDomainStatusPacker });
+    this.allDomains = manager.informer(MAILDOMAINS, { namespaces: [], withoutStatus: !manager.watchesAllNamespaces, compact: compactMailDomain, pack: mailDomainStatusPacker });
     this.mailboxes = manager.informer(MAILBOXES, { compact: compactMailbox, store: packedMailboxStore });
-    const owned = (ref: typeof DEPLOYMENTS) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR });
+    const owned = (ref: typeof DEPLOYMENTS, pack?: FieldPacker) => manager.informer<KubeObject>(ref, { labelSelector: MANAGED_SELECTOR, ...(pack ? { pack } : {}) });
     this.deployments = owned(DEPLOYMENTS);
     this.services = owned(SERVICES);
     // Its access lists arrive as the MapiServer controller built them: the cache keeps the
     // builder's strings rather than a second copy (adoptBuiltAccessData).
     this.configMaps = manager.informer<KubeObject>(CONFIGMAPS, { labelSelector: MANAGED_SELECTOR, compact: adoptBuiltAccessData });
-    this.ingresses = owned(INGRESSES);
-    this.certificates = owned(CERTIFICATES);
+    // One of each per MailDomain: spec and status kept deflated (packed-children.ts).
+    this.ingresses = owned(INGRESSES, ingressPacker);
+    this.certificates = owned(CERTIFICATES, certificatePacker);
     this.pdbs = owned(PODDISRUPTIONBUDGETS);
     this.issuers = manager.informer(ISSUERS);
     this.gatewayApi = options.gatewayApi ?? false;
-    this.httpRoutes = this.gatewayApi ? owned(HTTPROUTES) : undefined;
+    this.httpRoutes = this.gatewayApi ? owned(HTTPROUTES, httpRoutePacker) : undefined;
     this.listenerSets = this.gatewayApi ? owned(LISTENERSETS) : undefined;
     this.gateways = this.gatewayApi ? manager.informer(GATEWAYS, { namespaces: [] }) : undefined;
 

@@ -6,7 +6,7 @@ export { KubeApiError, KubeTimeoutError, isNotFound, isConflict, isAlreadyExists
 export type { ApiStatus, StatusCause } from './errors.ts';
 export { Informer, derivedFromSpec, poolStrings, shareConditions, StringPool } from './informer.ts';
 export { Indexer } from './indexer.ts';
-export { StatusPacker } from './packed-status.ts';
+export { FieldPacker } from './packed-fields.ts';
 export type { IndexFunc } from './indexer.ts';
 export type { InformerOptions, EventHandlers, InformerStats, ObjectStore, RestartReason } from './informer.ts';
 export { WorkQueue } from './workqueue.ts';

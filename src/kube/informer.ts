@@ -20,6 +20,7 @@ import { WeakValueMap } from './weak-value-map.ts';
 import { GenerationalMap } from './generational-map.ts';
 import { objectKey, rememberKey, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { isGone } from './errors.ts';
+import { isPacked, keepPackedBytes } from './packed-fields.ts';
 import { runWatch, type WatchEnd, type WatchEvent } from './watch.ts';
 
 export interface EventHandlers<T extends KubeObject> {
@@ -323,8 +324,14 @@ const METADATA_PARTS = ['labels', 'annotations', 'ownerReferences', 'finalizers'
 export function keepUnchangedParts<T extends KubeObject>(old: T, obj: T): T {
   const o = obj as KubeObject & { spec?: unknown };
   const before = old as KubeObject & { spec?: unknown };
-  if (o.spec !== undefined && before.spec !== undefined && o.spec !== before.spec && isDeepStrictEqual(o.spec, before.spec)) {
-    o.spec = before.spec;
+  // A packed spec (packed-fields.ts) is compared, and kept, as its bytes: assigning it would
+  // unpack it.
+  const packedSpec = isPacked(o, 'spec');
+  const sameSpec = packedSpec
+    ? keepPackedBytes(before, o, 'spec')
+    : o.spec !== undefined && before.spec !== undefined && o.spec !== before.spec && isDeepStrictEqual(o.spec, before.spec);
+  if (sameSpec) {
+    if (!packedSpec) o.spec = before.spec;
     for (const symbol of specDerived) {
       const derived = Object.getOwnPropertyDescriptor(before, symbol);
       // Absent, or a slot the object reserved for it and left empty (a compact record).

@@ -8,7 +8,7 @@ import { KubeClient, type KubeObject, type ResourceRef } from './client.ts';
 import { loadKubeConfig, type ClusterConfig } from './kubeconfig.ts';
 import { cacheTransform, dropStatus, Informer, type InformerOptions, type ObjectStore } from './informer.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
-import type { StatusPacker } from './packed-status.ts';
+import type { FieldPacker } from './packed-fields.ts';
 import { LeaderElector, defaultIdentity } from './leader-election.ts';
 import { EventRecorder } from './events.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -73,21 +73,22 @@ export interface InformerRequest {
   /** Where the informer keeps the objects (ObjectStore; default a Map). Part of its identity
    *  (by the function's name). */
   store?: () => ObjectStore<KubeObject>;
-  /** Keep each object's status deflated (StatusPacker), taken off before the cache's transform
-   *  so its strings are never pooled. Part of the informer's identity (by the packer's name). */
-  packStatus?: StatusPacker;
+  /** Keep these fields of each object deflated (FieldPacker), taken off before the cache's
+   *  transform so their strings are never pooled. Part of the informer's identity (by the
+   *  packer's name). */
+  pack?: FieldPacker;
 }
 
 /** What an informer asked for with `req` keeps of each object: the cache's own transform
- *  (cacheTransform), then the request's (no status, compact, the status packed). */
-export function requestTransform(req: Pick<InformerRequest, 'withoutStatus' | 'compact' | 'packStatus'>): (o: KubeObject) => KubeObject {
-  const { withoutStatus = false, compact } = req;
-  const packer = withoutStatus ? undefined : req.packStatus;
+ *  (cacheTransform), then the request's (no status, compact, fields packed). */
+export function requestTransform(req: Pick<InformerRequest, 'withoutStatus' | 'compact' | 'pack'>): (o: KubeObject) => KubeObject {
+  const { withoutStatus = false, compact, pack: packer } = req;
   return (o) => {
-    const status = packer ? (o as KubeObject & { status?: unknown }).status : undefined;
-    const kept = withoutStatus || status !== undefined ? dropStatus(o) : o;
+    const unpacked = withoutStatus ? dropStatus(o) : o;
+    const values = packer?.take(unpacked);
+    const kept = values ? packer!.without(unpacked) : unpacked;
     const out = compact ? compact(cacheTransform(kept)) : cacheTransform(kept);
-    return status !== undefined ? packer!.attach(out, status) : out;
+    return values ? packer!.attach(out, values) : out;
   };
 }
 
@@ -134,7 +135,7 @@ export class Manager {
     const namespaces = req.namespaces ?? this.#opts.namespaces ?? [];
     const withoutStatus = req.withoutStatus ?? false;
     const compact = req.compact;
-    const packer = withoutStatus ? undefined : req.packStatus;
+    const packer = req.pack;
     const id = JSON.stringify([resource.group, resource.version, resource.plural, labelSelector ?? '', namespaces, withoutStatus, compact?.name ?? '', req.store?.name ?? '', packer?.name ?? '']);
     let inf = this.#informers.get(id);
     if (!inf) {

@@ -120,7 +120,7 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     // generation or a stall goes out at once.
     const supersededSince = request ? checks.supersededSince('MailDomain', key) : undefined;
     // The owner's status, not the cached object's: the cache keeps it packed and each read of
-    // it builds it again (src/kube/packed-status.ts); the owner was built from it once.
+    // it builds it again (src/kube/packed-fields.ts); the owner was built from it once.
     const status = owner.status as MailDomain['status'] | undefined;
     const holdMs = supersededSince !== undefined && !plan.stalled && status?.observedGeneration === md.metadata.generation
       ? STATUS_HOLD_MS - (now().getTime() - supersededSince)

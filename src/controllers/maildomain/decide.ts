@@ -119,7 +119,7 @@ export function inheritedResults(md: MailDomain, status = md.status): CheckResul
 export function decideMailDomain(inputs: MailDomainInputs): MailDomainPlan {
   const { md, server, now } = inputs;
   const generation = md.metadata.generation;
-  // Read once: a cached MailDomain's status is built again on each read (packed-status.ts).
+  // Read once: a cached MailDomain's status is built again on each read (src/kube/packed-fields.ts).
   const mdStatus = md.status;
   const previous = mdStatus?.conditions as Condition[] | undefined;
   const names = domainChildNames(md);

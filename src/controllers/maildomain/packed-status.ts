@@ -1,4 +1,4 @@
-// The MailDomain caches keep each status deflated (StatusPacker): at a hoster's 5,000
+// The MailDomain caches keep each status deflated (FieldPacker): at a hoster's 5,000
 // MailDomains their statuses were the largest thing the operator held after the Mailboxes.
 // The dictionary is what a MailDomain status says: field names, condition types and reasons,
 // and the messages of a Ready domain (for a placeholder domain and server; each status then
@@ -6,7 +6,7 @@
 // depends on it: a status that says something else packs larger, and reads back the same.
 // Changing it is safe (the caches are rebuilt at each start), not free: measure with
 // `npm run bench:memory -- --section domains`.
-import { StatusPacker } from '../../kube/index.ts';
+import { FieldPacker } from '../../kube/index.ts';
 
 const HOST = 'autodiscover.example.org';
 const at = '2026-01-01T00:00:00Z';
@@ -43,4 +43,4 @@ const READY_STATUS = {
 };
 
 /** Deflate prefers near matches: the common case (a Ready status) last. */
-export const mailDomainStatusPacker = new StatusPacker('MailDomainStatus', `${WORDS} ${JSON.stringify(READY_STATUS)}`);
+export const mailDomainStatusPacker = new FieldPacker('MailDomainStatus', ['status'], `${WORDS} ${JSON.stringify(READY_STATUS)}`);

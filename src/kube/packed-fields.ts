@@ -24,7 +24,7 @@ const bytesKey = (field: string): symbol => {
 
 // zlib's output buffers, 16 KiB each by default: each call left one outside the JS heap until a
 // collection, and a burst of reads (a check interval's reconciles) held tens of MiB of them
-// (5,000 inflates: 34 MiB of external memory at most, 11.7 with 1 KiB chunks, which come from
+// (a loop of 200,000 inflates: 34 MiB of external memory at most, 11.7 with 1 KiB chunks, from
 // Node's shared 8 KiB pool; a packed field is ~20–200 B, its JSON a few KiB).
 const CHUNK_BYTES = 1024;
 

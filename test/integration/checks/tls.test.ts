@@ -51,6 +51,31 @@ describe('tls/ against real TLS servers', () => {
     assert.equal(result.reason, 'UntrustedRoot');
   });
 
+  // The chain a status reports: leaf, then each issuer in order of issuance, completed from the
+  // trust store (the test root is only in the CA bundle, never sent).
+  const assertIssuanceOrder = (chain: readonly { subject: string; issuer: string; selfSigned: boolean; dnsNames: string[] }[], host: string) => {
+    assert.equal(chain.length, 3, JSON.stringify(chain));
+    assert.deepEqual(chain[0]!.dnsNames, [host]);
+    assert.equal(chain[1]!.subject, chain[0]!.issuer);
+    assert.equal(chain[2]!.subject, chain[1]!.issuer);
+    assert.equal(chain[1]!.selfSigned, false);
+    assert.equal(chain[2]!.selfSigned, true);
+  };
+
+  it('reports the presented chain completed with the root from the trust store', async () => {
+    const handshake = await io.tls.handshake(TLS_HOSTS.valid.host);
+    assert.ok(handshake.ok);
+    assertIssuanceOrder(handshake.chain, TLS_HOSTS.valid.host);
+  });
+
+  it('a chain sent out of order is reported in order of issuance, and trusted', async () => {
+    const handshake = await io.tls.handshake(TLS_HOSTS.outOfOrder.host);
+    assert.ok(handshake.ok);
+    assertIssuanceOrder(handshake.chain, TLS_HOSTS.outOfOrder.host);
+    const result = judgeTlsHandshake(TLS_HOSTS.outOfOrder.host, handshake, io.clock.now());
+    assert.equal(result.reason, 'CertificateValid', result.message);
+  });
+
   it('sends SNI: the server sees the host name', async () => {
     const handshake = await io.tls.handshake('autodiscover.example.test');
     assert.ok(handshake.ok);

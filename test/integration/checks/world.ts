@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startDnsServer, startSilentNameserver, type TestDnsServer } from '../../../src/dev/dns-server.ts';
 import { pickSharedPort, startHttpsFixture, startSilentPeer, type Fixture } from '../../../src/dev/https-fixtures.ts';
 import { startMapiTestServer, type MapiTestServer } from '../../../src/dev/mapi-test-server.ts';
-import { createTestPki, daysFromNow, leafOnly, type TestPki } from '../../../src/dev/pki.ts';
+import { createTestPki, daysFromNow, leafOnly, type TestCertificate, type TestPki } from '../../../src/dev/pki.ts';
 
 export const MAIL = '127.0.0.21';
 export const PROBE = { username: 'probe', password: 'Pr0be-Secret-4711', address: 'ken@example.test' };
@@ -28,6 +28,8 @@ export const TLS_HOSTS = {
   silent: { host: 'silent.tls.test', address: '127.0.0.40' },
   slow: { host: 'slow.tls.test', address: '127.0.0.41' },
   refused: { host: 'refused.tls.test', address: '127.0.0.42' },
+  // Leaf, root, intermediate: a server that sends its chain out of order (OpenSSL accepts it).
+  outOfOrder: { host: 'outoforder.tls.test', address: '127.0.0.43' },
 } as const;
 
 /**
@@ -110,6 +112,10 @@ function dnsZones(): Record<string, string[]> {
   };
 }
 
+function outOfOrder(pki: TestPki, leaf: TestCertificate): TestCertificate {
+  return { ...leaf, chainPem: leaf.certPem + pki.rootPem + pki.intermediatePem };
+}
+
 export async function startWorld(): Promise<World> {
   const pki = createTestPki();
   const otherPki = createTestPki('Untrusted');
@@ -170,6 +176,7 @@ export async function startWorld(): Promise<World> {
       startHttpsFixture({ address: t.selfSigned.address, port: httpsPort, certificate: pki.selfSigned({ dnsNames: [t.selfSigned.host] }) }),
       startHttpsFixture({ address: t.noIntermediate.address, port: httpsPort, certificate: leafOnly(pki.issue({ dnsNames: [t.noIntermediate.host] })) }),
       startHttpsFixture({ address: t.untrustedRoot.address, port: httpsPort, certificate: { keyPem: other.keyPem, chainPem: other.chainPem + otherPki.rootPem } }),
+      startHttpsFixture({ address: t.outOfOrder.address, port: httpsPort, certificate: outOfOrder(pki, pki.issue({ dnsNames: [t.outOfOrder.host] })) }),
       startHttpsFixture({ address: t.expiringSoon.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.expiringSoon.host], notAfter: daysFromNow(3) }) }),
       startSilentPeer(t.silent.address, httpsPort),
       startHttpsFixture({ address: t.slow.address, port: httpsPort, certificate: pki.issue({ dnsNames: [t.slow.host] }), handshakeDelayMs: 1_000 }),

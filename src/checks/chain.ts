@@ -69,6 +69,28 @@ export function evaluateChain(presented: X509Certificate[], anchors: X509Certifi
   return 'Invalid';
 }
 
+/**
+ * Leaf first (`presented[0]`), then each certificate's issuer among the others presented, then
+ * its issuers among the trust anchors: what a status reports of a chain. Servers need not send
+ * their chain in order of issuance (Node's `issuerCertificate` follows the order sent), and a
+ * root only the trust store holds is not sent at all.
+ */
+export function chainOfIssuance(presented: readonly X509Certificate[], anchors: readonly X509Certificate[]): X509Certificate[] {
+  const [leaf, ...rest] = presented;
+  if (!leaf) return [];
+  const used = new Set(presented.map((c) => c.fingerprint256));
+  const chain = [leaf];
+  for (let top = leaf; !top.checkIssued(top);) {
+    const i = rest.findIndex((cert) => top.checkIssued(cert));
+    const issuer = i >= 0 ? rest.splice(i, 1)[0]! : anchors.find((anchor) => anchor.subject === top.issuer && !used.has(anchor.fingerprint256) && top.checkIssued(anchor));
+    if (!issuer) break;
+    used.add(issuer.fingerprint256);
+    chain.push(issuer);
+    top = issuer;
+  }
+  return chain;
+}
+
 export function certificateInfo(cert: X509Certificate): CertificateInfo {
   const san = cert.subjectAltName ?? '';
   const entries = san.split(/,\s*/).filter((e) => e.length > 0);

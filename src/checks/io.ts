@@ -5,7 +5,7 @@
 // world the way that name server describes it. The HTTPS probes of a host reuse the TLS
 // connection its handshake (or the probe before) left open, for a moment: one TLS connection
 // per host and interval, not one per probe.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { Resolver } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -15,7 +15,7 @@ import { resolveAddresses, type AddressResolution } from './address-resolution.t
 import { normalizeHost } from './host-names.ts';
 import { MAX_ADDRESSES_PER_HOST } from './address-policy.ts';
 import { PUBLIC_ONLY, refusedAddressUnder, refusedHostName, type ProbePolicy } from '../policy/probe-policy.ts';
-import { certificateInfo, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
+import { certificateInfo, chainOfIssuance, evaluateChain, parseCertificates, systemTrustAnchors } from './chain.ts';
 import { destroyConnection, poolKey, POOL_WAIT_MS, TlsConnectionPool, type Lease, type TlsConnection } from './tls-connection-pool.ts';
 import type {
   ChainStatus, CheckIO, Clock, ConnectFailure, DnsAnswer, DnsFailure, DnsResolver, HttpClient,
@@ -416,34 +416,20 @@ async function dialledHandshake(host: string, address: string, port: number, tru
 }
 
 /**
- * Leaf first, then each certificate's issuer among those presented, then its issuers among the
- * trust anchors: the chain OpenSSL's `getPeerCertificate(true)` reports, built from the parsed
+ * The chain OpenSSL's `getPeerCertificate(true)` reports (chainOfIssuance), built from the parsed
  * certificates `getPeerX509Certificate()` gives. That one builds a JS object of every field of
  * every certificate, which were then parsed again from their DER: the largest piece of the
  * probes' own CPU at rest (`npm run bench:scale -- --cpu-prof`); this reads a chain and what the
  * probe takes of it in under half the time (`npm run bench:peer-chain`).
  */
 export function peerChain(socket: tls.TLSSocket, anchors: readonly X509Certificate[]): X509Certificate[] {
-  // issuerCertificate follows the order the server sent them in, which need not be the
-  // order of issuance.
-  const remaining: X509Certificate[] = [];
+  const presented: X509Certificate[] = [];
   const seen = new Set<string>();
   for (let cert = socket.getPeerX509Certificate(); cert && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
     seen.add(cert.fingerprint256);
-    remaining.push(cert);
+    presented.push(cert);
   }
-  const leaf = remaining.shift();
-  if (!leaf) return [];
-  const chain = [leaf];
-  for (let top = leaf; !top.checkIssued(top);) {
-    const i = remaining.findIndex((cert) => top.checkIssued(cert));
-    const issuer = i >= 0 ? remaining.splice(i, 1)[0]! : anchors.find((anchor) => anchor.subject === top.issuer && !seen.has(anchor.fingerprint256) && top.checkIssued(anchor));
-    if (!issuer) break;
-    seen.add(issuer.fingerprint256);
-    chain.push(issuer);
-    top = issuer;
-  }
-  return chain;
+  return chainOfIssuance(presented, anchors);
 }
 
 /** Dates are judged by the checks with their own clock, so OpenSSL's date errors do not decide trust. */

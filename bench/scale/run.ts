@@ -284,7 +284,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
         peakRss = Math.max(peakRss, r.rssMiB, peakRssMiB(op.child.pid!));
         peakHeap = Math.max(peakHeap, r.heapUsedMiB);
         // A line a minute: a run stopped before convergence still tells the memory it reached.
-        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} of ${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})${splitNote(readRssSplit(op.child.pid!))}`);
+        if (++samples % 2 === 0) log(`+${Math.round((Date.now() - t0) / 1000)} s: operator RSS ${fmt(r.rssMiB)} MiB, heap used ${fmt(r.heapUsedMiB)} of ${fmt(r.heapTotalMiB)} MiB, external ${fmt(r.externalMiB)} MiB (peaks ${fmt(peakRss)} / ${fmt(peakHeap)})${splitNote(readRssSplit(op.child.pid!))}${spacesNote(r.heapSpaces)}`);
       }, () => undefined);
     }, 30_000);
     const watch = new ReadinessWatch(admin, ns);
@@ -470,6 +470,12 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
 
 function splitNote(split: RssSplit | undefined): string {
   return split ? `; by mapping: files ${fmt(split.fileMiB)}, malloc arenas ${fmt(split.mallocMiB)}, other anonymous ${fmt(split.anonymousMiB)} MiB (laid out like V8's pages ${fmt(split.v8PageSizedMiB)})` : '';
+}
+
+/** The heap spaces that move (committed / in use, MiB): which one a burst's growth is in. */
+function spacesNote(spaces: OperatorReading['heapSpaces']): string {
+  const moving = ['old', 'new', 'large_object', 'new_large_object', 'code', 'trusted'].filter((k) => spaces[k]);
+  return moving.length ? `; heap spaces ${moving.map((k) => `${k} ${fmt(spaces[k]!.totalMiB)}/${fmt(spaces[k]!.usedMiB)}`).join(', ')}` : '';
 }
 
 function phase(r: Result, key: Exclude<keyof Timeline, 'lastCreatedByKindS'>): string {

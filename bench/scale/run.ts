@@ -335,8 +335,10 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     const probeWindow = delay(2 * CHECK_INTERVAL_S * 1000).then(() => ({ dnsBy: dns.byName(), tlsBy: tlsRelay.byName() }));
     let atIdleEnd: (OperatorReading & { minutesAfterReady: number; split: RssSplit | undefined }) | undefined;
     let idleRss: ReturnType<typeof spread>;
+    let idleCpu: LegCpu | undefined;
     const idleWindow = delay(IDLE_SETTLE_MS).then(async () => {
       const from = Date.now();
+      const cpuAtIdleStart = readCpu(legProcesses(op.child.pid!));
       log(`idle window ${idleMinutes} min; probes counted over 2 × ${checkInterval}`);
       // The RSS every 10 s of the window: with nothing changing it still swings with the check
       // cycle and the heap release, and a single reading lands anywhere in that swing.
@@ -345,6 +347,10 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       await delay(idleMinutes * 60_000);
       clearInterval(sampler);
       idleRss = spread(readings);
+      // What the operator costs at rest, itself and the cluster (the apiserver, etcd) for it:
+      // the checks' interval sets it, so it is given per interval, the CPU a pod requests.
+      idleCpu = cpuBetween(cpuAtIdleStart, readCpu(legProcesses(op.child.pid!)));
+      log(`CPU-seconds at rest per check interval (${checkInterval}) by process: ${perIntervalNote(idleCpu, idleMinutes * 60 / CHECK_INTERVAL_S)}`);
       // Logged as measured, as the figures below: the raw leg after it may not be waited for.
       if (idleRss) log(`RSS over the idle window (${idleRss.n} readings, 10 s apart): lowest ${fmt(idleRss.min)}, median ${fmt(idleRss.median)}, highest ${fmt(idleRss.max)} MiB`);
       const to = Date.now();
@@ -454,6 +460,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       rssMiB: atReady.rssMiB, heapUsedMiB: atReady.heapUsedMiB, heapTotalMiB: atReady.heapTotalMiB, externalMiB: atReady.externalMiB, rssSplitAtReady: splitAtReady, heapSpacesAtReady: atReady.heapSpaces, heapReleasesAtReady: atReady.heapReleases, heapReleaseSecondsAtReady: atReady.heapReleaseSeconds, peakRssMiB: peakRss, peakHeapMiB: peakHeap,
       atIdleEnd: atIdleEnd && { minutesAfterReady: atIdleEnd.minutesAfterReady, rssMiB: atIdleEnd.rssMiB, heapUsedMiB: atIdleEnd.heapUsedMiB, heapTotalMiB: atIdleEnd.heapTotalMiB, split: atIdleEnd.split, heapSpaces: atIdleEnd.heapSpaces, heapReleases: atIdleEnd.heapReleases, heapReleaseSeconds: atIdleEnd.heapReleaseSeconds },
       rssOverIdleWindowMiB: idleRss,
+      ...(idleCpu ? { cpuAtRestPerInterval: cpuPerInterval(idleCpu, idleMinutes * 60 / CHECK_INTERVAL_S) } : {}),
       ...(native ? { nativeBeforeStop: native } : {}),
       dnsQueriesPerInterval: perInterval(dnsBy), dnsDistinctNames: dnsBy.size, dnsMaxPerNamePerInterval: maxPerName(dnsBy), dnsBusiestNames: busiest(dnsBy),
       tlsHandshakesPerInterval: perInterval(tlsBy), tlsDistinctHosts: tlsBy.size, tlsMaxPerHostPerInterval: maxPerName(tlsBy),
@@ -470,6 +477,18 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
 
 function splitNote(split: RssSplit | undefined): string {
   return split ? `; by mapping: files ${fmt(split.fileMiB)}, malloc arenas ${fmt(split.mallocMiB)}, other anonymous ${fmt(split.anonymousMiB)} MiB (laid out like V8's pages ${fmt(split.v8PageSizedMiB)})` : '';
+}
+
+/** CPU-seconds of each process (and all together) per check interval, from `intervals` of them. */
+function cpuPerInterval(cpu: LegCpu, intervals: number): Record<string, number> {
+  const per: Record<string, number> = {};
+  for (const [name, s] of Object.entries(cpu.byProcess)) if (s >= 0.05 * intervals) per[name] = s / intervals;
+  per.total = cpu.total / intervals;
+  return per;
+}
+
+function perIntervalNote(cpu: LegCpu, intervals: number): string {
+  return Object.entries(cpuPerInterval(cpu, intervals)).sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${fmt(s)}`).join(', ');
 }
 
 /** The heap spaces that move (committed / in use, MiB): which one a burst's growth is in. */
@@ -498,6 +517,7 @@ function table(results: Result[]): string {
     // Both legs keep this machine's cores busy: the ratio of their CPU is that of their times,
     // and the processes say where the operator's leg spends more.
     ['CPU-seconds until children ready, operator / raw leg, by process', (r) => legCpuCell(r.cpuOperatorLeg as LegCpu, r.cpuRawLeg as LegCpu)],
+    ['CPU-seconds per check interval at rest (idle window), by process', (r) => { const x = r.cpuAtRestPerInterval as Record<string, number> | undefined; return x ? Object.entries(x).sort((a, b) => b[1] - a[1]).map(([name, v]) => `${name} ${fmt(v)}`).join(', ') : 'not read'; }],
     ['timeline, operator / raw (s): last child created', (r) => phase(r, 'lastChildCreatedS')],
     ['… first / last Certificate issued', (r) => `${phase(r, 'firstCertificateReadyS')}; ${phase(r, 'lastCertificateReadyS')}`],
     ['… every server\'s first rollout released (the last gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],

@@ -406,6 +406,12 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
     // N=5,000 the one that served the operator's leg had ~10,000 informer notifications
     // pending (its log: "processorListener handler … pendingNotifications", ~1 s each, two
     // cores busy for hours), which a raw leg started then would have shared the machine with.
+    // Nor the operator's leg's CertificateRequests, which the operator's leg did not start
+    // with either: a fresh cert-manager lists every Secret, and its SelfSigned controller
+    // walks every CertificateRequest of the Secret's namespace for each (quadratic, ~1 s a
+    // Secret at 5,000); on 2026-12-08 that kept 1.8 cores busy past the 15-minute quiet wait.
+    // They are history once their Certificates are issued: cert-manager deletes old ones itself.
+    await admin.request({ method: 'DELETE', path: `/apis/cert-manager.io/v1/namespaces/${ns}/certificaterequests`, timeoutMs: 300_000 });
     await bw.env.issuer.restart();
     // Then on a quiet machine (see quiet-minutes): the new one lists what exists first.
     const busy = bw.env.controlPlane.processes().map((p) => p.pid);

@@ -53,15 +53,31 @@ function servedCertificatesOf(cert: CertificateObject): ServedCertificates {
 
 /**
  * The hosts a Certificate should cover that nothing of ours can serve yet: all of them while
- * the Certificate does not exist or cert-manager has never issued it (no revision, not Ready).
- * A certificate that was issued once keeps being served while a renewal or a change is pending,
- * so those hosts are probed.
+ * the Certificate does not exist or cert-manager has never issued it (no revision, not Ready),
+ * and while its first issuance is not confirmed (below). A certificate that was issued once
+ * keeps being served while a renewal or a change is pending, so those hosts are probed.
  */
 export function unissuedHosts(obj: KubeObject | undefined, hosts: readonly string[]): string[] {
   const status = (obj as CertificateObject | undefined)?.status;
-  const ready = status?.conditions?.find((c) => c.type === 'Ready');
-  const issued = obj !== undefined && (status?.revision !== undefined || ready?.status === 'True');
-  return issued ? [] : [...hosts];
+  if (obj === undefined) return [...hosts];
+  if (status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') return [];
+  if (status?.revision === undefined || firstIssuanceUnconfirmed(status)) return [...hosts];
+  return [];
+}
+
+/**
+ * cert-manager records a first issuance in two writes: its issuing controller stores the
+ * Secret, sets revision 1 and drops the Issuing condition (or sets it False, "Issued"); its
+ * readiness controller then sets Ready. Taken as issued in between (~0.2 s), the hosts were
+ * probed at once and again when Ready changed what they must serve, and each MailDomain's
+ * status was written once more in between, a passing tls/ row beside "waiting for cert-manager"
+ * (5,000 writes and check runs more at a hoster's onboarding). A failed attempt since
+ * (lastFailureTime) or a new one (Issuing True) is no such moment.
+ */
+function firstIssuanceUnconfirmed(status: NonNullable<CertificateObject['status']>): boolean {
+  if (status.revision !== 1 || status.lastFailureTime !== undefined) return false;
+  const issuing = status.conditions?.find((c) => c.type === 'Issuing');
+  return issuing === undefined || (issuing.status === 'False' && issuing.reason === 'Issued');
 }
 
 export function observedCertificate(obj: KubeObject | undefined, hosts: string[]): CertificateObserved | undefined {

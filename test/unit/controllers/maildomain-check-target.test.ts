@@ -45,6 +45,21 @@ describe('the MailDomain check target and the certificates not issued yet', () =
     assert.deepEqual(await unissuedNow(), ['autodiscover.a.test', 'mail.s0.test']);
   });
 
+  it('issued but not yet Ready (cert-manager\'s issuing controller wrote, its readiness controller not yet): the same target, so no run and no status write in between', async () => {
+    await reconcile();
+    const whileIssuing = JSON.stringify(ensured.at(-1)?.target);
+    const notConfirmed = (issuing?: object): KubeObject => ({
+      ...certificate(domainCert, ['autodiscover.a.test'], false),
+      status: { revision: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: '' }, ...(issuing ? [issuing] : [])] },
+    } as KubeObject);
+    kube.put(notConfirmed());
+    await reconcile();
+    assert.equal(JSON.stringify(ensured.at(-1)?.target), whileIssuing, 'the Issuing condition dropped');
+    kube.put(notConfirmed({ type: 'Issuing', status: 'False', reason: 'Issued', message: '' }));
+    await reconcile();
+    assert.equal(JSON.stringify(ensured.at(-1)?.target), whileIssuing, 'Issuing False, "Issued" (cert-manager with server-side apply)');
+  });
+
   it('the domain\'s issued: only the external host; both issued: none', async () => {
     kube.put(certificate(domainCert, ['autodiscover.a.test'], true));
     assert.deepEqual(await unissuedNow(), ['mail.s0.test']);

@@ -19,10 +19,18 @@ const EXTERNAL = 'mail.hoster.example';
 const HOST = 'autodiscover.d0.example';
 const passed = (name: string): CheckResult => ({ name, status: 'Passed', reason: 'Ok', message: 'ok', details: {} });
 
-const cert = (o: { ready?: 'True' | 'False'; revision?: number } = {}): KubeObject => ({
+type Condition = { type: string; status: string; reason: string; message: string };
+const cert = (o: { ready?: 'True' | 'False'; revision?: number; issuing?: Omit<Condition, 'type' | 'message'>; lastFailureTime?: string } = {}): KubeObject => ({
   apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'd0-autodiscover', namespace: 'mail', uid: 'uid-1' },
   spec: { dnsNames: [HOST] },
-  status: { ...(o.revision ? { revision: o.revision } : {}), ...(o.ready ? { conditions: [{ type: 'Ready', status: o.ready, reason: 'x', message: '' }] } : {}) },
+  status: {
+    ...(o.revision ? { revision: o.revision } : {}),
+    ...(o.lastFailureTime ? { lastFailureTime: o.lastFailureTime } : {}),
+    conditions: [
+      ...(o.ready ? [{ type: 'Ready', status: o.ready, reason: 'x', message: '' }] : []),
+      ...(o.issuing ? [{ type: 'Issuing', message: '', ...o.issuing }] : []),
+    ],
+  },
 });
 
 describe('unissuedHosts', () => {
@@ -33,6 +41,16 @@ describe('unissuedHosts', () => {
     assert.deepEqual(unissuedHosts(cert({ ready: 'True', revision: 1 }), [HOST]), []);
     assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 3 }), [HOST]), [], 'a failing renewal: the last certificate is still served');
     assert.deepEqual(unissuedHosts(cert({ ready: 'True' }), [HOST]), [], 'Ready from a Secret that was already there');
+  });
+
+  it('every host between the first issuance and cert-manager\'s Ready; none once an attempt failed or a new one started', () => {
+    assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 1 }), [HOST]), [HOST], 'revision 1, the Issuing condition dropped, Ready not set yet');
+    assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 1, issuing: { status: 'False', reason: 'Issued' } }), [HOST]), [HOST], 'the same with server-side apply');
+    assert.deepEqual(unissuedHosts(cert({ revision: 1 }), [HOST]), [HOST], 'no Ready condition yet');
+    assert.deepEqual(unissuedHosts(cert({ ready: 'True', revision: 1, issuing: { status: 'False', reason: 'Issued' } }), [HOST]), [], 'Ready');
+    assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 1, issuing: { status: 'True', reason: 'DoesNotExist' } }), [HOST]), [], 'its Secret gone, issuing again: the host is probed and the failure reported');
+    assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 1, issuing: { status: 'False', reason: 'Failed' }, lastFailureTime: '2026-12-08T00:00:00Z' }), [HOST]), [], 'a renewal failed');
+    assert.deepEqual(unissuedHosts(cert({ ready: 'False', revision: 2 }), [HOST]), [], 'a later issuance: the one before is served');
   });
 });
 

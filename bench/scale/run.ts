@@ -347,8 +347,9 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       await delay(idleMinutes * 60_000);
       clearInterval(sampler);
       idleRss = spread(readings);
-      // What the operator costs at rest, itself and the cluster (the apiserver, etcd) for it:
-      // the checks' interval sets it, so it is given per interval, the CPU a pod requests.
+      // What each process uses at rest: the operator's own is what its pod requests (the checks'
+      // interval sets it, so it is given per interval); the control plane's is mostly its other
+      // clients' (kwok, the controller manager, this benchmark's watches), not the operator's.
       idleCpu = cpuBetween(cpuAtIdleStart, readCpu(legProcesses(op.child.pid!)));
       log(`CPU-seconds at rest per check interval (${checkInterval}) by process: ${perIntervalNote(idleCpu, idleMinutes * 60 / CHECK_INTERVAL_S)}`);
       // Logged as measured, as the figures below: the raw leg after it may not be waited for.

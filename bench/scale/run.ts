@@ -351,7 +351,7 @@ async function runShape(shape: Shape, n: number): Promise<Result> {
       // interval sets it, so it is given per interval); the control plane's is mostly its other
       // clients' (kwok, the controller manager, this benchmark's watches), not the operator's.
       idleCpu = cpuBetween(cpuAtIdleStart, readCpu(legProcesses(op.child.pid!)));
-      log(`CPU-seconds at rest per check interval (${checkInterval}) by process: ${perIntervalNote(idleCpu, idleMinutes * 60 / CHECK_INTERVAL_S)}`);
+      log(`CPU-seconds at rest per check interval (${checkInterval}) by process: ${perIntervalNote(cpuPerInterval(idleCpu, idleMinutes * 60 / CHECK_INTERVAL_S))}`);
       // Logged as measured, as the figures below: the raw leg after it may not be waited for.
       if (idleRss) log(`RSS over the idle window (${idleRss.n} readings, 10 s apart): lowest ${fmt(idleRss.min)}, median ${fmt(idleRss.median)}, highest ${fmt(idleRss.max)} MiB`);
       const to = Date.now();
@@ -494,8 +494,9 @@ function cpuPerInterval(cpu: LegCpu, intervals: number): Record<string, number> 
   return per;
 }
 
-function perIntervalNote(cpu: LegCpu, intervals: number): string {
-  return Object.entries(cpuPerInterval(cpu, intervals)).sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${fmt(s)}`).join(', ');
+/** `name seconds, …`, the busiest first. */
+function perIntervalNote(per: Record<string, number>): string {
+  return Object.entries(per).sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${fmt(s)}`).join(', ');
 }
 
 /** The heap spaces that move (committed / in use, MiB): which one a burst's growth is in. */
@@ -524,7 +525,7 @@ function table(results: Result[]): string {
     // Both legs keep this machine's cores busy: the ratio of their CPU is that of their times,
     // and the processes say where the operator's leg spends more.
     ['CPU-seconds until children ready, operator / raw leg, by process', (r) => legCpuCell(r.cpuOperatorLeg as LegCpu, r.cpuRawLeg as LegCpu)],
-    ['CPU-seconds per check interval at rest (idle window), by process', (r) => { const x = r.cpuAtRestPerInterval as Record<string, number> | undefined; return x ? Object.entries(x).sort((a, b) => b[1] - a[1]).map(([name, v]) => `${name} ${fmt(v)}`).join(', ') : 'not read'; }],
+    ['CPU-seconds per check interval at rest (idle window), by process', (r) => { const x = r.cpuAtRestPerInterval as Record<string, number> | undefined; return x ? perIntervalNote(x) : 'not read'; }],
     ['timeline, operator / raw (s): last child created', (r) => phase(r, 'lastChildCreatedS')],
     ['… first / last Certificate issued', (r) => `${phase(r, 'firstCertificateReadyS')}; ${phase(r, 'lastCertificateReadyS')}`],
     ['… every server\'s first rollout released (the last gate opened)', (r) => fmt((r.operatorTimeline as Timeline).gateOpenedS ?? NaN)],
